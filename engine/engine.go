@@ -1,0 +1,111 @@
+// Package engine is the contract between the orchestrator and a Galaxy game engine:
+// the wire types of every route in openapi.yaml and a Go client for them. The reference
+// engine (engine/game, engine/server, cmd/galaxy-engine) implements the same contract.
+package engine
+
+import (
+	"encoding/json"
+
+	"github.com/google/uuid"
+)
+
+// MaxBodyBytes is the largest request body an engine accepts; larger bodies get 413.
+const MaxBodyBytes = 1 << 20
+
+// Race is one participant of a game as the orchestrator registers it at init.
+// PlayerID is the engine-side identity of the race (the orchestrator's enginePlayerId);
+// it is never the zero UUID.
+type Race struct {
+	RaceName string    `json:"raceName"`
+	PlayerID uuid.UUID `json:"playerId"`
+}
+
+// InitRequest is the body of POST /api/v1/admin/init. GameID must be a non-zero UUID;
+// Settings is opaque to the orchestrator (the reference engine reads "seed" and
+// "maxTurns").
+type InitRequest struct {
+	GameID   uuid.UUID      `json:"gameId"`
+	Races    []Race         `json:"races"`
+	Settings map[string]any `json:"settings,omitempty"`
+}
+
+// TurnRequest is the body of POST /api/v1/admin/turn: generate turn Turn.
+type TurnRequest struct {
+	Turn int `json:"turn"`
+}
+
+// Tech holds a race's technology levels (each starts at 1.0).
+type Tech struct {
+	Drive   float64 `json:"drive"`
+	Weapons float64 `json:"weapons"`
+	Shields float64 `json:"shields"`
+	Cargo   float64 `json:"cargo"`
+}
+
+// PlayerSummary is one race's figures in a State.
+type PlayerSummary struct {
+	ID         uuid.UUID `json:"id"`
+	RaceName   string    `json:"raceName"`
+	Planets    int       `json:"planets"`
+	Population float64   `json:"population"`
+	Industry   float64   `json:"industry"`
+	Tech       Tech      `json:"tech"`
+}
+
+// State is what admin/init, admin/state and admin/turn answer: the game's identity,
+// its current turn (0 right after init), whether it has finished, and per-player figures.
+type State struct {
+	GameID   uuid.UUID       `json:"gameId"`
+	Turn     int             `json:"turn"`
+	Finished bool            `json:"finished"`
+	Players  []PlayerSummary `json:"players"`
+}
+
+// OrdersRequest is the body of POST /api/v1/orders: it replaces the actor's orders for
+// the open turn (Turn must equal the current turn). Orders are engine-defined objects,
+// each with a "type" field (the reference engine knows "produce" and "rename_planet").
+// Final marks the race's orders as final for the turn.
+type OrdersRequest struct {
+	Actor  uuid.UUID         `json:"actor"`
+	Turn   int               `json:"turn"`
+	Orders []json.RawMessage `json:"orders"`
+	Final  bool              `json:"final,omitempty"`
+}
+
+// OrdersResult is the 200 answer to POST /api/v1/orders.
+type OrdersResult struct {
+	Turn     int  `json:"turn"`
+	Accepted int  `json:"accepted"`
+	Final    bool `json:"final"`
+	// AllFinal is true when every race has marked its orders final for the open turn.
+	AllFinal bool `json:"allFinal"`
+}
+
+// CommandRequest is the body of POST /api/v1/commands: an immediate, non-turn action.
+// Command is engine-defined (an object with a "type" field).
+type CommandRequest struct {
+	Actor   uuid.UUID       `json:"actor"`
+	Command json.RawMessage `json:"command"`
+}
+
+// ErrorBody is the JSON shape of every engine error response:
+// {"error":{"code":..., "message":..., "details":[...]}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the payload of an ErrorBody. Details lists per-item problems (for
+// example one entry per rejected order) and is omitted when empty.
+type ErrorDetail struct {
+	Code    string       `json:"code"`
+	Message string       `json:"message"`
+	Details []FieldError `json:"details,omitempty"`
+}
+
+// FieldError names one problem: Index is the position of the order it concerns (or -1),
+// Field the offending field, Message a human-readable reason.
+type FieldError struct {
+	Index   int    `json:"index"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}

@@ -1,0 +1,45 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/galaxy-orchestrator/galaxy/engine"
+	"github.com/google/uuid"
+)
+
+// EngineClient is one game's engine, as reached over its HTTP contract (engine/).
+// Errors are *engine.Error for answers with an error status and wrap
+// engine.ErrUnreachable when no answer came.
+type EngineClient interface {
+	Healthz(ctx context.Context) error
+	Init(ctx context.Context, req engine.InitRequest) (*engine.State, error)
+	State(ctx context.Context) (*engine.State, error)
+	Turn(ctx context.Context, turn int) (*engine.State, error)
+	SubmitOrders(ctx context.Context, req engine.OrdersRequest) (*engine.OrdersResult, error)
+	Command(ctx context.Context, req engine.CommandRequest) (json.RawMessage, error)
+	Report(ctx context.Context, actor uuid.UUID, turn int) (json.RawMessage, error)
+}
+
+// EngineConnector returns a client for the engine at endpoint (a base URL) that
+// authenticates with the game's admin token. It must be cheap: it is called per request.
+type EngineConnector func(endpoint, adminToken string) EngineClient
+
+// OrdersInput is a player's orders as the lobby forwards them; the orchestrator sets
+// the actor from its player mapping.
+type OrdersInput struct {
+	Turn   int               `json:"turn"`
+	Orders []json.RawMessage `json:"orders"`
+	Final  bool              `json:"final,omitempty"`
+}
+
+// PlayerService forwards players' calls to their game's engine, on behalf of the lobby.
+// userID is the lobby's user; the orchestrator maps it to the race's enginePlayerId.
+// Errors: ENOTFOUND (game), EFORBIDDEN (user not in the game), EGAMEPAUSED and
+// ETURNCLOSED (orders-accept rule), EINVALID (the engine refused the orders, with
+// per-order Details), ECONFLICT (wrong turn), EENGINEUNREACHABLE.
+type PlayerService interface {
+	SubmitOrders(ctx context.Context, gameID, userID uuid.UUID, in OrdersInput) (*engine.OrdersResult, error)
+	Command(ctx context.Context, gameID, userID uuid.UUID, command json.RawMessage) (json.RawMessage, error)
+	Report(ctx context.Context, gameID, userID uuid.UUID, turn int) (json.RawMessage, error)
+}

@@ -1,0 +1,78 @@
+package orchestrator
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Op is the kind of a lifecycle operation.
+type Op string
+
+// Operation kinds (DESIGN §3).
+const (
+	OpStart         Op = "start"
+	OpStop          Op = "stop"
+	OpPause         Op = "pause"
+	OpResume        Op = "resume"
+	OpRestart       Op = "restart"
+	OpPatch         Op = "patch"
+	OpForceNextTurn Op = "force_next_turn"
+	OpTurn          Op = "turn"
+	OpRemove        Op = "remove"
+)
+
+// Source says who asked for an operation.
+type Source string
+
+// Operation sources.
+const (
+	SourceLobby      Source = "lobby"
+	SourceAdmin      Source = "admin"
+	SourceScheduler  Source = "scheduler"
+	SourceReconciler Source = "reconciler"
+)
+
+// Operation statuses. Queued and running are the only non-terminal ones.
+const (
+	OpQueued    = "queued"
+	OpRunning   = "running"
+	OpSucceeded = "succeeded"
+	OpFailed    = "failed"
+)
+
+// Operation is one row of the operation log. IDs are UUIDv7, so they sort by creation
+// time. An operation is stored before the API acknowledges it and ends in succeeded or
+// failed; a crash never loses one (boot recovery resumes queued and running rows).
+type Operation struct {
+	ID           uuid.UUID  `json:"id"`
+	GameID       uuid.UUID  `json:"gameId"`
+	Op           Op         `json:"op"`
+	Source       Source     `json:"source"`
+	Status       string     `json:"status"`
+	ErrorCode    string     `json:"errorCode,omitempty"`
+	ErrorMessage string     `json:"errorMessage,omitempty"`
+	Details      OpDetails  `json:"details"`
+	Attempts     int        `json:"attempts,omitempty"`
+	CreatedAt    time.Time  `json:"createdAt"`
+	StartedAt    *time.Time `json:"startedAt,omitempty"`
+	FinishedAt   *time.Time `json:"finishedAt,omitempty"`
+}
+
+// OpDetails records what an operation did or is asked to do.
+type OpDetails struct {
+	Version    string `json:"version,omitempty"` // patch target, or the version started
+	ImageRef   string `json:"imageRef,omitempty"`
+	JobVersion uint64 `json:"jobVersion,omitempty"`
+	Turn       int    `json:"turn,omitempty"`
+}
+
+// Done reports whether the operation reached a terminal status.
+func (o *Operation) Done() bool { return o.Status == OpSucceeded || o.Status == OpFailed }
+
+// Executor runs one operation to completion. The worker pool calls it; it must be
+// safe to call again for the same operation after a crash (every op is re-runnable).
+type Executor interface {
+	Execute(ctx context.Context, op *Operation) error
+}

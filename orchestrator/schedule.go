@@ -1,0 +1,97 @@
+package orchestrator
+
+import (
+	"strings"
+	"time"
+
+	"github.com/hashicorp/cronexpr"
+)
+
+// MinEveryInterval is the shortest "@every" interval a schedule accepts.
+const MinEveryInterval = time.Second
+
+// Schedule says when a game's turns run: Cron is a cron expression (5 to 7 fields, as
+// parsed by github.com/hashicorp/cronexpr, the parser Nomad uses for periodic jobs) or
+// "@every <duration>" (for tests and demos); Timezone is an IANA zone name ("UTC" when
+// empty) in which the cron grid is laid out, so "0 18 * * *" in Europe/Berlin stays at
+// 18:00 local time across DST changes.
+type Schedule struct {
+	Cron     string `json:"cron"`
+	Timezone string `json:"timezone"`
+}
+
+// Validate returns an EINVALID error naming "schedule.cron" or "schedule.timezone".
+func (s Schedule) Validate() error {
+	_, err := s.Compile()
+	return err
+}
+
+// Compile parses the schedule once so that Next can be called cheaply.
+// It returns EINVALID errors naming the field at fault.
+func (s Schedule) Compile() (*CompiledSchedule, error) {
+	loc := time.UTC
+	if s.Timezone != "" {
+		l, err := time.LoadLocation(s.Timezone)
+		if err != nil || strings.ContainsAny(s.Timezone, "\x00") || s.Timezone == "Local" {
+			return nil, FieldErrorf("schedule.timezone", "unknown IANA time zone %q", s.Timezone)
+		}
+		loc = l
+	}
+	expr := strings.TrimSpace(s.Cron)
+	if expr == "" {
+		return nil, FieldErrorf("schedule.cron", "cron expression is required")
+	}
+	if rest, ok := strings.CutPrefix(expr, "@every"); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(rest))
+		if err != nil {
+			return nil, FieldErrorf("schedule.cron", "invalid @every duration %q", strings.TrimSpace(rest))
+		} else if d < MinEveryInterval {
+			return nil, FieldErrorf("schedule.cron", "@every interval must be at least %s", MinEveryInterval)
+		}
+		return &CompiledSchedule{every: d, loc: loc}, nil
+	}
+	ce, err := parseCron(expr)
+	if err != nil {
+		return nil, FieldErrorf("schedule.cron", "invalid cron expression %q: %v", expr, err)
+	}
+	// An expression that never fires again (e.g. a year in the past) would leave a
+	// game without turns; refuse it at create time instead.
+	if ce.Next(time.Now().In(loc)).IsZero() {
+		return nil, FieldErrorf("schedule.cron", "cron expression %q never fires", expr)
+	}
+	return &CompiledSchedule{cron: ce, loc: loc}, nil
+}
+
+// parseCron guards against panics inside the parser: bad input must be a 400.
+func parseCron(expr string) (ce *cronexpr.Expression, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ce, err = nil, FieldErrorf("schedule.cron", "unparsable")
+		}
+	}()
+	return cronexpr.Parse(expr)
+}
+
+// CompiledSchedule is a parsed Schedule; it is immutable and safe for concurrent use.
+type CompiledSchedule struct {
+	cron  *cronexpr.Expression
+	every time.Duration
+	loc   *time.Location
+}
+
+// Next returns the first slot strictly after t, on the schedule's grid in its time
+// zone. "@every d" slots are multiples of d since the Unix epoch, so the grid does not
+// drift with the moment a game started. Next returns the zero time when the schedule
+// never fires again.
+func (c *CompiledSchedule) Next(t time.Time) (next time.Time) {
+	if c.every > 0 {
+		n := t.UnixNano()/int64(c.every) + 1
+		return time.Unix(0, n*int64(c.every)).In(c.loc)
+	}
+	defer func() {
+		if recover() != nil {
+			next = time.Time{}
+		}
+	}()
+	return c.cron.Next(t.In(c.loc))
+}

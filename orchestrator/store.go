@@ -1,0 +1,66 @@
+package orchestrator
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
+
+// Store keeps everything the orchestrator knows. Every write happens inside Update,
+// which returns only after the transaction is committed and fsync'd, so an acknowledged
+// write survives kill -9. Implementations may coalesce concurrent Updates into one
+// commit (bbolt's DB.Batch); fn may then run more than once and must have no effect
+// outside tx.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(tx Tx) error) error
+	// Update runs fn in a read-write transaction and commits it durably. An error from
+	// fn rolls everything back and is returned unchanged.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// Tx is a consistent view of the store. Write methods fail inside View. Getters return
+// ENOTFOUND (as *Error) for missing keys. Returned values are copies owned by the caller.
+type Tx interface {
+	Game(id uuid.UUID) (*Game, error)
+	// Games returns up to limit games (0 = all) whose ID sorts after `after`
+	// (uuid.Nil = from the start), in ID order.
+	Games(after uuid.UUID, limit int) ([]*Game, error)
+	PutGame(g *Game) error
+	// DeleteGame removes the game, its runtime, its secret and its operations index.
+	DeleteGame(id uuid.UUID) error
+
+	Runtime(gameID uuid.UUID) (*Runtime, error)
+	// Runtimes calls fn for every runtime record; fn returning an error stops the walk.
+	Runtimes(fn func(*Runtime) error) error
+	PutRuntime(r *Runtime) error
+
+	// GameSecret returns the per-game engine admin token. It lives in its own bucket and
+	// is never part of a Game or Runtime, so it cannot leak through the API.
+	GameSecret(gameID uuid.UUID) (string, error)
+	PutGameSecret(gameID uuid.UUID, token string) error
+
+	Operation(id uuid.UUID) (*Operation, error)
+	PutOperation(op *Operation) error
+	// GameOperations returns a game's operations newest first (limit 0 = all).
+	GameOperations(gameID uuid.UUID, limit int) ([]*Operation, error)
+	// PendingOperations returns every queued or running operation, oldest first.
+	PendingOperations() ([]*Operation, error)
+
+	EngineVersion(version string) (*EngineVersion, error)
+	EngineVersions() ([]*EngineVersion, error)
+	PutEngineVersion(v *EngineVersion) error
+	DeleteEngineVersion(version string) error
+
+	// IdempotencyKey returns the game created under key and the hash of the request
+	// that created it; ENOTFOUND when the key is unused.
+	IdempotencyKey(key string) (gameID uuid.UUID, requestHash string, err error)
+	PutIdempotencyKey(key string, gameID uuid.UUID, requestHash string) error
+
+	// AddEvent appends an outbox event; Seq and ID are assigned by the store when zero.
+	AddEvent(e *Event) error
+	// Events returns up to limit undelivered events in append order.
+	Events(limit int) ([]*Event, error)
+	// DeleteEvent removes a delivered event.
+	DeleteEvent(seq uint64) error
+}
