@@ -1,0 +1,214 @@
+package orchestrator
+
+import (
+	"container/heap"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Scheduler holds one deadline per game in a min-heap and runs a single timer for the
+// earliest one: no goroutine or timer per game. When deadlines pass, their games are
+// handed to Due by a small, fixed set of dispatchers; the deadline is removed from the
+// heap at that moment, and Due is expected to Set the next one.
+type Scheduler struct {
+	// Due is called once per passed deadline, from one of Dispatchers goroutines.
+	Due func(ctx context.Context, gameID uuid.UUID, at time.Time)
+	// Clock defaults to SystemClock.
+	Clock Clock
+	// Dispatchers bounds concurrent Due calls (4 when 0); more than one lets the store
+	// coalesce the writes of many games falling due in the same second.
+	Dispatchers int
+
+	mu    sync.Mutex
+	h     deadlineHeap
+	index map[uuid.UUID]int32 // position in h
+	wake  chan struct{}
+	due   chan deadline
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type deadline struct {
+	at int64 // unix nanoseconds: 8 bytes instead of time.Time's 24
+	id uuid.UUID
+}
+
+// NewScheduler returns a scheduler with room for n games before it grows.
+func NewScheduler(n int) *Scheduler {
+	return &Scheduler{
+		h:     deadlineHeap{items: make([]deadline, 0, n)},
+		index: make(map[uuid.UUID]int32, n),
+		wake:  make(chan struct{}, 1),
+	}
+}
+
+// Open starts the timer loop and the dispatchers.
+func (s *Scheduler) Open() {
+	if s.Clock == nil {
+		s.Clock = SystemClock{}
+	}
+	if s.Dispatchers <= 0 {
+		s.Dispatchers = 4
+	}
+	s.due = make(chan deadline, 1024)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1 + s.Dispatchers)
+	go s.loop()
+	for i := 0; i < s.Dispatchers; i++ {
+		go s.dispatch()
+	}
+}
+
+// Close stops the loops; deadlines stay in memory but nothing fires.
+func (s *Scheduler) Close() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	s.wg.Wait()
+}
+
+// Set adds or moves the game's deadline. O(log n).
+func (s *Scheduler) Set(id uuid.UUID, at time.Time) {
+	s.mu.Lock()
+	d := deadline{at: at.UnixNano(), id: id}
+	if i, ok := s.index[id]; ok {
+		s.h.items[i].at = d.at
+		heap.Fix(s.heapIface(), int(i))
+	} else {
+		heap.Push(s.heapIface(), d)
+	}
+	first := s.h.items[0].id == id
+	s.mu.Unlock()
+	if first {
+		s.poke()
+	}
+}
+
+// Remove drops the game's deadline, if any. O(log n).
+func (s *Scheduler) Remove(id uuid.UUID) {
+	s.mu.Lock()
+	if i, ok := s.index[id]; ok {
+		heap.Remove(s.heapIface(), int(i))
+	}
+	s.mu.Unlock()
+}
+
+// Next returns the game's deadline and whether it has one.
+func (s *Scheduler) Next(id uuid.UUID) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.index[id]
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(0, s.h.items[i].at), true
+}
+
+// Len returns the number of scheduled games.
+func (s *Scheduler) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.h.items)
+}
+
+func (s *Scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Scheduler) loop() {
+	defer s.wg.Done()
+	for {
+		now := s.Clock.Now().UnixNano()
+		var fired []deadline
+		s.mu.Lock()
+		for len(s.h.items) > 0 && s.h.items[0].at <= now {
+			fired = append(fired, heap.Pop(s.heapIface()).(deadline))
+		}
+		wait := time.Duration(-1)
+		if len(s.h.items) > 0 {
+			wait = time.Duration(s.h.items[0].at - now)
+		}
+		s.mu.Unlock()
+
+		for _, d := range fired {
+			select {
+			case s.due <- d:
+			case <-s.ctx.Done():
+				return
+			}
+		}
+		if len(fired) > 0 {
+			continue // time moved while handing out; look again before sleeping
+		}
+
+		var timerC <-chan time.Time
+		var t Timer
+		if wait >= 0 {
+			t = s.Clock.NewTimer(wait)
+			timerC = t.C()
+		}
+		select {
+		case <-s.ctx.Done():
+			if t != nil {
+				t.Stop()
+			}
+			return
+		case <-s.wake:
+		case <-timerC:
+		}
+		if t != nil {
+			t.Stop()
+		}
+	}
+}
+
+func (s *Scheduler) dispatch() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case d := <-s.due:
+			s.Due(s.ctx, d.id, time.Unix(0, d.at))
+		}
+	}
+}
+
+// heapIface adapts the heap with its index map; callers hold s.mu.
+func (s *Scheduler) heapIface() *indexedHeap { return &indexedHeap{s} }
+
+type deadlineHeap struct{ items []deadline }
+
+type indexedHeap struct{ s *Scheduler }
+
+func (h *indexedHeap) Len() int { return len(h.s.h.items) }
+func (h *indexedHeap) Less(i, j int) bool {
+	return h.s.h.items[i].at < h.s.h.items[j].at
+}
+func (h *indexedHeap) Swap(i, j int) {
+	it := h.s.h.items
+	it[i], it[j] = it[j], it[i]
+	h.s.index[it[i].id] = int32(i)
+	h.s.index[it[j].id] = int32(j)
+}
+func (h *indexedHeap) Push(x any) {
+	d := x.(deadline)
+	h.s.index[d.id] = int32(len(h.s.h.items))
+	h.s.h.items = append(h.s.h.items, d)
+}
+func (h *indexedHeap) Pop() any {
+	it := h.s.h.items
+	d := it[len(it)-1]
+	h.s.h.items = it[:len(it)-1]
+	delete(h.s.index, d.id)
+	return d
+}
