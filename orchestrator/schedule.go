@@ -93,5 +93,38 @@ func (c *CompiledSchedule) Next(t time.Time) (next time.Time) {
 			next = time.Time{}
 		}
 	}()
-	return c.cron.Next(t.In(c.loc))
+	// The grid is walked in wall-clock time (the zone's local date and time, treated as
+	// UTC, which has no DST), then mapped back into the zone. Walking real time instead
+	// would, when clocks fall back, fire a daily 01:30 slot twice, and when they spring
+	// forward, skip a 02:30 slot for the whole day. This way a slot in a repeated hour
+	// runs once, and a slot inside the gap runs just after it (02:30 becomes 03:30).
+	w := wall(t.In(c.loc))
+	for i := 0; i < 10000; i++ {
+		w = c.cron.Next(w)
+		if w.IsZero() {
+			return w
+		}
+		y, mo, d := w.Date()
+		h, mi, sec := w.Clock()
+		next = time.Date(y, mo, d, h, mi, sec, 0, c.loc)
+		if !wall(next).Equal(w) {
+			// w falls in a spring-forward gap; time.Date may have moved it an hour early.
+			// Read it with the offset of before the gap, which lands just after it.
+			_, before := next.Add(-12 * time.Hour).Zone()
+			if alt := time.Unix(w.Unix()-int64(before), 0).In(c.loc); alt.After(next) {
+				next = alt
+			}
+		}
+		if next.After(t) {
+			return next
+		}
+	}
+	return time.Time{}
+}
+
+// wall is the local date and time of t, stripped of its zone offset.
+func wall(t time.Time) time.Time {
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	return time.Date(y, mo, d, h, mi, s, t.Nanosecond(), time.UTC)
 }
