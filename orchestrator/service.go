@@ -79,14 +79,25 @@ func (s *Service) Open() error {
 	s.sched.Due = s.due
 
 	var pending []*Operation
+	var revive []uuid.UUID
 	if err := s.Store.View(s.ctx, func(tx Tx) error {
 		var err error
 		if pending, err = tx.PendingOperations(); err != nil {
 			return err
 		}
+		busy := make(map[uuid.UUID]bool, len(pending))
+		for _, op := range pending {
+			busy[op.GameID] = true
+		}
 		return tx.Runtimes(func(r *Runtime) error {
 			if r.Scheduled() && r.PendingTurn == 0 {
 				s.sched.Set(r.GameID, *r.NextTurnAt)
+			}
+			// Engines do not outlive galaxyd (the local driver ties them to it; a Nomad
+			// job does, and then this start finds it running): bring back every game
+			// that should run and has no operation that will do so anyway.
+			if r.Active() && !busy[r.GameID] {
+				revive = append(revive, r.GameID)
 			}
 			return nil
 		})
@@ -98,8 +109,67 @@ func (s *Service) Open() error {
 		s.Logger.Info("resuming operation", "operation_id", op.ID, "game_id", op.GameID, "op", op.Op, "status", op.Status)
 		s.pool.Resume(op)
 	}
+	if err := s.revive(revive); err != nil {
+		return fmt.Errorf("recover engines: %w", err)
+	}
 	s.sched.Open()
 	return nil
+}
+
+// revive queues a start operation (source reconciler) for each game whose engine the
+// driver does not run. Like resumed operations these bypass the queue limit: refusing
+// them would leave running games without an engine.
+func (s *Service) revive(ids []uuid.UUID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	insts, err := s.Driver.Instances(s.ctx)
+	if err != nil {
+		return err
+	}
+	running := make(map[uuid.UUID]bool, len(insts))
+	for _, in := range insts {
+		running[in.GameID] = in.Running
+	}
+	var ops []*Operation
+	err = s.Store.Update(s.ctx, func(tx Tx) error {
+		ops = ops[:0]
+		for _, id := range ids {
+			if running[id] {
+				continue
+			}
+			op := &Operation{ID: uuid.Must(uuid.NewV7()), GameID: id, Op: OpStart, Source: SourceReconciler, Status: OpQueued, CreatedAt: s.now()}
+			if err := tx.PutOperation(op); err != nil {
+				return err
+			}
+			ops = append(ops, op)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, op := range ops {
+		s.log(op.GameID).Info("bringing engine back", "operation_id", op.ID)
+		s.pool.Resume(op)
+	}
+	return nil
+}
+
+// RecordRestart notes that the driver restarted a crashed engine by itself, so the
+// runtime record shows it; restarts is the driver's running count for the game.
+func (s *Service) RecordRestart(id uuid.UUID, restarts int) {
+	err := s.Store.Update(s.ctx, func(tx Tx) error {
+		r, err := tx.Runtime(id)
+		if err != nil {
+			return err
+		}
+		r.Restarts, r.UpdatedAt = restarts, s.now()
+		return tx.PutRuntime(r)
+	})
+	if err != nil && s.ctx.Err() == nil {
+		s.log(id).Warn("cannot record engine restart", "error", err)
+	}
 }
 
 // Close stops the scheduler and the workers. Operations still queued or running stay
