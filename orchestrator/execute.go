@@ -175,6 +175,8 @@ func (s *Service) execStart(ctx context.Context, op *Operation) error {
 			r.Status, r.NextTurnAt = StatusFinished, nil
 		case r.PendingTurn > 0:
 			r.Status = StatusGenerationInProgress
+		case op.Source == SourceReconciler && (r.Status == StatusGenerationFailed || r.Status == StatusEngineUnreachable):
+			// The engine is back, but a failed turn stays for an operator to look at.
 		default:
 			r.Status = StatusRunning
 			if r.NextTurnAt == nil || !r.NextTurnAt.After(now) {

@@ -234,15 +234,17 @@ func (s *Service) Remove(ctx context.Context, id uuid.UUID, src Source) (*Operat
 
 // Pause implements GameService.
 func (s *Service) Pause(ctx context.Context, id uuid.UUID, src Source) (*GameView, error) {
-	return s.setPaused(ctx, id, true)
+	return s.setPaused(ctx, id, true, src)
 }
 
 // Resume implements GameService.
 func (s *Service) Resume(ctx context.Context, id uuid.UUID, src Source) (*GameView, error) {
-	return s.setPaused(ctx, id, false)
+	return s.setPaused(ctx, id, false, src)
 }
 
-func (s *Service) setPaused(ctx context.Context, id uuid.UUID, paused bool) (*GameView, error) {
+// setPaused flips the flag and logs the action as an operation that is already done,
+// in one transaction: pause and resume are instant but belong in the log like the rest.
+func (s *Service) setPaused(ctx context.Context, id uuid.UUID, paused bool, src Source) (*GameView, error) {
 	var v *GameView
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		g, err := tx.Game(id)
@@ -269,6 +271,15 @@ func (s *Service) setPaused(ctx context.Context, id uuid.UUID, paused bool) (*Ga
 			if err := s.addEvent(tx, typ, r, nil); err != nil {
 				return err
 			}
+		}
+		now := s.now()
+		op := &Operation{ID: uuid.Must(uuid.NewV7()), GameID: id, Op: OpResume, Source: src, Status: OpSucceeded,
+			Details: OpDetails{Turn: r.CurrentTurn}, CreatedAt: now, StartedAt: &now, FinishedAt: &now}
+		if paused {
+			op.Op = OpPause
+		}
+		if err := tx.PutOperation(op); err != nil {
+			return err
 		}
 		v = &GameView{Game: g, Runtime: r}
 		return nil
