@@ -1,8 +1,10 @@
-package orchestrator
+package orchestrator_test
 
 import (
 	"testing"
 	"time"
+
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 )
 
 func TestSchedule_Next(t *testing.T) {
@@ -10,19 +12,19 @@ func TestSchedule_Next(t *testing.T) {
 	ny, _ := time.LoadLocation("America/New_York")
 	for _, tc := range []struct {
 		name  string
-		s     Schedule
+		s     orchestrator.Schedule
 		from  time.Time
 		wants []time.Time
 	}{
-		{"DailyUTC", Schedule{Cron: "0 18 * * *"}, time.Date(2026, 1, 1, 17, 0, 0, 0, time.UTC),
+		{"DailyUTC", orchestrator.Schedule{Cron: "0 18 * * *"}, time.Date(2026, 1, 1, 17, 0, 0, 0, time.UTC),
 			[]time.Time{time.Date(2026, 1, 1, 18, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 18, 0, 0, 0, time.UTC)}},
 		// Berlin leaves CET (UTC+1) for CEST (UTC+2) on 2026-03-29: 18:00 local moves from 17:00Z to 16:00Z.
-		{"BerlinAcrossDST", Schedule{Cron: "0 18 * * *", Timezone: "Europe/Berlin"}, time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC),
+		{"BerlinAcrossDST", orchestrator.Schedule{Cron: "0 18 * * *", Timezone: "Europe/Berlin"}, time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC),
 			[]time.Time{time.Date(2026, 3, 28, 18, 0, 0, 0, berlin), time.Date(2026, 3, 29, 18, 0, 0, 0, berlin), time.Date(2026, 3, 30, 18, 0, 0, 0, berlin)}},
 		// New York falls back on 2026-11-01: 01:30 local happens twice; the turn runs once.
-		{"NewYorkFallBack", Schedule{Cron: "30 1 * * *", Timezone: "America/New_York"}, time.Date(2026, 10, 31, 12, 0, 0, 0, time.UTC),
+		{"NewYorkFallBack", orchestrator.Schedule{Cron: "30 1 * * *", Timezone: "America/New_York"}, time.Date(2026, 10, 31, 12, 0, 0, 0, time.UTC),
 			[]time.Time{time.Date(2026, 11, 1, 1, 30, 0, 0, ny), time.Date(2026, 11, 2, 1, 30, 0, 0, ny)}},
-		{"Every", Schedule{Cron: "@every 90s"}, time.Unix(1000, 0),
+		{"Every", orchestrator.Schedule{Cron: "@every 90s"}, time.Unix(1000, 0),
 			[]time.Time{time.Unix(1080, 0), time.Unix(1170, 0)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,15 +62,15 @@ func TestSchedule_Validate(t *testing.T) {
 		{"ErrLocal", "* * * * *", "Local", "schedule.timezone"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := Schedule{Cron: tc.cron, Timezone: tc.tz}.Validate()
+			err := orchestrator.Schedule{Cron: tc.cron, Timezone: tc.tz}.Validate()
 			if tc.field == "" {
 				if err != nil {
 					t.Fatalf("Validate()=%v, want nil", err)
 				}
 				return
 			}
-			e, ok := err.(*Error)
-			if !ok || e.Code != EINVALID || e.Field != tc.field {
+			e, ok := err.(*orchestrator.Error)
+			if !ok || e.Code != orchestrator.EINVALID || e.Field != tc.field {
 				t.Fatalf("Validate()=%#v, want EINVALID on %s", err, tc.field)
 			}
 		})
@@ -90,7 +92,7 @@ func TestSchedule_NextSpringForward(t *testing.T) {
 			[]time.Time{time.Date(2026, 3, 8, 6, 30, 0, 0, time.UTC), time.Date(2026, 3, 8, 7, 0, 0, 0, time.UTC), time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cs, err := Schedule{Cron: tc.cron, Timezone: ny.String()}.Compile()
+			cs, err := orchestrator.Schedule{Cron: tc.cron, Timezone: ny.String()}.Compile()
 			if err != nil {
 				t.Fatal(err)
 			}

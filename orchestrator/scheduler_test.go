@@ -1,4 +1,4 @@
-package orchestrator
+package orchestrator_test
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/galaxy-orchestrator/galaxy/internal/clocktest"
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
 )
 
@@ -27,9 +29,9 @@ func (l *dueLog) len() int {
 	return len(l.ids)
 }
 
-func MustOpenScheduler(tb testing.TB, clock *FakeClock, log *dueLog) *Scheduler {
+func MustOpenScheduler(tb testing.TB, clock *clocktest.FakeClock, log *dueLog) *orchestrator.Scheduler {
 	tb.Helper()
-	s := NewScheduler(16)
+	s := orchestrator.NewScheduler(16)
 	s.Clock = clock
 	s.Dispatchers = 1
 	s.Due = func(_ context.Context, id uuid.UUID, at time.Time) { log.add(id, at) }
@@ -42,7 +44,7 @@ func TestScheduler(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 	t.Run("OK", func(t *testing.T) {
-		clock := NewFakeClock(t0)
+		clock := clocktest.NewFakeClock(t0)
 		var log dueLog
 		s := MustOpenScheduler(t, clock, &log)
 		a, b, c := uuid.New(), uuid.New(), uuid.New()
@@ -52,9 +54,9 @@ func TestScheduler(t *testing.T) {
 		if got, want := s.Len(), 3; got != want {
 			t.Fatalf("Len()=%d, want %d", got, want)
 		}
-		waitFor(t, "timer armed", func() bool { return clock.Armed() > 0 })
+		clocktest.WaitFor(t, "timer armed", func() bool { return clock.Armed() > 0 })
 		clock.Advance(2 * time.Second)
-		waitFor(t, "two fired", func() bool { return log.len() == 2 })
+		clocktest.WaitFor(t, "two fired", func() bool { return log.len() == 2 })
 		log.mu.Lock()
 		if log.ids[0] != b || log.ids[1] != c {
 			t.Fatalf("fired %v, want [b c] in deadline order", log.ids)
@@ -63,13 +65,13 @@ func TestScheduler(t *testing.T) {
 		if got, want := s.Len(), 1; got != want {
 			t.Fatalf("Len()=%d after firing, want %d", got, want)
 		}
-		waitFor(t, "timer re-armed", func() bool { return clock.Armed() > 0 })
+		clocktest.WaitFor(t, "timer re-armed", func() bool { return clock.Armed() > 0 })
 		clock.Advance(time.Second)
-		waitFor(t, "third fired", func() bool { return log.len() == 3 })
+		clocktest.WaitFor(t, "third fired", func() bool { return log.len() == 3 })
 	})
 
 	t.Run("MoveAndRemove", func(t *testing.T) {
-		clock := NewFakeClock(t0)
+		clock := clocktest.NewFakeClock(t0)
 		var log dueLog
 		s := MustOpenScheduler(t, clock, &log)
 		a, b := uuid.New(), uuid.New()
@@ -83,26 +85,26 @@ func TestScheduler(t *testing.T) {
 		if _, ok := s.Next(b); ok {
 			t.Fatal("b still scheduled after Remove")
 		}
-		waitFor(t, "timer armed", func() bool { return clock.Armed() > 0 })
+		clocktest.WaitFor(t, "timer armed", func() bool { return clock.Armed() > 0 })
 		clock.Advance(4 * time.Second)
-		waitFor(t, "timer re-armed", func() bool { return clock.Armed() > 0 })
+		clocktest.WaitFor(t, "timer re-armed", func() bool { return clock.Armed() > 0 })
 		if got := log.len(); got != 0 {
 			t.Fatalf("%d fired before the moved deadline, want 0", got)
 		}
 		clock.Advance(time.Second)
-		waitFor(t, "a fired", func() bool { return log.len() == 1 })
+		clocktest.WaitFor(t, "a fired", func() bool { return log.len() == 1 })
 	})
 
 	t.Run("EarlierDeadlineWakesLoop", func(t *testing.T) {
-		clock := NewFakeClock(t0)
+		clock := clocktest.NewFakeClock(t0)
 		var log dueLog
 		s := MustOpenScheduler(t, clock, &log)
 		s.Set(uuid.New(), t0.Add(time.Hour))
-		waitFor(t, "timer armed", func() bool { return clock.Armed() == 1 })
+		clocktest.WaitFor(t, "timer armed", func() bool { return clock.Armed() == 1 })
 		s.Set(uuid.New(), t0.Add(time.Second))
 		// The loop re-arms for the earlier deadline: the hour timer is stopped.
-		waitFor(t, "re-armed for the earlier deadline", func() bool { return clock.Armed() == 1 && s.Len() == 2 })
+		clocktest.WaitFor(t, "re-armed for the earlier deadline", func() bool { return clock.Armed() == 1 && s.Len() == 2 })
 		clock.Advance(time.Second)
-		waitFor(t, "early one fired", func() bool { return log.len() == 1 })
+		clocktest.WaitFor(t, "early one fired", func() bool { return log.len() == 1 })
 	})
 }

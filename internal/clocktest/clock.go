@@ -1,12 +1,16 @@
-package orchestrator
+// Package clocktest provides a fake orchestrator.Clock whose time moves only when a
+// test says so, and a polling helper for tests.
+package clocktest
 
 import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 )
 
-// FakeClock is a Clock whose time moves only when Advance is called.
+// FakeClock is an orchestrator.Clock whose time moves only when Advance is called.
 type FakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
@@ -21,15 +25,18 @@ type fakeTimer struct {
 	clock   *FakeClock
 }
 
+// NewFakeClock returns a clock stopped at t.
 func NewFakeClock(t time.Time) *FakeClock { return &FakeClock{now: t} }
 
+// Now returns the clock's time.
 func (c *FakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
 }
 
-func (c *FakeClock) NewTimer(d time.Duration) Timer {
+// NewTimer returns a timer that fires when Advance passes now+d.
+func (c *FakeClock) NewTimer(d time.Duration) orchestrator.Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &fakeTimer{at: c.now.Add(d), c: make(chan time.Time, 1), clock: c}
@@ -83,8 +90,8 @@ func (c *FakeClock) Armed() int {
 	return n
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(tb testing.TB, what string, cond func() bool) {
+// WaitFor polls cond until it holds, failing tb after 10 s.
+func WaitFor(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
