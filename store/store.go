@@ -1,0 +1,276 @@
+// Package store implements orchestrator.Store on a single bbolt file.
+//
+// Layout (one bucket per noun, JSON values unless noted):
+//
+//	meta             "schema" -> 8-byte big-endian schema version
+//	games            game ID (16 bytes) -> Game
+//	runtimes         game ID (16 bytes) -> Runtime
+//	secrets          game ID (16 bytes) -> engine admin token (raw bytes, not JSON)
+//	operations       operation ID (16 bytes, UUIDv7, so byte order is time order) -> Operation
+//	game_ops         game ID + operation ID (32 bytes) -> empty; index for GameOperations
+//	pending_ops      operation ID (16 bytes) -> empty; queued and running operations
+//	engine_versions  version string -> EngineVersion
+//	idempotency      Idempotency-Key string -> {gameId, requestHash, createdAt}
+//	events           seq (8-byte big-endian, from the bucket's sequence) -> Event
+//
+// The two index buckets are maintained by the write methods in the same transaction as
+// the rows they point at, so they can never disagree with them after a commit.
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the layout version this package reads and writes. It is stored in
+// the meta bucket of every file; a file with a higher number was written by a newer
+// galaxyd and is refused rather than misread.
+const SchemaVersion = 1
+
+// ErrSchemaTooNew is returned (wrapped) by Open for a file whose schema version is newer
+// than SchemaVersion.
+var ErrSchemaTooNew = errors.New("store file was written by a newer version of galaxyd")
+
+// Defaults of the options.
+const (
+	// DefaultTimeout is how long Open waits for the file lock held by another process.
+	DefaultTimeout = 5 * time.Second
+	// DefaultBatchDelay is how long Update waits for other writers to join its commit.
+	// It is far below an fsync on most disks, so a lone writer barely notices it, while
+	// concurrent writers share one fsync.
+	DefaultBatchDelay = 2 * time.Millisecond
+)
+
+var (
+	bucketMeta           = []byte("meta")
+	bucketGames          = []byte("games")
+	bucketRuntimes       = []byte("runtimes")
+	bucketSecrets        = []byte("secrets")
+	bucketOperations     = []byte("operations")
+	bucketGameOps        = []byte("game_ops")
+	bucketPendingOps     = []byte("pending_ops")
+	bucketEngineVersions = []byte("engine_versions")
+	bucketIdempotency    = []byte("idempotency")
+	bucketEvents         = []byte("events")
+
+	allBuckets = [][]byte{
+		bucketMeta, bucketGames, bucketRuntimes, bucketSecrets, bucketOperations,
+		bucketGameOps, bucketPendingOps, bucketEngineVersions, bucketIdempotency,
+		bucketEvents,
+	}
+
+	keySchema = []byte("schema")
+)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	timeout    time.Duration
+	batchDelay time.Duration
+}
+
+// WithTimeout sets how long Open waits for the file lock before it fails (default
+// DefaultTimeout). A lock held by another galaxyd then gives a clear error instead of a
+// hang. Zero waits forever.
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithBatchDelay sets how long Update waits for concurrent Updates to join one commit
+// (default DefaultBatchDelay). Zero disables coalescing: every Update commits and
+// fsyncs on its own.
+func WithBatchDelay(d time.Duration) Option { return func(o *options) { o.batchDelay = d } }
+
+// Store is an orchestrator.Store backed by one bbolt file. It is safe for concurrent
+// use; bbolt allows one writer and many readers at a time.
+type Store struct {
+	path  string
+	db    *bolt.DB
+	batch bool
+}
+
+var _ orchestrator.Store = (*Store)(nil)
+
+// Open opens (or creates) the store file at path, creating its parent directory with
+// mode 0700 if missing and the file with mode 0600. It fails if another process holds
+// the file for longer than the timeout, if the file is not a bbolt file, or if its
+// schema is newer than SchemaVersion (ErrSchemaTooNew).
+func Open(path string, opts ...Option) (*Store, error) {
+	o := options{timeout: DefaultTimeout, batchDelay: DefaultBatchDelay}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if path == "" {
+		return nil, errors.New("store: open: empty path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: create directory of %s: %w", path, err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      o.timeout,
+		FreelistType: bolt.FreelistMapType, // O(1) page allocation as the file grows
+	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("store: %s is locked by another process (is another galaxyd running?), gave up after %s: %w", path, o.timeout, err)
+	} else if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	// NoSync stays false: an Update returns only after its commit is fsync'd.
+	db.MaxBatchDelay = o.batchDelay
+	s := &Store{path: path, db: db, batch: o.batchDelay > 0}
+	if err := db.Update(s.init); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// init checks the schema version before touching anything, then creates the buckets
+// that are missing, so a file from a newer galaxyd is left exactly as it was.
+func (s *Store) init(tx *bolt.Tx) error {
+	if b := tx.Bucket(bucketMeta); b != nil {
+		if v := b.Get(keySchema); v != nil {
+			if len(v) != 8 {
+				return fmt.Errorf("corrupt schema version (%d bytes)", len(v))
+			}
+			if n := binary.BigEndian.Uint64(v); n > SchemaVersion {
+				return fmt.Errorf("schema version %d, this galaxyd supports up to %d: %w", n, SchemaVersion, ErrSchemaTooNew)
+			}
+		}
+	}
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint64(nil, SchemaVersion))
+}
+
+// Path returns the file the store was opened on.
+func (s *Store) Path() string { return s.path }
+
+// Close releases the file and its lock. It waits for running transactions to finish.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// View implements orchestrator.Store: fn runs in a read-only transaction that sees one
+// consistent snapshot. fn's error is returned unchanged.
+func (s *Store) View(ctx context.Context, fn func(orchestrator.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(func(btx *bolt.Tx) error { return fn(&tx{tx: btx}) })
+}
+
+// Update implements orchestrator.Store: fn runs in a read-write transaction that is
+// committed and fsync'd before Update returns. Concurrent Updates are coalesced into one
+// commit (bbolt's Batch); if another fn of the same batch fails, fn runs again, so fn
+// must have no effect outside tx. An error from fn rolls fn's writes back and is
+// returned unchanged. ctx is checked before the transaction starts only: once a commit
+// is under way it is not abandoned.
+func (s *Store) Update(ctx context.Context, fn func(orchestrator.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	wrapped := func(btx *bolt.Tx) error { return fn(&tx{tx: btx}) }
+	if s.batch {
+		return s.db.Batch(wrapped)
+	}
+	return s.db.Update(wrapped)
+}
+
+// tx implements orchestrator.Tx over one bbolt transaction. It is valid only inside
+// the fn it was handed to.
+type tx struct {
+	tx *bolt.Tx
+}
+
+var _ orchestrator.Tx = (*tx)(nil)
+
+// bucket returns a bucket created by Open; it is never nil in a file that Open accepted.
+func (t *tx) bucket(name []byte) *bolt.Bucket { return t.tx.Bucket(name) }
+
+// writable fails write methods called inside View before they touch anything.
+func (t *tx) writable(what string) error {
+	if !t.tx.Writable() {
+		return fmt.Errorf("store: %s: %w", what, berrors.ErrTxNotWritable)
+	}
+	return nil
+}
+
+// get decodes the JSON value at key into v. It reports false when the key is absent.
+func get(b *bolt.Bucket, key []byte, v any, what string) (bool, error) {
+	data := b.Get(key)
+	if data == nil {
+		return false, nil
+	}
+	return true, decode(data, v, what)
+}
+
+// decode unmarshals a stored JSON value. json.Unmarshal copies everything it keeps, so
+// v owns no bbolt memory (which is only valid until the transaction ends) and callers
+// may keep and mutate it. A corrupt value is an error, never a panic.
+func decode(data []byte, v any, what string) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("store: decode %s: %w", what, err)
+	}
+	return nil
+}
+
+// put stores v as JSON at key.
+func put(b *bolt.Bucket, key []byte, v any, what string) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("store: encode %s: %w", what, err)
+	}
+	if err := b.Put(key, data); err != nil {
+		return fmt.Errorf("store: put %s: %w", what, err)
+	}
+	return nil
+}
+
+// del removes key, wrapping bbolt's error with what was being removed.
+func del(b *bolt.Bucket, key []byte, what string) error {
+	if err := b.Delete(key); err != nil {
+		return fmt.Errorf("store: delete %s: %w", what, err)
+	}
+	return nil
+}
+
+// notFound is the ENOTFOUND error every getter returns for a missing key.
+func notFound(format string, args ...any) error {
+	return orchestrator.Errorf(orchestrator.ENOTFOUND, format+" not found", args...)
+}
+
+// idKey is the 16-byte key of a UUID; the slice does not alias id.
+func idKey(id uuid.UUID) []byte { return append([]byte(nil), id[:]...) }
+
+// keyID turns a 16-byte key back into a UUID, copying it out of bbolt memory.
+func keyID(k []byte, what string) (uuid.UUID, error) {
+	id, err := uuid.FromBytes(k)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("store: corrupt %s key %x: %w", what, k, err)
+	}
+	return id, nil
+}
+
+// errInvalid reports a value the store refuses to write. These are programming errors
+// of the caller (the API validates user input long before), so they are not EINVALID:
+// a client must never see them as its own fault.
+func errInvalid(format string, args ...any) error {
+	return fmt.Errorf("store: "+format, args...)
+}
