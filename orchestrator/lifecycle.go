@@ -363,7 +363,9 @@ func (s *Service) enqueueTx(ctx context.Context, id uuid.UUID, kind Op, src Sour
 		s.pool.Release(ticket)
 		return nil, err
 	}
-	s.pool.Submit(ticket, op)
+	// The worker owns its own copy: the caller goes on to encode op for the client.
+	work := *op
+	s.pool.Submit(ticket, &work)
 	s.log(id).Info("operation queued", "operation_id", op.ID, "op", kind, "source", src)
 	return op, nil
 }

@@ -1,0 +1,638 @@
+package orchestrator_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/galaxy-orchestrator/galaxy/engine"
+	"github.com/galaxy-orchestrator/galaxy/internal/clocktest"
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/galaxy-orchestrator/galaxy/store"
+	"github.com/google/uuid"
+)
+
+// fakeEngine is an in-memory engine that honours the contract of DESIGN §4: init
+// once (409 after), turn N generates when at N-1, answers 200 when already at N.
+type fakeEngine struct {
+	mu     sync.Mutex
+	gameID uuid.UUID
+	turn   int
+	inited bool
+	inits  int
+	turns  []int // every turn call, in order
+	// TurnErr, when set, runs before a turn call (without the engine's lock held) and
+	// fails the call with its error.
+	TurnErr func(ctx context.Context, n int) error
+}
+
+func (e *fakeEngine) setTurnErr(f func(ctx context.Context, n int) error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.TurnErr = f
+}
+
+func (e *fakeEngine) Healthz(context.Context) error { return nil }
+func (e *fakeEngine) Init(_ context.Context, req engine.InitRequest) (*engine.State, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.inits++
+	if e.inited {
+		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: "state exists"}
+	}
+	e.inited, e.gameID = true, req.GameID
+	return &engine.State{GameID: e.gameID}, nil
+}
+func (e *fakeEngine) State(context.Context) (*engine.State, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.inited {
+		return nil, &engine.Error{StatusCode: 404, Code: "not_found", Message: "no game"}
+	}
+	return &engine.State{GameID: e.gameID, Turn: e.turn}, nil
+}
+func (e *fakeEngine) Turn(ctx context.Context, n int) (*engine.State, error) {
+	e.mu.Lock()
+	e.turns = append(e.turns, n)
+	hook := e.TurnErr
+	e.mu.Unlock()
+	if hook != nil {
+		if err := hook(ctx, n); err != nil {
+			return nil, err
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.turn == n:
+	case e.turn == n-1:
+		e.turn = n
+	default:
+		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: fmt.Sprintf("current turn is %d", e.turn)}
+	}
+	return &engine.State{GameID: e.gameID, Turn: e.turn}, nil
+}
+func (e *fakeEngine) SubmitOrders(context.Context, engine.OrdersRequest) (*engine.OrdersResult, error) {
+	return &engine.OrdersResult{}, nil
+}
+func (e *fakeEngine) Command(context.Context, engine.CommandRequest) (json.RawMessage, error) {
+	return json.RawMessage(`{}`), nil
+}
+func (e *fakeEngine) Report(context.Context, uuid.UUID, int) (json.RawMessage, error) {
+	return json.RawMessage(`{}`), nil
+}
+
+func (e *fakeEngine) calls() (inits int, turns []int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.inits, append([]int(nil), e.turns...)
+}
+
+// fakeDriver "runs" one fakeEngine per game; engines keep their state across stops,
+// like a volume would.
+type fakeDriver struct {
+	mu      sync.Mutex
+	engines map[uuid.UUID]*fakeEngine
+	running map[uuid.UUID]bool
+	StartFn func(spec orchestrator.EngineSpec) error
+}
+
+func newFakeDriver() *fakeDriver {
+	return &fakeDriver{engines: map[uuid.UUID]*fakeEngine{}, running: map[uuid.UUID]bool{}}
+}
+
+func (d *fakeDriver) engine(id uuid.UUID) *fakeEngine {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.engines[id]
+	if !ok {
+		e = &fakeEngine{}
+		d.engines[id] = e
+	}
+	return e
+}
+
+func (d *fakeDriver) Start(_ context.Context, spec orchestrator.EngineSpec) (*orchestrator.Instance, error) {
+	if d.StartFn != nil {
+		if err := d.StartFn(spec); err != nil {
+			return nil, err
+		}
+	}
+	d.engine(spec.GameID)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.running[spec.GameID] = true
+	return &orchestrator.Instance{GameID: spec.GameID, Endpoint: "fake://" + spec.GameID.String(), Running: true, Version: spec.Version.Version}, nil
+}
+func (d *fakeDriver) Stop(_ context.Context, id uuid.UUID) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.running[id] = false
+	return nil
+}
+func (d *fakeDriver) Remove(_ context.Context, id uuid.UUID) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.running, id)
+	delete(d.engines, id)
+	return nil
+}
+func (d *fakeDriver) Instances(context.Context) ([]*orchestrator.Instance, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []*orchestrator.Instance
+	for id, r := range d.running {
+		out = append(out, &orchestrator.Instance{GameID: id, Running: r})
+	}
+	return out, nil
+}
+func (d *fakeDriver) Endpoint(_ context.Context, id uuid.UUID) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.running[id] {
+		return "", orchestrator.Errorf(orchestrator.EUNAVAILABLE, "not running")
+	}
+	return "fake://" + id.String(), nil
+}
+
+type harness struct {
+	tb     testing.TB
+	path   string
+	store  *store.Store
+	clock  *clocktest.FakeClock
+	driver *fakeDriver
+	svc    *orchestrator.Service
+}
+
+var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// MustOpenHarness opens a service on a real bbolt file with a fake driver, fake
+// engines and a fake clock stopped at t0.
+func MustOpenHarness(tb testing.TB) *harness {
+	tb.Helper()
+	h := &harness{tb: tb, path: filepath.Join(tb.TempDir(), "galaxy.db"), clock: clocktest.NewFakeClock(t0), driver: newFakeDriver()}
+	h.open()
+	tb.Cleanup(h.close)
+	return h
+}
+
+func (h *harness) open() {
+	h.tb.Helper()
+	st, err := store.Open(h.path)
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	h.store = st
+	h.svc = &orchestrator.Service{
+		Store: st, Driver: h.driver, Discovery: h.driver, Clock: h.clock,
+		Engines: func(ep, _ string) orchestrator.EngineClient {
+			id := uuid.MustParse(ep[len("fake://"):])
+			return h.driver.engine(id)
+		},
+		TurnAttempts: 2, TurnBackoff: time.Millisecond, Workers: 2, QueueSize: 16,
+	}
+	if err := h.svc.Open(); err != nil {
+		h.tb.Fatal(err)
+	}
+}
+
+func (h *harness) close() {
+	if h.svc != nil {
+		h.svc.Close()
+		h.store.Close()
+		h.svc = nil
+	}
+}
+
+// reopen simulates a restart of galaxyd on the same file.
+func (h *harness) reopen() {
+	h.tb.Helper()
+	h.close()
+	h.open()
+}
+
+func (h *harness) MustCreate(cron string) *orchestrator.GameView {
+	h.tb.Helper()
+	ctx := context.Background()
+	if _, err := h.svc.EngineVersion(ctx, "1.0.0"); err != nil {
+		if _, err := h.svc.CreateEngineVersion(ctx, &orchestrator.EngineVersion{Version: "1.0.0", Command: "/bin/engine", Enabled: true}); err != nil {
+			h.tb.Fatal(err)
+		}
+	}
+	v, _, err := h.svc.CreateGame(ctx, orchestrator.GameInput{
+		EngineVersion: "1.0.0",
+		Schedule:      orchestrator.Schedule{Cron: cron, Timezone: "UTC"},
+		Players:       []orchestrator.PlayerInput{{UserID: uuid.New(), RaceName: "Alpha"}, {UserID: uuid.New(), RaceName: "Beta"}},
+	}, "")
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	return v
+}
+
+func (h *harness) MustWait(op *orchestrator.Operation, err error) *orchestrator.Operation {
+	h.tb.Helper()
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	var cur *orchestrator.Operation
+	clocktest.WaitFor(h.tb, "operation "+string(op.Op), func() bool {
+		cur, err = h.svc.Operation(context.Background(), op.ID)
+		return err == nil && cur.Done()
+	})
+	return cur
+}
+
+// retried lets the turn's one backoff (TurnAttempts 2) pass: it waits for the
+// backoff timer beside the scheduler's and moves the clock past it.
+func (h *harness) retried(op *orchestrator.Operation, err error) (*orchestrator.Operation, error) {
+	h.tb.Helper()
+	if err == nil {
+		clocktest.WaitFor(h.tb, "backoff timer", func() bool { return h.clock.Armed() >= 2 })
+		h.clock.Advance(h.svc.TurnBackoff)
+	}
+	return op, err
+}
+
+// mustOp reads an operation straight from the store (the service may be closed).
+func (h *harness) mustOp(id uuid.UUID) *orchestrator.Operation {
+	h.tb.Helper()
+	st, err := store.Open(h.path)
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	defer st.Close()
+	var op *orchestrator.Operation
+	if err := st.View(context.Background(), func(tx orchestrator.Tx) (err error) {
+		op, err = tx.Operation(id)
+		return err
+	}); err != nil {
+		h.tb.Fatal(err)
+	}
+	return op
+}
+
+func (h *harness) runtime(id uuid.UUID) *orchestrator.Runtime {
+	h.tb.Helper()
+	v, err := h.svc.Game(context.Background(), id)
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	return v.Runtime
+}
+
+func MustSucceed(tb testing.TB, op *orchestrator.Operation) {
+	tb.Helper()
+	if op.Status != orchestrator.OpSucceeded {
+		tb.Fatalf("operation %s: %s %s %s", op.Op, op.Status, op.ErrorCode, op.ErrorMessage)
+	}
+}
+
+func TestService_Start(t *testing.T) {
+	ctx := context.Background()
+	t.Run("OK", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		g := h.MustCreate("0 * * * *")
+		MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby)))
+		r := h.runtime(g.ID)
+		if r.Status != orchestrator.StatusRunning || !r.Initialized {
+			t.Fatalf("status %q initialized %v, want running, true", r.Status, r.Initialized)
+		}
+		if got, want := *r.NextTurnAt, t0.Add(time.Hour); !got.Equal(want) {
+			t.Fatalf("nextTurnAt %v, want %v", got, want)
+		}
+		e := h.driver.engine(g.ID)
+		if e.gameID != g.ID {
+			t.Fatalf("engine gameId %s, want the game's id %s", e.gameID, g.ID)
+		}
+	})
+
+	t.Run("RestartNeverReinits", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		g := h.MustCreate("0 * * * *")
+		MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby)))
+		MustSucceed(t, h.MustWait(h.svc.Restart(ctx, g.ID, orchestrator.SourceAdmin)))
+		MustSucceed(t, h.MustWait(h.svc.Stop(ctx, g.ID, orchestrator.SourceAdmin)))
+		MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceAdmin)))
+		if inits, _ := h.driver.engine(g.ID).calls(); inits != 1 {
+			t.Fatalf("init called %d times, want 1", inits)
+		}
+	})
+
+	t.Run("ErrWrongGameOnVolume", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		g := h.MustCreate("0 * * * *")
+		e := h.driver.engine(g.ID)
+		e.inited, e.gameID = true, uuid.New() // someone else's state
+		op := h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby))
+		if op.Status != orchestrator.OpFailed || op.ErrorCode != orchestrator.ECONFLICT {
+			t.Fatalf("op %s %s, want failed conflict", op.Status, op.ErrorCode)
+		}
+		if r := h.runtime(g.ID); r.Status != orchestrator.StatusStartFailed {
+			t.Fatalf("status %q, want start_failed", r.Status)
+		}
+	})
+
+	t.Run("ErrPlacement", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		g := h.MustCreate("0 * * * *")
+		h.driver.StartFn = func(orchestrator.EngineSpec) error {
+			return orchestrator.Errorf(orchestrator.EUNAVAILABLE, "no node has volume galaxy-state")
+		}
+		op := h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby))
+		if op.Status != orchestrator.OpFailed || op.ErrorMessage != "no node has volume galaxy-state" {
+			t.Fatalf("op %s %q, want failed with the driver's reason", op.Status, op.ErrorMessage)
+		}
+	})
+
+	t.Run("ErrConflict", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		g := h.MustCreate("0 * * * *")
+		MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby)))
+		if _, err := h.svc.Start(ctx, g.ID, orchestrator.SourceLobby); orchestrator.ErrorCode(err) != orchestrator.ECONFLICT {
+			t.Fatalf("second start: %v, want conflict", err)
+		}
+	})
+
+	t.Run("ErrNotFound", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		if _, err := h.svc.Start(ctx, uuid.New(), orchestrator.SourceLobby); orchestrator.ErrorCode(err) != orchestrator.ENOTFOUND {
+			t.Fatalf("start of unknown game: %v, want not_found", err)
+		}
+	})
+}
+
+func TestService_Turns(t *testing.T) {
+	ctx := context.Background()
+	started := func(h *harness, cron string) uuid.UUID {
+		g := h.MustCreate(cron)
+		MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby)))
+		return g.ID
+	}
+	waitTurn := func(h *harness, id uuid.UUID, n int) {
+		t.Helper()
+		clocktest.WaitFor(t, fmt.Sprintf("turn %d", n), func() bool {
+			r := h.runtime(id)
+			return r.CurrentTurn == n && r.Status == orchestrator.StatusRunning
+		})
+	}
+
+	t.Run("Scheduled", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		id := started(h, "0 * * * *")
+		for i := 1; i <= 3; i++ {
+			clocktest.WaitFor(t, "timer armed", func() bool { return h.clock.Armed() > 0 })
+			h.clock.Advance(time.Hour)
+			waitTurn(h, id, i)
+		}
+		if r := h.runtime(id); !r.NextTurnAt.Equal(t0.Add(4 * time.Hour)) {
+			t.Fatalf("nextTurnAt %v, want %v", r.NextTurnAt, t0.Add(4*time.Hour))
+		}
+		if _, turns := h.driver.engine(id).calls(); fmt.Sprint(turns) != "[1 2 3]" {
+			t.Fatalf("engine turn calls %v, want [1 2 3]", turns)
+		}
+	})
+
+	t.Run("ForceKeepsGrid", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		id := started(h, "0 * * * *")
+		MustSucceed(t, h.MustWait(h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin)))
+		r := h.runtime(id)
+		if r.CurrentTurn != 1 || !r.NextTurnAt.Equal(t0.Add(time.Hour)) {
+			t.Fatalf("turn %d next %v, want turn 1 and the deadline kept at %v", r.CurrentTurn, r.NextTurnAt, t0.Add(time.Hour))
+		}
+		h.clock.Advance(time.Hour)
+		waitTurn(h, id, 2)
+	})
+
+	t.Run("PausedSkipsSlot", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		id := started(h, "0 * * * *")
+		if _, err := h.svc.Pause(ctx, id, orchestrator.SourceLobby); err != nil {
+			t.Fatal(err)
+		}
+		h.clock.Advance(time.Hour)
+		clocktest.WaitFor(t, "slot skipped", func() bool {
+			r := h.runtime(id)
+			return r.NextTurnAt.Equal(t0.Add(2 * time.Hour))
+		})
+		if r := h.runtime(id); r.CurrentTurn != 0 {
+			t.Fatalf("paused game generated turn %d", r.CurrentTurn)
+		}
+		if _, err := h.svc.Resume(ctx, id, orchestrator.SourceLobby); err != nil {
+			t.Fatal(err)
+		}
+		h.clock.Advance(time.Hour)
+		waitTurn(h, id, 1)
+	})
+
+	t.Run("CrashReplaysSameTurn", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		id := started(h, "0 * * * *")
+		// The engine generates turn 1, then galaxyd dies before the answer is recorded.
+		e := h.driver.engine(id)
+		e.setTurnErr(func(ctx context.Context, n int) error {
+			e.mu.Lock()
+			e.turn = n
+			e.mu.Unlock()
+			<-ctx.Done() // the daemon goes down while waiting for the answer
+			return ctx.Err()
+		})
+		op, err := h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clocktest.WaitFor(t, "turn call", func() bool { _, turns := e.calls(); return len(turns) == 1 })
+		h.close()
+		if cur := h.mustOp(op.ID); cur.Status != orchestrator.OpRunning {
+			t.Fatalf("after the crash the op is %s, want running", cur.Status)
+		}
+		e.setTurnErr(nil)
+		h.open()
+		got := h.MustWait(op, nil)
+		MustSucceed(t, got)
+		r := h.runtime(id)
+		if r.CurrentTurn != 1 || r.PendingTurn != 0 {
+			t.Fatalf("after replay: turn %d pending %d, want 1, 0", r.CurrentTurn, r.PendingTurn)
+		}
+		if _, turns := e.calls(); fmt.Sprint(turns) != "[1 1]" {
+			t.Fatalf("engine turn calls %v, want [1 1]: the call and its replay", turns)
+		}
+	})
+
+	t.Run("MissedSlotsRunOnce", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		id := started(h, "0 * * * *")
+		h.close()
+		h.clock.Advance(10*time.Hour + 30*time.Minute) // ten slots pass while down
+		h.open()
+		waitTurn(h, id, 1)
+		if r := h.runtime(id); !r.NextTurnAt.Equal(t0.Add(11 * time.Hour)) {
+			t.Fatalf("nextTurnAt %v, want the next slot after now %v", r.NextTurnAt, t0.Add(11*time.Hour))
+		}
+		if _, turns := h.driver.engine(id).calls(); len(turns) != 1 {
+			t.Fatalf("engine turn calls %v, want exactly one", turns)
+		}
+	})
+
+	t.Run("ErrEngineFails", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		id := started(h, "0 * * * *")
+		h.driver.engine(id).setTurnErr(func(context.Context, int) error {
+			return &engine.Error{StatusCode: 500, Code: "internal", Message: "disk full"}
+		})
+		op := h.MustWait(h.retried(h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin)))
+		if op.Status != orchestrator.OpFailed || op.ErrorCode != orchestrator.EENGINE {
+			t.Fatalf("op %s %s, want failed engine_error", op.Status, op.ErrorCode)
+		}
+		r := h.runtime(id)
+		if r.Status != orchestrator.StatusGenerationFailed || r.PendingTurn != 0 || r.CurrentTurn != 0 {
+			t.Fatalf("runtime %s pending %d turn %d, want generation_failed, 0, 0", r.Status, r.PendingTurn, r.CurrentTurn)
+		}
+		if _, turns := h.driver.engine(id).calls(); len(turns) != 2 {
+			t.Fatalf("%d attempts, want TurnAttempts=2", len(turns))
+		}
+	})
+
+	t.Run("ErrEngineUnreachable", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		id := started(h, "0 * * * *")
+		h.driver.engine(id).setTurnErr(func(context.Context, int) error { return fmt.Errorf("dial: %w", engine.ErrUnreachable) })
+		op := h.MustWait(h.retried(h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin)))
+		if op.ErrorCode != orchestrator.EENGINEUNREACHABLE {
+			t.Fatalf("op error %s, want engine_unreachable", op.ErrorCode)
+		}
+		if r := h.runtime(id); r.Status != orchestrator.StatusEngineUnreachable {
+			t.Fatalf("status %s, want engine_unreachable", r.Status)
+		}
+	})
+}
+
+func TestService_Orders(t *testing.T) {
+	ctx := context.Background()
+	h := MustOpenHarness(t)
+	g := h.MustCreate("0 * * * *")
+	user := g.Players[0].UserID
+	if _, err := h.svc.SubmitOrders(ctx, g.ID, user, orchestrator.OrdersInput{}); orchestrator.ErrorCode(err) != orchestrator.EGAMEPAUSED {
+		t.Fatalf("orders before start: %v, want game_paused", err)
+	}
+	MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby)))
+	if _, err := h.svc.SubmitOrders(ctx, g.ID, user, orchestrator.OrdersInput{}); err != nil {
+		t.Fatalf("orders while running: %v", err)
+	}
+	if _, err := h.svc.SubmitOrders(ctx, g.ID, uuid.New(), orchestrator.OrdersInput{}); orchestrator.ErrorCode(err) != orchestrator.EFORBIDDEN {
+		t.Fatalf("orders from a stranger: %v, want forbidden", err)
+	}
+	if _, err := h.svc.SubmitOrders(ctx, uuid.New(), user, orchestrator.OrdersInput{}); orchestrator.ErrorCode(err) != orchestrator.ENOTFOUND {
+		t.Fatalf("orders for an unknown game: %v, want not_found", err)
+	}
+	if _, err := h.svc.Pause(ctx, g.ID, orchestrator.SourceLobby); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.SubmitOrders(ctx, g.ID, user, orchestrator.OrdersInput{}); orchestrator.ErrorCode(err) != orchestrator.EGAMEPAUSED {
+		t.Fatalf("orders while paused: %v, want game_paused", err)
+	}
+}
+
+func TestService_Patch(t *testing.T) {
+	ctx := context.Background()
+	h := MustOpenHarness(t)
+	g := h.MustCreate("0 * * * *")
+	for _, v := range []string{"1.0.1", "1.1.0", "0.9.0"} {
+		if _, err := h.svc.CreateEngineVersion(ctx, &orchestrator.EngineVersion{Version: v, Command: "/bin/engine", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby)))
+	for _, tc := range []struct{ version, code string }{
+		{"1.1.0", orchestrator.ECONFLICT}, {"0.9.0", orchestrator.ECONFLICT}, {"1.0.0", orchestrator.ECONFLICT},
+		{"1.0.7", orchestrator.ENOTFOUND}, {"one", orchestrator.EINVALID},
+	} {
+		if _, err := h.svc.Patch(ctx, g.ID, tc.version, orchestrator.SourceAdmin); orchestrator.ErrorCode(err) != tc.code {
+			t.Fatalf("patch to %s: %v, want %s", tc.version, err, tc.code)
+		}
+	}
+	MustSucceed(t, h.MustWait(h.svc.Patch(ctx, g.ID, "1.0.1", orchestrator.SourceAdmin)))
+	if r := h.runtime(g.ID); r.EngineVersion != "1.0.1" || r.Status != orchestrator.StatusRunning {
+		t.Fatalf("after patch: %s %s, want 1.0.1 running", r.EngineVersion, r.Status)
+	}
+}
+
+func TestService_Overloaded(t *testing.T) {
+	ctx := context.Background()
+	h := MustOpenHarness(t)
+	block := make(chan struct{})
+	defer close(block)
+	h.driver.StartFn = func(orchestrator.EngineSpec) error { <-block; return nil }
+	var err error
+	for i := 0; i < 17 && err == nil; i++ { // QueueSize 16
+		_, err = h.svc.Start(ctx, h.MustCreate("0 * * * *").ID, orchestrator.SourceLobby)
+	}
+	if orchestrator.ErrorCode(err) != orchestrator.EOVERLOADED {
+		t.Fatalf("17th start: %v, want overloaded", err)
+	}
+}
+
+func TestService_CreateGame(t *testing.T) {
+	ctx := context.Background()
+	h := MustOpenHarness(t)
+	h.MustCreate("0 * * * *") // registers 1.0.0
+	in := orchestrator.GameInput{EngineVersion: "1.0.0", Schedule: orchestrator.Schedule{Cron: "@every 1m"},
+		Players: []orchestrator.PlayerInput{{UserID: uuid.New(), RaceName: "Gamma"}}}
+
+	t.Run("Idempotent", func(t *testing.T) {
+		a, created, err := h.svc.CreateGame(ctx, in, "key-1")
+		if err != nil || !created {
+			t.Fatalf("first create: %v created=%v", err, created)
+		}
+		b, created, err := h.svc.CreateGame(ctx, in, "key-1")
+		if err != nil || created || b.ID != a.ID {
+			t.Fatalf("replay: %v created=%v id=%s, want the first game %s", err, created, b.ID, a.ID)
+		}
+		other := in
+		other.EarlyTurn = true
+		if _, _, err := h.svc.CreateGame(ctx, other, "key-1"); orchestrator.ErrorCode(err) != orchestrator.ECONFLICT {
+			t.Fatalf("same key, other body: %v, want conflict", err)
+		}
+	})
+
+	t.Run("ErrInvalid", func(t *testing.T) {
+		for field, mutate := range map[string]func(*orchestrator.GameInput){
+			"engineVersion":     func(g *orchestrator.GameInput) { g.EngineVersion = "v1" },
+			"schedule.cron":     func(g *orchestrator.GameInput) { g.Schedule.Cron = "nope" },
+			"schedule.timezone": func(g *orchestrator.GameInput) { g.Schedule.Timezone = "Nowhere/City" },
+			"players":           func(g *orchestrator.GameInput) { g.Players = nil },
+			"players[0].userId": func(g *orchestrator.GameInput) { g.Players = []orchestrator.PlayerInput{{RaceName: "X"}} },
+			"players[1].raceName": func(g *orchestrator.GameInput) {
+				g.Players = append(g.Players, orchestrator.PlayerInput{UserID: uuid.New(), RaceName: "gamma"})
+			},
+			"players[0].raceName": func(g *orchestrator.GameInput) {
+				g.Players = []orchestrator.PlayerInput{{UserID: uuid.New(), RaceName: "has space"}}
+			},
+		} {
+			g := in
+			g.Players = append([]orchestrator.PlayerInput(nil), in.Players...)
+			mutate(&g)
+			_, _, err := h.svc.CreateGame(ctx, g, "")
+			var e *orchestrator.Error
+			if !errors.As(err, &e) || e.Code != orchestrator.EINVALID || e.Field != field {
+				t.Fatalf("%s: got %v, want invalid naming %s", field, err, field)
+			}
+		}
+	})
+
+	t.Run("ErrUnknownVersion", func(t *testing.T) {
+		g := in
+		g.EngineVersion = "9.9.9"
+		_, _, err := h.svc.CreateGame(ctx, g, "")
+		var e *orchestrator.Error
+		if !errors.As(err, &e) || e.Code != orchestrator.ENOTFOUND || e.Field != "engineVersion" {
+			t.Fatalf("got %v, want not_found on engineVersion", err)
+		}
+	})
+}
