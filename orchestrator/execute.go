@@ -67,6 +67,7 @@ func (s *Service) finish(ctx context.Context, op *Operation, opErr error, apply 
 	if opErr != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
+	defer s.pokeOutbox()
 	return s.Store.Update(ctx, func(tx Tx) error {
 		cur, err := tx.Operation(op.ID)
 		if err != nil {

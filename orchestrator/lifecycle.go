@@ -285,6 +285,7 @@ func (s *Service) setPaused(ctx context.Context, id uuid.UUID, paused bool, src 
 		return nil
 	})
 	if err == nil {
+		s.pokeOutbox()
 		s.log(id).Info("game paused flag set", "paused", paused)
 	}
 	return v, err

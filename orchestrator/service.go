@@ -37,6 +37,9 @@ type Service struct {
 	TurnBackoff  time.Duration
 	// Events enables the outbox: lobby notifications written with each state change.
 	Events bool
+	// Outbox, when set, is poked after every commit that may have added events, so
+	// notifications leave at once instead of at its next interval.
+	Outbox *Outbox
 
 	pool  *WorkerPool
 	sched *Scheduler
@@ -197,6 +200,12 @@ func (s *Service) Ensure(ctx context.Context, id uuid.UUID) (*Operation, error) 
 		}
 		return nil
 	})
+}
+
+func (s *Service) pokeOutbox() {
+	if s.Events && s.Outbox != nil {
+		s.Outbox.Poke()
+	}
 }
 
 func (s *Service) now() time.Time { return s.Clock.Now().UTC() }
