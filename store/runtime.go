@@ -32,11 +32,14 @@ func (t *tx) Runtimes(fn func(*orchestrator.Runtime) error) error {
 		if err := decode(v, &r, fmt.Sprintf("runtime of game %x", k)); err != nil {
 			return err
 		}
-		key := bytes.Clone(k) // k points into a page that fn's writes may reuse
+		var key []byte
+		if t.tx.Writable() {
+			key = bytes.Clone(k) // k points into a page that fn's writes may reuse
+		}
 		if err := fn(&r); err != nil {
 			return err
 		}
-		if t.tx.Writable() {
+		if key != nil {
 			// If fn deleted key, Seek lands on its successor (or nil at the end),
 			// which is the next record to visit.
 			if k2, v2 := c.Seek(key); !bytes.Equal(k2, key) {

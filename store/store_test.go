@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -335,6 +336,7 @@ func TestStore_Update(t *testing.T) {
 		games := make([]*orchestrator.Game, n)
 		errs := make([]error, n)
 		want := make([]*testError, n)
+		var runs atomic.Int64
 		var wg sync.WaitGroup
 		for i := range n {
 			games[i] = newGame(t)
@@ -343,6 +345,7 @@ func TestStore_Update(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				errs[i] = s.Update(context.Background(), func(tx orchestrator.Tx) error {
+					runs.Add(1)
 					if err := tx.PutGame(games[i]); err != nil {
 						return err
 					}
@@ -354,6 +357,8 @@ func TestStore_Update(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+		// More runs than calls shows the batch retry path was exercised.
+		t.Logf("%d Updates ran fn %d times", n, runs.Load())
 		MustView(t, s, func(tx orchestrator.Tx) error {
 			for i := range n {
 				_, err := tx.Game(games[i].ID)
