@@ -1,0 +1,224 @@
+package orchestrator
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-hclog"
+)
+
+// ReconcileReport is what one reconciliation pass found and did.
+type ReconcileReport struct {
+	StartedAt time.Time `json:"startedAt"`
+	// DurationMS is the pass's wall time in milliseconds.
+	DurationMS int64 `json:"durationMs"`
+	// Games is the number of runtime records compared with the driver.
+	Games int `json:"games"`
+	// Restarted lists games that should run and did not: a start operation was queued.
+	Restarted []uuid.UUID `json:"restarted"`
+	// Stopped lists games whose engine ran although the game should not run.
+	Stopped []uuid.UUID `json:"stopped"`
+	// Refreshed lists games whose recorded endpoint was out of date.
+	Refreshed []uuid.UUID `json:"refreshed"`
+	// Orphans are engines the driver runs for no known game.
+	Orphans []*Instance `json:"orphans"`
+	// OrphansRemoved counts orphans removed (only with RemoveOrphans).
+	OrphansRemoved int `json:"orphansRemoved"`
+	// Errors are per-game problems of this pass; the pass goes on past them.
+	Errors []string `json:"errors"`
+}
+
+// ReconcileService runs reconciliation on demand and reports the last pass.
+type ReconcileService interface {
+	// Reconcile runs a pass now. Errors: EUNAVAILABLE when the driver cannot list
+	// its engines.
+	Reconcile(ctx context.Context) (*ReconcileReport, error)
+	// LastReconcile returns the last pass's report, or nil before the first.
+	LastReconcile() *ReconcileReport
+}
+
+// Reconciler is level-triggered: on an interval and on demand it compares what the
+// store wants (runtime records) with what the driver runs, and converges: it restarts
+// what should run, stops what should not, refreshes endpoints and reports orphans.
+type Reconciler struct {
+	Service *Service
+	Logger  hclog.Logger
+	Clock   Clock
+	// Interval between passes (default 30 s).
+	Interval time.Duration
+	// RemoveOrphans removes engines (and their state) that belong to no game.
+	RemoveOrphans bool
+	// OnReport, if set, observes every pass (for metrics).
+	OnReport func(*ReconcileReport)
+
+	mu     sync.Mutex // serialises passes
+	lastMu sync.Mutex
+	last   *ReconcileReport
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+var _ ReconcileService = (*Reconciler)(nil)
+
+// Open starts the interval loop.
+func (rc *Reconciler) Open() {
+	rc.defaults()
+	rc.ctx, rc.cancel = context.WithCancel(context.Background())
+	rc.wg.Add(1)
+	go func() {
+		defer rc.wg.Done()
+		for {
+			t := rc.Clock.NewTimer(rc.Interval)
+			select {
+			case <-rc.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C():
+			}
+			if _, err := rc.Reconcile(rc.ctx); err != nil && rc.ctx.Err() == nil {
+				rc.Logger.Warn("reconciliation failed", "error", err)
+			}
+		}
+	}()
+}
+
+func (rc *Reconciler) defaults() {
+	if rc.Logger == nil {
+		rc.Logger = hclog.NewNullLogger()
+	}
+	if rc.Clock == nil {
+		rc.Clock = SystemClock{}
+	}
+	if rc.Interval <= 0 {
+		rc.Interval = 30 * time.Second
+	}
+}
+
+// Close stops the loop.
+func (rc *Reconciler) Close() {
+	if rc.cancel != nil {
+		rc.cancel()
+		rc.wg.Wait()
+	}
+}
+
+// LastReconcile implements ReconcileService.
+func (rc *Reconciler) LastReconcile() *ReconcileReport {
+	rc.lastMu.Lock()
+	defer rc.lastMu.Unlock()
+	return rc.last
+}
+
+// Reconcile implements ReconcileService.
+func (rc *Reconciler) Reconcile(ctx context.Context) (*ReconcileReport, error) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.defaults()
+	s := rc.Service
+	rep := &ReconcileReport{StartedAt: rc.Clock.Now().UTC(), Restarted: []uuid.UUID{}, Stopped: []uuid.UUID{}, Refreshed: []uuid.UUID{}, Orphans: []*Instance{}, Errors: []string{}}
+	start := time.Now()
+
+	insts, err := s.Driver.Instances(ctx)
+	if err != nil {
+		return nil, Errorf(EUNAVAILABLE, "the driver cannot list engines: %v", ErrorMessage(err))
+	}
+	byGame := make(map[uuid.UUID]*Instance, len(insts))
+	for _, in := range insts {
+		byGame[in.GameID] = in
+	}
+	var runtimes []*Runtime
+	busy := map[uuid.UUID]bool{}
+	if err := s.Store.View(ctx, func(tx Tx) error {
+		ops, err := tx.PendingOperations()
+		if err != nil {
+			return err
+		}
+		for _, op := range ops {
+			busy[op.GameID] = true
+		}
+		return tx.Runtimes(func(r *Runtime) error {
+			runtimes = append(runtimes, r)
+			return nil
+		})
+	}); err != nil {
+		return nil, err
+	}
+	rep.Games = len(runtimes)
+	known := make(map[uuid.UUID]bool, len(runtimes))
+	for _, r := range runtimes {
+		known[r.GameID] = true
+		in := byGame[r.GameID]
+		if busy[r.GameID] {
+			continue // an operation is about to change this game; look again next pass
+		}
+		running := in != nil && in.Running
+		lg := rc.Logger.With("game_id", r.GameID, "status", r.Status)
+		switch {
+		case r.Active() && !running:
+			lg.Warn("engine should run and does not; restarting")
+			if _, err := s.Ensure(ctx, r.GameID); err != nil {
+				rep.Errors = append(rep.Errors, r.GameID.String()+": "+ErrorMessage(err))
+				continue
+			}
+			rep.Restarted = append(rep.Restarted, r.GameID)
+		case running && !r.Active() && r.Status != StatusFinished && r.Status != StatusStarting && r.Status != StatusStopping:
+			lg.Warn("engine runs although the game should not; stopping it")
+			stop := s.Driver.Stop
+			if r.Status == StatusRemoved {
+				stop = s.Driver.Remove
+			}
+			if err := stop(ctx, r.GameID); err != nil {
+				rep.Errors = append(rep.Errors, r.GameID.String()+": "+ErrorMessage(err))
+				continue
+			}
+			rep.Stopped = append(rep.Stopped, r.GameID)
+		case running && in.Endpoint != "" && in.Endpoint != r.EngineEndpoint:
+			if err := rc.refresh(ctx, r.GameID, in); err != nil {
+				rep.Errors = append(rep.Errors, r.GameID.String()+": "+ErrorMessage(err))
+				continue
+			}
+			rep.Refreshed = append(rep.Refreshed, r.GameID)
+		}
+	}
+	for _, in := range insts {
+		if known[in.GameID] {
+			continue
+		}
+		rep.Orphans = append(rep.Orphans, in)
+		rc.Logger.Warn("orphaned engine: no game claims it", "game_id", in.GameID, "job_id", in.JobID, "endpoint", in.Endpoint, "removing", rc.RemoveOrphans)
+		if rc.RemoveOrphans {
+			if err := s.Driver.Remove(ctx, in.GameID); err != nil {
+				rep.Errors = append(rep.Errors, in.GameID.String()+": "+ErrorMessage(err))
+				continue
+			}
+			rep.OrphansRemoved++
+		}
+	}
+	rep.DurationMS = time.Since(start).Milliseconds()
+	rc.lastMu.Lock()
+	rc.last = rep
+	rc.lastMu.Unlock()
+	if rc.OnReport != nil {
+		rc.OnReport(rep)
+	}
+	return rep, nil
+}
+
+// refresh records the engine's current placement in the runtime record.
+func (rc *Reconciler) refresh(ctx context.Context, id uuid.UUID, in *Instance) error {
+	s := rc.Service
+	return s.Store.Update(ctx, func(tx Tx) error {
+		r, err := tx.Runtime(id)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		r.EngineEndpoint, r.AllocID, r.NodeID, r.Restarts = in.Endpoint, in.AllocID, in.NodeID, in.Restarts
+		r.LastObservedAt, r.UpdatedAt = &now, now
+		return tx.PutRuntime(r)
+	})
+}
