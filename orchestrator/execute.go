@@ -58,6 +58,7 @@ func (s *Service) run(ctx context.Context, op *Operation) {
 		lg.Error("operation not recorded", "error", err)
 		return
 	}
+	s.Metrics.opDone(op, s.Clock.Now().Sub(now))
 	lg.Info("operation finished", "status", op.Status, "error_code", op.ErrorCode)
 }
 

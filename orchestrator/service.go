@@ -37,6 +37,8 @@ type Service struct {
 	TurnBackoff  time.Duration
 	// Events enables the outbox: lobby notifications written with each state change.
 	Events bool
+	// Metrics, when set, records operations and turns.
+	Metrics *Metrics
 	// Outbox, when set, is poked after every commit that may have added events, so
 	// notifications leave at once instead of at its next interval.
 	Outbox *Outbox

@@ -153,6 +153,7 @@ func (s *Service) execTurn(ctx context.Context, op *Operation) error {
 
 	var st *engine.State
 	backoff := s.TurnBackoff
+	began := s.Clock.Now()
 	for attempt := 1; ; attempt++ {
 		st, err = s.turnOnce(ctx, g, r, n)
 		if err == nil || ctx.Err() != nil || attempt >= s.TurnAttempts || !retryable(err) {
@@ -168,6 +169,7 @@ func (s *Service) execTurn(ctx context.Context, op *Operation) error {
 		}
 		backoff *= 2
 	}
+	s.Metrics.turnDone(s.Clock.Now().Sub(began))
 	if err == nil && st.GameID != g.ID {
 		err = Errorf(ECONFLICT, "the engine's state belongs to game %s, not %s", st.GameID, g.ID)
 	}

@@ -1,0 +1,184 @@
+package orchestrator
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the orchestrator's Prometheus series. A nil *Metrics records nothing, so
+// tests and tools can leave it out.
+type Metrics struct {
+	ops          *prometheus.CounterVec
+	opDuration   *prometheus.HistogramVec
+	turnDuration prometheus.Histogram
+	deliveries   *prometheus.CounterVec
+	findings     *prometheus.CounterVec
+	orphans      prometheus.Gauge
+	driverErrors *prometheus.CounterVec
+}
+
+// NewMetrics creates the series and registers them, with a collector that reads games
+// by status, engine health and the outbox depth from the store at scrape time (cached
+// for CacheFor, so a busy scraper cannot turn into a store scan loop).
+func NewMetrics(reg prometheus.Registerer, st Store, cacheFor time.Duration) *Metrics {
+	m := &Metrics{
+		ops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "galaxy_operations_total", Help: "Lifecycle operations finished, by type, source and result.",
+		}, []string{"op", "source", "result"}),
+		opDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "galaxy_operation_duration_seconds", Help: "Time from an operation's start to its end.",
+			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+		}, []string{"op"}),
+		turnDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "galaxy_turn_generation_seconds", Help: "Engine time to generate one turn, retries included.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
+		}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "galaxy_outbox_deliveries_total", Help: "Lobby notification attempts, by result.",
+		}, []string{"result"}),
+		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "galaxy_reconciler_findings_total", Help: "What reconciliation found and did, by kind.",
+		}, []string{"kind"}),
+		orphans: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "galaxy_reconciler_orphans", Help: "Engines running for no known game at the last pass.",
+		}),
+		driverErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "galaxy_driver_errors_total", Help: "Failed calls to Nomad, Consul or the local driver, by backend and call.",
+		}, []string{"backend", "call"}),
+	}
+	reg.MustRegister(m.ops, m.opDuration, m.turnDuration, m.deliveries, m.findings, m.orphans, m.driverErrors,
+		&storeCollector{store: st, cacheFor: cacheFor})
+	return m
+}
+
+func (m *Metrics) opDone(op *Operation, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.ops.WithLabelValues(string(op.Op), string(op.Source), op.Status).Inc()
+	m.opDuration.WithLabelValues(string(op.Op)).Observe(d.Seconds())
+}
+
+func (m *Metrics) turnDone(d time.Duration) {
+	if m != nil {
+		m.turnDuration.Observe(d.Seconds())
+	}
+}
+
+// Delivery records one outbox attempt; it fits Outbox.OnDelivery.
+func (m *Metrics) Delivery(_ *Event, err error) {
+	if m == nil {
+		return
+	}
+	result := "ok"
+	if err != nil {
+		result = "failed"
+	}
+	m.deliveries.WithLabelValues(result).Inc()
+}
+
+// Reconciled records a reconciliation pass; it fits Reconciler.OnReport.
+func (m *Metrics) Reconciled(r *ReconcileReport) {
+	if m == nil {
+		return
+	}
+	m.findings.WithLabelValues("restarted").Add(float64(len(r.Restarted)))
+	m.findings.WithLabelValues("stopped").Add(float64(len(r.Stopped)))
+	m.findings.WithLabelValues("refreshed").Add(float64(len(r.Refreshed)))
+	m.findings.WithLabelValues("orphan").Add(float64(len(r.Orphans)))
+	m.findings.WithLabelValues("orphan_removed").Add(float64(r.OrphansRemoved))
+	m.findings.WithLabelValues("error").Add(float64(len(r.Errors)))
+	m.orphans.Set(float64(len(r.Orphans)))
+}
+
+// DriverError counts a failed call to a driver's backend ("nomad", "consul", "local").
+func (m *Metrics) DriverError(backend, call string) {
+	if m != nil {
+		m.driverErrors.WithLabelValues(backend, call).Inc()
+	}
+}
+
+var (
+	gamesDesc  = prometheus.NewDesc("galaxy_games", "Games by runtime status.", []string{"status"}, nil)
+	pausedDesc = prometheus.NewDesc("galaxy_games_paused", "Games with the paused flag set.", nil, nil)
+	healthDesc = prometheus.NewDesc("galaxy_engine_health", "Engines by last known health.", []string{"health"}, nil)
+	depthDesc  = prometheus.NewDesc("galaxy_outbox_depth", "Lobby notifications not yet delivered.", nil, nil)
+)
+
+// storeCollector reads gauges from the store at scrape time.
+type storeCollector struct {
+	store    Store
+	cacheFor time.Duration
+
+	mu      sync.Mutex
+	at      time.Time
+	metrics []prometheus.Metric
+}
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- gamesDesc
+	ch <- pausedDesc
+	ch <- healthDesc
+	ch <- depthDesc
+}
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.metrics == nil || time.Since(c.at) >= c.cacheFor {
+		c.metrics, c.at = c.scan(), time.Now()
+	}
+	for _, m := range c.metrics {
+		ch <- m
+	}
+}
+
+func (c *storeCollector) scan() []prometheus.Metric {
+	statuses := map[string]int{}
+	for _, s := range []string{StatusCreated, StatusStarting, StatusRunning, StatusGenerationInProgress, StatusFinished,
+		StatusStopping, StatusStopped, StatusStartFailed, StatusEngineUnreachable, StatusGenerationFailed, StatusRemoved} {
+		statuses[s] = 0
+	}
+	health := map[string]int{}
+	paused, depth := 0, 0
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := c.store.View(ctx, func(tx Tx) error {
+		if err := tx.Runtimes(func(r *Runtime) error {
+			statuses[r.Status]++
+			if r.Paused {
+				paused++
+			}
+			if r.Active() {
+				h := r.EngineHealth
+				if h == "" {
+					h = "unknown"
+				}
+				health[h]++
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		evs, err := tx.Events(1_000_000)
+		depth = len(evs)
+		return err
+	})
+	if err != nil {
+		return nil
+	}
+	var out []prometheus.Metric
+	for s, n := range statuses {
+		out = append(out, prometheus.MustNewConstMetric(gamesDesc, prometheus.GaugeValue, float64(n), s))
+	}
+	for h, n := range health {
+		out = append(out, prometheus.MustNewConstMetric(healthDesc, prometheus.GaugeValue, float64(n), h))
+	}
+	out = append(out,
+		prometheus.MustNewConstMetric(pausedDesc, prometheus.GaugeValue, float64(paused)),
+		prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(depth)))
+	return out
+}
