@@ -1,0 +1,104 @@
+package http
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/google/uuid"
+)
+
+// CommandRequest is the body of POST /api/v1/games/{id}/commands: an engine-defined
+// command object, forwarded as is.
+type CommandRequest struct {
+	Command json.RawMessage `json:"command"`
+}
+
+// player resolves the game and user of a player route.
+func player(r *http.Request) (gameID, user uuid.UUID, err error) {
+	if gameID, err = pathUUID(r, "id"); err != nil {
+		return uuid.Nil, uuid.Nil, err
+	}
+	if user, err = userID(r); err != nil {
+		return uuid.Nil, uuid.Nil, err
+	}
+	return gameID, user, nil
+}
+
+// handleSubmitOrders forwards a player's orders; 200 with the engine's result.
+func (s *Server) handleSubmitOrders(w http.ResponseWriter, r *http.Request) {
+	gameID, user, err := player(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in orchestrator.OrdersInput
+	if err := decode(r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	res, err := s.PlayerService.SubmitOrders(r.Context(), gameID, user, in)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// handleCommand forwards an immediate command; 200 with the engine's answer.
+func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
+	gameID, user, err := player(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in CommandRequest
+	if err := decode(r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if len(in.Command) == 0 || string(in.Command) == "null" {
+		s.Error(w, r, &orchestrator.Error{Code: orchestrator.EINVALID, Field: "command", Message: "command is required"})
+		return
+	}
+	out, err := s.PlayerService.Command(r.Context(), gameID, user, in.Command)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.writeRaw(w, r, out)
+}
+
+// handleReport returns one race's turn report; ?turn= (0 or absent: the last turn).
+func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
+	gameID, user, err := player(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	turn, err := queryInt(r, "turn", 0, 1<<30)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	out, err := s.PlayerService.Report(r.Context(), gameID, user, turn)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.writeRaw(w, r, out)
+}
+
+// writeRaw answers 200 with an engine's JSON as is; an empty answer becomes {} so the
+// response is always JSON, and an answer that is not JSON is the engine's fault (502).
+func (s *Server) writeRaw(w http.ResponseWriter, r *http.Request, b json.RawMessage) {
+	if len(b) == 0 {
+		b = json.RawMessage("{}")
+	} else if !json.Valid(b) {
+		s.Error(w, r, orchestrator.Errorf(orchestrator.EENGINE, "the engine answered with invalid JSON"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
