@@ -1,0 +1,203 @@
+package jobspecs_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/google/uuid"
+	"github.com/hashicorp/nomad/api"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+var gameID = uuid.MustParse("26a73626-cdc7-4f68-9183-2239320351fb")
+
+const token = "engine-admin-token-0123456789abcdef"
+
+func spec() orchestrator.EngineSpec {
+	return orchestrator.EngineSpec{
+		GameID: gameID,
+		Version: orchestrator.EngineVersion{
+			Version:  "0.1.0",
+			ImageRef: "galaxy-engine:0.1.0",
+			Command:  "/usr/local/bin/galaxy-engine",
+			Enabled:  true,
+		},
+		AdminToken: token,
+	}
+}
+
+func TestJob(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		cfg      jobspecs.Config
+		hostPath string
+	}{
+		{name: "default"},
+		{name: "shared_volume", cfg: jobspecs.Config{SharedVolume: "galaxy-state"}},
+		{name: "exec", cfg: jobspecs.Config{Driver: "exec", Command: "/usr/local/bin/galaxy-engine-{version}", EngineUID: new(1000), EngineGID: new(1000)}},
+		{name: "raw_exec", cfg: jobspecs.Config{Driver: "raw_exec", Discovery: "nomad"}, hostPath: "/opt/nomad/host_volumes/033a3472-2279-e8f3-9b1b-ce3c2e8967e7"},
+		{name: "placement", cfg: jobspecs.Config{
+			Datacenters: []string{"eu-west-1a", "eu-west-1b"},
+			Namespace:   "galaxy",
+			NodePool:    "engines",
+			Priority:    70,
+			Stack:       "prod",
+			Constraints: []jobspecs.Constraint{
+				{Attribute: "${node.class}", Value: "galaxy"},
+				{Attribute: "${attr.kernel.name}", Operator: "=", Value: "linux"},
+			},
+			Spreads: []jobspecs.Spread{{
+				Attribute: "${node.datacenter}",
+				Weight:    80,
+				Targets:   []jobspecs.SpreadTarget{{Value: "eu-west-1a", Percent: 50}, {Value: "eu-west-1b", Percent: 50}},
+			}},
+			CPU: 500, MemoryMB: 256, MemoryMaxMB: 512,
+			ServiceTags:   []string{"galaxy"},
+			Restart:       &jobspecs.RestartPolicy{Attempts: 5, Interval: 10 * time.Minute, Delay: 5 * time.Second, Mode: "delay"},
+			Reschedule:    &jobspecs.ReschedulePolicy{Attempts: 3, Interval: time.Hour, Delay: 10 * time.Second, DelayFunction: "constant"},
+			KillTimeout:   time.Minute,
+			ShutdownDelay: 2 * time.Second,
+			AutoRevert:    true,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			job, err := jobspecs.Job(tc.cfg, spec(), tc.hostPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertGolden(t, "job_"+tc.name+".json", job)
+			assertInvariants(t, job)
+		})
+	}
+}
+
+// assertInvariants checks what DESIGN §5 promises whatever the config.
+func assertInvariants(t *testing.T, job *api.Job) {
+	t.Helper()
+	if got, want := *job.ID, "galaxy-game-"+gameID.String(); got != want {
+		t.Errorf("ID: got %q, want %q", got, want)
+	}
+	for k, v := range job.Meta {
+		if strings.Contains(v, token) {
+			t.Errorf("meta %s holds the admin token", k)
+		}
+	}
+	if got, want := job.Meta[jobspecs.MetaGameID], gameID.String(); got != want {
+		t.Errorf("meta game id: got %q, want %q", got, want)
+	}
+	g := job.TaskGroups[0]
+	if got, want := *g.Update.MaxParallel, 1; got != want {
+		t.Errorf("max_parallel: got %d, want %d", got, want)
+	}
+	if got, want := *g.Update.Canary, 0; got != want {
+		t.Errorf("canary: got %d, want %d", got, want)
+	}
+	if got, want := g.Tasks[0].Env[jobspecs.EnvAdminToken], token; got != want {
+		t.Errorf("token env: got %q, want %q", got, want)
+	}
+	if got, want := g.Services[0].Tags[0], "game-"+gameID.String(); got != want {
+		t.Errorf("tag: got %q, want %q", got, want)
+	}
+}
+
+func TestJob_Errors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  jobspecs.Config
+		mod  func(*orchestrator.EngineSpec)
+	}{
+		{name: "ErrNoImage", mod: func(s *orchestrator.EngineSpec) { s.Version.ImageRef = "" }},
+		{name: "ErrNoCommand", cfg: jobspecs.Config{Driver: "exec"}, mod: func(s *orchestrator.EngineSpec) { s.Version.Command = "" }},
+		{name: "ErrRawExecNoHostPath", cfg: jobspecs.Config{Driver: "raw_exec"}},
+		{name: "ErrRawExecSharedNoPath", cfg: jobspecs.Config{Driver: "raw_exec", SharedVolume: "s"}},
+		{name: "ErrDriver", cfg: jobspecs.Config{Driver: "podman"}},
+		{name: "ErrDiscovery", cfg: jobspecs.Config{Discovery: "dns"}},
+		{name: "ErrMkdirParameter", cfg: jobspecs.Config{VolumeParameters: map[string]string{"owner": "nobody"}}},
+		{name: "ErrSpreadOver100", cfg: jobspecs.Config{Spreads: []jobspecs.Spread{{Attribute: "${node.datacenter}", Targets: []jobspecs.SpreadTarget{{"a", 60}, {"b", 60}}}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := spec()
+			if tc.mod != nil {
+				tc.mod(&s)
+			}
+			_, err := jobspecs.Job(tc.cfg, s, "")
+			if got, want := orchestrator.ErrorCode(err), orchestrator.EINVALID; got != want {
+				t.Fatalf("code: got %q, want %q (%v)", got, want, err)
+			}
+		})
+	}
+}
+
+func TestHostVolume(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		v := jobspecs.HostVolume(jobspecs.Config{NodePool: "engines", Constraints: []jobspecs.Constraint{{Attribute: "${node.class}", Value: "galaxy"}}}, gameID)
+		assertGolden(t, "volume_default.json", v)
+	})
+	t.Run("OKStringParameters", func(t *testing.T) {
+		// The mkdir plugin takes strings only (fixture 01): check the wire form too.
+		b, err := json.Marshal(jobspecs.HostVolume(jobspecs.Config{EngineUID: new(0)}, gameID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := string(b), `"Parameters":{"gid":"65534","mode":"0700","uid":"0"}`; !strings.Contains(got, want) {
+			t.Errorf("got %s, want it to contain %s", got, want)
+		}
+	})
+}
+
+func TestStatePath(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  jobspecs.Config
+		host string
+		want string
+	}{
+		{"OKDocker", jobspecs.Config{}, "", "/var/lib/galaxy-game"},
+		{"OKShared", jobspecs.Config{SharedVolume: "s"}, "", "/var/lib/galaxy-game/" + gameID.String()},
+		{"OKRawExec", jobspecs.Config{Driver: "raw_exec"}, "/h/v", "/h/v"},
+		{"OKRawExecShared", jobspecs.Config{Driver: "raw_exec", SharedVolume: "s", SharedVolumePath: "/srv/galaxy-state"}, "", "/srv/galaxy-state/" + gameID.String()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := jobspecs.StatePath(tc.cfg, gameID, tc.host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// assertGolden compares v's indented JSON with testdata/name; -update rewrites it.
+func assertGolden(t *testing.T, name string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./jobspecs -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the rendering (go test ./jobspecs -update rewrites it):\ngot:\n%s", path, got)
+	}
+}
