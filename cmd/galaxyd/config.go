@@ -26,10 +26,19 @@ type Config struct {
 	LobbyToken string `hcl:"lobby_token,optional"`
 	AdminToken string `hcl:"admin_token,optional"`
 
-	TLS   *TLSConfig   `hcl:"tls,block"`
-	Lobby *LobbyConfig `hcl:"lobby,block"`
-	Ops   *OpsConfig   `hcl:"operations,block"`
-	Local *LocalConfig `hcl:"local,block"`
+	TLS       *TLSConfig       `hcl:"tls,block"`
+	Lobby     *LobbyConfig     `hcl:"lobby,block"`
+	Ops       *OpsConfig       `hcl:"operations,block"`
+	Local     *LocalConfig     `hcl:"local,block"`
+	Reconcile *ReconcileConfig `hcl:"reconcile,block"`
+}
+
+// ReconcileConfig tunes the reconciler.
+type ReconcileConfig struct {
+	// Interval between passes (default 30s).
+	Interval string `hcl:"interval,optional"`
+	// RemoveOrphans removes engines that belong to no game, with their state.
+	RemoveOrphans bool `hcl:"remove_orphans,optional"`
 }
 
 // TLSConfig enables HTTPS for the API.
@@ -87,6 +96,9 @@ func (c *Config) applyDefaults(dev bool) {
 	if c.Local == nil {
 		c.Local = &LocalConfig{}
 	}
+	if c.Reconcile == nil {
+		c.Reconcile = &ReconcileConfig{}
+	}
 	if v := os.Getenv("GALAXY_LOBBY_TOKEN"); v != "" {
 		c.LobbyToken = v
 	}
@@ -133,6 +145,7 @@ func (c *Config) Validate(dev bool) error {
 	for name, v := range map[string]string{
 		"operations.engine_timeout": c.Ops.EngineTimeout, "operations.start_timeout": c.Ops.StartTimeout,
 		"local.health_timeout": c.Local.HealthTimeout, "local.stop_grace": c.Local.StopGrace,
+		"reconcile.interval": c.Reconcile.Interval,
 	} {
 		if _, err := parseDuration(v); err != nil {
 			return fmt.Errorf("%s: %v", name, err)

@@ -21,8 +21,12 @@ import (
 	"github.com/galaxy-orchestrator/galaxy/local"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/galaxy-orchestrator/galaxy/store"
+	"github.com/galaxy-orchestrator/galaxy/webhook"
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // DevEngineVersion is the version under which -dev registers the reference engine
@@ -64,11 +68,13 @@ type Main struct {
 	// Stderr receives the logs (os.Stderr by default).
 	Stderr *os.File
 
-	Logger  hclog.Logger
-	Store   *store.Store
-	Driver  *local.Driver
-	Service *orchestrator.Service
-	HTTP    *ghttp.Server
+	Logger     hclog.Logger
+	Store      *store.Store
+	Driver     *local.Driver
+	Service    *orchestrator.Service
+	Outbox     *orchestrator.Outbox
+	Reconciler *orchestrator.Reconciler
+	HTTP       *ghttp.Server
 }
 
 // NewMain returns a Main with defaults; ParseFlags and field assignments come next.
@@ -145,7 +151,13 @@ func (m *Main) Run(ctx context.Context) error {
 	engineTimeout, _ := parseDuration(c.Ops.EngineTimeout)
 	startTimeout, _ := parseDuration(c.Ops.StartTimeout)
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := orchestrator.NewMetrics(reg, st, 10*time.Second)
+	reconcileInterval, _ := parseDuration(c.Reconcile.Interval)
+
 	svc := &orchestrator.Service{
+		Metrics:       metrics,
 		Store:         st,
 		Engines:       func(ep, token string) orchestrator.EngineClient { return engine.NewClient(ep, token) },
 		Logger:        m.Logger.Named("orchestrator"),
@@ -174,22 +186,49 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if svc.Events {
+		m.Outbox = &orchestrator.Outbox{
+			Store:      st,
+			Notifier:   &webhook.Notifier{URL: c.Lobby.WebhookURL, Secret: c.Lobby.WebhookSecret},
+			Logger:     m.Logger.Named("outbox"),
+			OnDelivery: metrics.Delivery,
+		}
+		svc.Outbox = m.Outbox
+	}
 	if err := svc.Open(); err != nil {
 		return err
 	}
 	m.Service = svc
+	if m.Outbox != nil {
+		m.Outbox.Open()
+	}
 
-	m.HTTP = ghttp.NewServer()
-	m.HTTP.Addr = c.Listen
-	m.HTTP.Logger = m.Logger
-	m.HTTP.LobbyToken, m.HTTP.AdminToken = c.LobbyToken, c.AdminToken
+	m.Reconciler = &orchestrator.Reconciler{
+		Service:       svc,
+		Logger:        m.Logger.Named("reconciler"),
+		Interval:      reconcileInterval,
+		RemoveOrphans: c.Reconcile.RemoveOrphans,
+		OnReport:      metrics.Reconciled,
+	}
+	m.Reconciler.Open()
+
+	httpCfg := ghttp.Config{
+		Addr:                 c.Listen,
+		Logger:               m.Logger,
+		LobbyToken:           c.LobbyToken,
+		AdminToken:           c.AdminToken,
+		GameService:          svc,
+		PlayerService:        svc,
+		EngineVersionService: svc,
+		Metrics:              promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Ready: func(ctx context.Context) error {
+			return st.View(ctx, func(orchestrator.Tx) error { return nil })
+		},
+	}
 	if c.TLS != nil {
-		m.HTTP.TLSCertFile, m.HTTP.TLSKeyFile = c.TLS.CertFile, c.TLS.KeyFile
+		httpCfg.TLSCertFile, httpCfg.TLSKeyFile = c.TLS.CertFile, c.TLS.KeyFile
 	}
-	m.HTTP.GameService, m.HTTP.PlayerService, m.HTTP.EngineVersionService = svc, svc, svc
-	m.HTTP.Ready = func(ctx context.Context) error {
-		return st.View(ctx, func(orchestrator.Tx) error { return nil })
-	}
+	m.HTTP = ghttp.NewServer(httpCfg)
 	if err := m.HTTP.Open(); err != nil {
 		return err
 	}
@@ -241,6 +280,12 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.HTTP != nil {
 		errs = append(errs, m.HTTP.Close())
+	}
+	if m.Reconciler != nil {
+		m.Reconciler.Close()
+	}
+	if m.Outbox != nil {
+		m.Outbox.Close()
 	}
 	if m.Service != nil {
 		errs = append(errs, m.Service.Close())
