@@ -85,6 +85,12 @@ func (e *engine) run(ctx context.Context) {
 	streak := 0 // consecutive crashes without a stable run in between
 	for {
 		p, err := d.spawn(ctx, e)
+		if err == nil {
+			// Set before Start hears of it, so the instance it returns is running.
+			d.mu.Lock()
+			e.proc = p
+			d.mu.Unlock()
+		}
 		if first {
 			first = false
 			e.ready <- err
@@ -93,9 +99,6 @@ func (e *engine) run(ctx context.Context) {
 			}
 		}
 		if err == nil {
-			d.mu.Lock()
-			e.proc = p
-			d.mu.Unlock()
 			d.logger.Info("engine running", "game_id", e.id, "version", e.spec.Version.Version, "pid", p.pid, "endpoint", p.endpoint(), "restarts", e.restartCount())
 
 			select {
