@@ -1,0 +1,164 @@
+package local
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/google/uuid"
+)
+
+// restartRecorder collects OnRestart calls.
+type restartRecorder chan restartCall
+
+type restartCall struct {
+	id       uuid.UUID
+	restarts int
+	err      error
+}
+
+func (r restartRecorder) OnRestart(id uuid.UUID, restarts int, err error) {
+	r <- restartCall{id, restarts, err}
+}
+
+// next returns the next OnRestart call, failing after timeout.
+func (r restartRecorder) next(tb testing.TB, timeout time.Duration) restartCall {
+	tb.Helper()
+	select {
+	case c := <-r:
+		return c
+	case <-time.After(timeout):
+		tb.Fatalf("no OnRestart call within %s", timeout)
+		return restartCall{}
+	}
+}
+
+// crash asks the fake engine at endpoint to exit with status 3.
+func crash(tb testing.TB, endpoint string) {
+	tb.Helper()
+	resp, err := http.Post(endpoint+"/crash", "text/plain", nil)
+	if err == nil { // the engine usually dies before answering
+		resp.Body.Close()
+	}
+}
+
+func TestDriver_Restart(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		rec := make(restartRecorder, 10)
+		d := MustOpenDriver(t, Config{OnRestart: rec.OnRestart})
+		spec := newSpec(t)
+		in := MustStart(t, d, spec)
+		dir := d.stateDir(spec.GameID)
+		if err := os.WriteFile(filepath.Join(dir, "state.json"), []byte(`{"turn":3}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		oldPID := enginePID(d, spec.GameID)
+		crash(t, in.Endpoint)
+
+		c := rec.next(t, 10*time.Second)
+		if c.id != spec.GameID || c.restarts != 1 || c.err == nil {
+			t.Fatalf("OnRestart(%s, %d, %v), want (%s, 1, exit error)", c.id, c.restarts, c.err, spec.GameID)
+		}
+		waitFor(t, 20*time.Second, "the restarted engine", func() bool {
+			pid := enginePID(d, spec.GameID)
+			return pid != 0 && pid != oldPID
+		})
+		ep, err := d.Endpoint(context.Background(), spec.GameID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		MustGet(t, ep+"/healthz")
+		insts, err := d.Instances(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		} else if len(insts) != 1 || !insts[0].Running || insts[0].Restarts != 1 || insts[0].Endpoint != ep {
+			t.Fatalf("instances %+v, want one running at %s with 1 restart", insts, ep)
+		}
+		if got, want := starts(t, dir), 2; got != want {
+			t.Fatalf("%d starts, want %d", got, want)
+		}
+		if got, want := MustReadFile(t, dir, "state.json"), `{"turn":3}`; got != want {
+			t.Fatalf("state %q, want %q", got, want)
+		}
+		// Start with the same spec keeps the restarted engine and its count.
+		if in, err := d.Start(context.Background(), spec); err != nil {
+			t.Fatal(err)
+		} else if in.Restarts != 1 || in.Endpoint != ep {
+			t.Fatalf("start returned %+v, want the running engine", in)
+		}
+	})
+
+	t.Run("StopDuringBackoff", func(t *testing.T) {
+		rec := make(restartRecorder, 10)
+		d := MustOpenDriver(t, Config{OnRestart: rec.OnRestart, RestartBackoffMin: time.Hour, RestartBackoffMax: time.Hour})
+		spec := newSpec(t)
+		in := MustStart(t, d, spec)
+		crash(t, in.Endpoint)
+		rec.next(t, 10*time.Second)
+
+		_, err := d.Endpoint(context.Background(), spec.GameID)
+		errCode(t, err, orchestrator.EUNAVAILABLE)
+		if insts, err := d.Instances(context.Background()); err != nil {
+			t.Fatal(err)
+		} else if len(insts) != 1 || insts[0].Running || insts[0].Restarts != 1 {
+			t.Fatalf("instances %+v, want one not running with 1 restart", insts)
+		}
+
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := d.Stop(ctx, spec.GameID); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Close(); err != nil { // every supervisor has returned after Close
+			t.Fatal(err)
+		}
+		if got, want := starts(t, d.stateDir(spec.GameID)), 1; got != want {
+			t.Fatalf("%d starts, want %d (the restart was cancelled)", got, want)
+		}
+	})
+
+	t.Run("GivesUp", func(t *testing.T) {
+		rec := make(restartRecorder, 10)
+		d := MustOpenDriver(t, Config{OnRestart: rec.OnRestart, MaxRestarts: 2})
+		spec := newSpec(t)
+		in := MustStart(t, d, spec)
+		dir := d.stateDir(spec.GameID)
+		if err := os.WriteFile(filepath.Join(dir, crashOnStart), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		crash(t, in.Endpoint)
+		for i := 1; i <= 2; i++ {
+			if c := rec.next(t, 20*time.Second); c.restarts != i {
+				t.Fatalf("OnRestart with %d restarts, want %d", c.restarts, i)
+			}
+		}
+		waitFor(t, 20*time.Second, "the driver to give up", func() bool {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			return d.engines[spec.GameID].stopped()
+		})
+		if got, want := starts(t, dir), 3; got != want {
+			t.Fatalf("%d starts, want %d (first run and two restarts)", got, want)
+		}
+		if insts, err := d.Instances(context.Background()); err != nil {
+			t.Fatal(err)
+		} else if len(insts) != 1 || insts[0].Running {
+			t.Fatalf("instances %+v, want one not running", insts)
+		}
+		if exists(filepath.Join(dir, pidfileName)) {
+			t.Fatal("pidfile left after giving up")
+		}
+
+		// An explicit Start tries again.
+		if err := os.Remove(filepath.Join(dir, crashOnStart)); err != nil {
+			t.Fatal(err)
+		}
+		if in := MustStart(t, d, spec); in.Restarts != 0 {
+			t.Fatalf("restarts %d after a fresh start, want 0", in.Restarts)
+		}
+	})
+}
