@@ -77,6 +77,10 @@ type Driver struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // one per engine supervisor
 
+	// freePort picks the port of each engine run; tests replace it to provoke a
+	// port collision.
+	freePort func() (int, error)
+
 	mu      sync.Mutex // guards the fields below and engine.proc/restarts
 	open    bool
 	closed  bool
@@ -115,10 +119,11 @@ func NewDriver(cfg Config) *Driver {
 		logger = hclog.NewNullLogger()
 	}
 	return &Driver{
-		config:  cfg,
-		logger:  logger.Named("local"),
-		engines: make(map[uuid.UUID]*engine),
-		locks:   make(map[uuid.UUID]*gameLock),
+		config:   cfg,
+		logger:   logger.Named("local"),
+		freePort: freePort,
+		engines:  make(map[uuid.UUID]*engine),
+		locks:    make(map[uuid.UUID]*gameLock),
 	}
 }
 
@@ -294,7 +299,7 @@ func (d *Driver) stopEngine(ctx context.Context, e *engine) error {
 	select {
 	case <-e.done:
 	case <-ctx.Done():
-		close(e.kill)
+		e.killOnce.Do(func() { close(e.kill) })
 		<-e.done
 	}
 	d.mu.Lock()

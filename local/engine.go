@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
@@ -17,10 +18,11 @@ type engine struct {
 	dir  string
 	spec orchestrator.EngineSpec
 
-	cancel context.CancelFunc // asks run to stop the engine and return
-	kill   chan struct{}      // closed to skip the rest of the stop grace (SIGKILL now)
-	ready  chan error         // the first spawn's result (buffered, sent once)
-	done   chan struct{}      // closed when run has returned and no process is left
+	cancel   context.CancelFunc // asks run to stop the engine and return
+	kill     chan struct{}      // closed (once) to skip the rest of the stop grace: SIGKILL now
+	killOnce sync.Once
+	ready    chan error    // the first spawn's result (buffered, sent once)
+	done     chan struct{} // closed when run has returned and no process is left
 
 	// Guarded by Driver.mu.
 	proc     *process // the healthy running process; nil while starting, in backoff or stopped

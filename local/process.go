@@ -69,7 +69,7 @@ func (d *Driver) spawn(ctx context.Context, e *engine) (*process, error) {
 		return nil, err
 	}
 	for attempt := 1; ; attempt++ {
-		port, err := freePort()
+		port, err := d.freePort()
 		if err != nil {
 			return nil, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "no free loopback port: %v", err)
 		}
@@ -171,10 +171,21 @@ var healthClient = &http.Client{
 func (d *Driver) waitHealthy(parent context.Context, p *process) error {
 	ctx, cancel := context.WithTimeout(parent, d.config.HealthTimeout)
 	defer cancel()
+	// A check in flight is abandoned when the process exits: with the port taken by
+	// someone else, the check would otherwise hang on a listener that never answers.
+	check, stopCheck := context.WithCancel(ctx)
+	defer stopCheck()
+	go func() {
+		select {
+		case <-p.done:
+			stopCheck()
+		case <-check.Done():
+		}
+	}()
 	tick := time.NewTicker(healthPoll)
 	defer tick.Stop()
 	for {
-		if healthy(ctx, p.endpoint()) {
+		if healthy(check, p.endpoint()) {
 			return nil
 		}
 		select {

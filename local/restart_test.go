@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -161,4 +162,31 @@ func TestDriver_Restart(t *testing.T) {
 			t.Fatalf("restarts %d after a fresh start, want 0", in.Restarts)
 		}
 	})
+}
+
+// TestDriver_portTaken covers the race between picking a free port and the engine
+// binding it: an engine that exits because its port was taken is retried on another.
+func TestDriver_portTaken(t *testing.T) {
+	d := MustOpenDriver(t, Config{})
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	picks := 0
+	d.freePort = func() (int, error) {
+		if picks++; picks == 1 {
+			return taken.Addr().(*net.TCPAddr).Port, nil
+		}
+		return freePort()
+	}
+	spec := newSpec(t)
+	in := MustStart(t, d, spec)
+	MustGet(t, in.Endpoint+"/healthz")
+	if got, want := starts(t, d.stateDir(spec.GameID)), 2; got != want {
+		t.Fatalf("%d starts, want %d (one on the taken port, one retry)", got, want)
+	}
+	if got, want := picks, 2; got != want {
+		t.Fatalf("%d ports picked, want %d", got, want)
+	}
 }
