@@ -183,6 +183,9 @@ func (d *Driver) Close() error {
 // running is terminated first. Errors: EINVALID (no game id, command empty, not
 // absolute or not executable), EUNAVAILABLE (the engine exited or was not healthy in
 // time, with the end of its log; the driver is closed), ctx's error.
+//
+// The returned Instance counts automatic restarts since the engine was last launched
+// by a Start: a Start that launches a process begins again at 0.
 func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orchestrator.Instance, error) {
 	if err := validateSpec(spec); err != nil {
 		return nil, err

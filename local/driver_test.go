@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -393,5 +394,50 @@ func TestNewDriver_defaults(t *testing.T) {
 	}
 	if got, want := d.backoff(100), DefaultRestartBackoffMax; got != want {
 		t.Fatalf("capped backoff %s, want %s", got, want)
+	}
+}
+
+// TestDriver_concurrent starts one game from several goroutines while others read:
+// one engine runs, every caller sees it, and -race sees no unguarded access.
+func TestDriver_concurrent(t *testing.T) {
+	d := MustOpenDriver(t, Config{})
+	spec := newSpec(t)
+	const n = 4
+	endpoints := make(chan string, n)
+	errs := make(chan error, 2*n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			in, err := d.Start(context.Background(), spec)
+			if err != nil {
+				errs <- err
+				return
+			}
+			endpoints <- in.Endpoint
+		}()
+		go func() {
+			defer wg.Done()
+			if _, err := d.Instances(context.Background()); err != nil {
+				errs <- err
+			}
+			d.Endpoint(context.Background(), spec.GameID) // EUNAVAILABLE or the endpoint: both fine
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	close(endpoints)
+	want := <-endpoints
+	for got := range endpoints {
+		if got != want {
+			t.Fatalf("endpoint %q, want %q (one engine)", got, want)
+		}
+	}
+	if got, want := starts(t, d.stateDir(spec.GameID)), 1; got != want {
+		t.Fatalf("%d starts, want %d", got, want)
 	}
 }
