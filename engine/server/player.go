@@ -1,0 +1,137 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+
+	"github.com/galaxy-orchestrator/galaxy/engine"
+	"github.com/google/uuid"
+)
+
+// ordersBody is the orders route's body, with pointers to tell missing fields apart.
+type ordersBody struct {
+	Actor  *uuid.UUID        `json:"actor"`
+	Turn   *int              `json:"turn"`
+	Orders []json.RawMessage `json:"orders"`
+	Final  bool              `json:"final"`
+}
+
+// handleOrders replaces a race's orders for the open turn (see game.SetOrders).
+func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
+	var b ordersBody
+	if !decodeBody(w, r, &b) {
+		return
+	}
+	if b.Actor == nil || *b.Actor == uuid.Nil {
+		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "actor is required", []engine.FieldError{{Index: -1, Field: "actor", Message: "required, a non-zero UUID"}})
+		return
+	}
+	if b.Turn == nil {
+		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "turn is required", []engine.FieldError{{Index: -1, Field: "turn", Message: "required"}})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.game == nil {
+		writeNoGame(w)
+		return
+	}
+	n, err := s.game.SetOrders(*b.Actor, *b.Turn, b.Orders, b.Final)
+	if err != nil {
+		writeGameError(w, err)
+		return
+	}
+	if err := s.commit(); err != nil {
+		writeError(w, http.StatusInternalServerError, engine.CodeInternal, "cannot write state.json; the orders were not stored", nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, engine.OrdersResult{Turn: s.game.Turn, Accepted: n, Final: b.Final, AllFinal: s.game.AllFinal()})
+}
+
+// handleCommands runs an immediate command (see game.Command).
+func (s *Server) handleCommands(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Actor   *uuid.UUID      `json:"actor"`
+		Command json.RawMessage `json:"command"`
+	}
+	if !decodeBody(w, r, &b) {
+		return
+	}
+	if b.Actor == nil || *b.Actor == uuid.Nil {
+		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "actor is required", []engine.FieldError{{Index: -1, Field: "actor", Message: "required, a non-zero UUID"}})
+		return
+	}
+	if len(b.Command) == 0 || string(b.Command) == "null" {
+		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "command is required", []engine.FieldError{{Index: -1, Field: "command", Message: "required"}})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.game == nil {
+		writeNoGame(w)
+		return
+	}
+	res, err := s.game.Command(*b.Actor, b.Command)
+	if err != nil {
+		writeGameError(w, err)
+		return
+	}
+	if err := s.commit(); err != nil {
+		writeError(w, http.StatusInternalServerError, engine.CodeInternal, "cannot write state.json; the command was not applied", nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// handleReport answers one race's report of a turn (the current one when turn is
+// omitted): 404 for a turn that has no report (negative, future, or whose snapshot is
+// missing), 403 for an actor who is not a race.
+func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	actor, err := uuid.Parse(q.Get("actor"))
+	if err != nil || actor == uuid.Nil {
+		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "actor must be a non-zero UUID", []engine.FieldError{{Index: -1, Field: "actor", Message: "required, a non-zero UUID"}})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.game == nil {
+		writeNoGame(w)
+		return
+	}
+	turn := s.game.Turn
+	if t := q.Get("turn"); t != "" {
+		if turn, err = strconv.Atoi(t); err != nil {
+			writeError(w, http.StatusBadRequest, engine.CodeInvalid, "turn must be an integer", []engine.FieldError{{Index: -1, Field: "turn", Message: "an integer"}})
+			return
+		}
+	}
+	g := s.game
+	if _, err := g.Report(actor); err != nil { // 403 whatever the turn
+		writeGameError(w, err)
+		return
+	}
+	if turn < 0 || turn > g.Turn {
+		writeError(w, http.StatusNotFound, engine.CodeNotFound, fmt.Sprintf("no report for turn %d; the current turn is %d", turn, g.Turn), nil)
+		return
+	}
+	if turn != g.Turn {
+		if g, err = s.store.LoadSnapshot(turn); err != nil {
+			if !errors.Is(err, os.ErrNotExist) {
+				s.logger.Warn("unreadable turn snapshot", "turn", turn, "err", err)
+			}
+			writeError(w, http.StatusNotFound, engine.CodeNotFound, fmt.Sprintf("no report for turn %d", turn), nil)
+			return
+		}
+	}
+	rep, err := g.Report(actor)
+	if err != nil {
+		writeGameError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/galaxy-orchestrator/galaxy/engine"
+	"github.com/galaxy-orchestrator/galaxy/engine/game"
+)
+
+// writeJSON answers status with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, engine.CodeInternal, "cannot encode the answer", nil)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(data, '\n'))
+}
+
+// writeError answers status with an ErrorBody.
+func writeError(w http.ResponseWriter, status int, code, msg string, details []engine.FieldError) {
+	data, _ := json.Marshal(engine.ErrorBody{Error: engine.ErrorDetail{Code: code, Message: msg, Details: details}})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(data, '\n'))
+}
+
+// writeGameError maps a rules error to its status: Invalid 400, Forbidden 403,
+// NotFound 404, Conflict 409; anything else is the engine's fault (500).
+func writeGameError(w http.ResponseWriter, err error) {
+	var ge *game.Error
+	if !errors.As(err, &ge) {
+		writeError(w, http.StatusInternalServerError, engine.CodeInternal, "internal error", nil)
+		return
+	}
+	switch ge.Kind {
+	case game.Forbidden:
+		writeError(w, http.StatusForbidden, engine.CodeForbidden, ge.Message, ge.Details)
+	case game.NotFound:
+		writeError(w, http.StatusNotFound, engine.CodeNotFound, ge.Message, ge.Details)
+	case game.Conflict:
+		writeError(w, http.StatusConflict, engine.CodeConflict, ge.Message, ge.Details)
+	default:
+		writeError(w, http.StatusBadRequest, engine.CodeInvalid, ge.Message, ge.Details)
+	}
+}
+
+// decodeBody reads r's JSON body into v. It answers the error itself and returns
+// false: 413 past engine.MaxBodyBytes, 400 (with the decoder's reason) for an empty
+// body, malformed JSON, a wrong type or trailing data. Unknown fields are ignored so
+// that a newer orchestrator can talk to an older engine.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.ContentLength > engine.MaxBodyBytes {
+		writeError(w, http.StatusRequestEntityTooLarge, engine.CodeTooLarge, fmt.Sprintf("body larger than %d bytes", engine.MaxBodyBytes), nil)
+		return false
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, engine.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, engine.CodeTooLarge, fmt.Sprintf("body larger than %d bytes", engine.MaxBodyBytes), nil)
+			return false
+		}
+		writeError(w, http.StatusBadRequest, engine.CodeBadJSON, "cannot read the body: "+err.Error(), nil)
+		return false
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		writeError(w, http.StatusBadRequest, engine.CodeBadJSON, "the body is empty; a JSON object is required", nil)
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, engine.CodeBadJSON, "malformed JSON: "+err.Error(), nil)
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeError(w, http.StatusBadRequest, engine.CodeBadJSON, "malformed JSON: data after the JSON object", nil)
+		return false
+	}
+	return true
+}
