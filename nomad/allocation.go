@@ -1,0 +1,161 @@
+package nomad
+
+import (
+	"context"
+
+	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/hashicorp/nomad/api"
+)
+
+// waitRunning waits with blocking queries until the job's current allocation runs.
+// When the evaluation placed something, the allocation is the one it created;
+// otherwise (nothing changed) the newest allocation meant to run. A failed, lost or
+// completed allocation ends the wait with its last task event as the reason.
+func (d *Driver) waitRunning(ctx context.Context, jobID string, ev *api.Evaluation) (*api.AllocationListStub, error) {
+	placed := ev != nil && placedSomething(ev)
+	var index uint64
+	for {
+		var (
+			allocs []*api.AllocationListStub
+			meta   *api.QueryMeta
+		)
+		err := d.call.blocking(ctx, "list allocations", func(ctx context.Context) (err error) {
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
+			allocs, meta, err = d.jobs.Allocations(jobID, false, q)
+			return err
+		})
+		if err != nil {
+			return nil, d.call.unavailable("list allocations of "+jobID, err)
+		}
+		if a := current(allocs, ev, placed); a != nil {
+			switch a.ClientStatus {
+			case api.AllocClientStatusRunning:
+				return a, nil
+			case api.AllocClientStatusFailed, api.AllocClientStatusLost, api.AllocClientStatusComplete:
+				return nil, allocError(jobID, a)
+			}
+		}
+		index = nextIndex(index, meta)
+	}
+}
+
+// placedSomething tells whether the evaluation created allocations, from its plan
+// annotations; without them it is assumed so only if it is not a no-op re-register.
+func placedSomething(ev *api.Evaluation) bool {
+	if ev.PlanAnnotations == nil {
+		return false
+	}
+	for _, u := range ev.PlanAnnotations.DesiredTGUpdates {
+		if u != nil && (u.Place > 0 || u.DestructiveUpdate > 0) {
+			return true
+		}
+	}
+	return false
+}
+
+func current(allocs []*api.AllocationListStub, ev *api.Evaluation, placed bool) *api.AllocationListStub {
+	var best *api.AllocationListStub
+	for _, a := range allocs {
+		if a.TaskGroup != jobspecs.GroupName {
+			continue
+		}
+		if placed && a.EvalID != ev.ID {
+			continue
+		}
+		if !placed && a.DesiredStatus != api.AllocDesiredStatusRun {
+			continue
+		}
+		if best == nil || a.CreateIndex > best.CreateIndex {
+			best = a
+		}
+	}
+	return best
+}
+
+func allocError(jobID string, a *api.AllocationListStub) error {
+	reason := a.ClientDescription
+	if ts := a.TaskStates[jobspecs.TaskName]; ts != nil {
+		for i := len(ts.Events) - 1; i >= 0; i-- {
+			if e := ts.Events[i]; e.DisplayMessage != "" {
+				reason = e.DisplayMessage
+				break
+			}
+		}
+	}
+	return orchestrator.Errorf(orchestrator.EUNAVAILABLE, "nomad allocation %s of job %s is %s: %s", short(a.ID), jobID, a.ClientStatus, orEmpty(reason, "no reason given"))
+}
+
+// waitStopped waits with blocking queries until no allocation of the job runs or is
+// about to, so the volume has no writer left.
+func (d *Driver) waitStopped(ctx context.Context, jobID string) error {
+	var index uint64
+	for {
+		var (
+			allocs []*api.AllocationListStub
+			meta   *api.QueryMeta
+		)
+		err := d.call.blocking(ctx, "list allocations", func(ctx context.Context) (err error) {
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
+			allocs, meta, err = d.jobs.Allocations(jobID, false, q)
+			return err
+		})
+		if err != nil {
+			return d.call.unavailable("list allocations of "+jobID, err)
+		}
+		live := 0
+		for _, a := range allocs {
+			if a.ClientStatus == api.AllocClientStatusRunning || a.ClientStatus == api.AllocClientStatusPending {
+				live++
+			}
+		}
+		if live == 0 {
+			return nil
+		}
+		index = nextIndex(index, meta)
+	}
+}
+
+func restarts(a *api.AllocationListStub) int {
+	if ts := a.TaskStates[jobspecs.TaskName]; ts != nil {
+		return int(ts.Restarts)
+	}
+	return 0
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// watchAlloc ends when the allocation stops running, returning why; Start runs it
+// beside the health wait so a crashing engine fails the start at once.
+func (d *Driver) watchAlloc(ctx context.Context, jobID, allocID string) error {
+	var index uint64
+	for {
+		var (
+			allocs []*api.AllocationListStub
+			meta   *api.QueryMeta
+		)
+		err := d.call.blocking(ctx, "list allocations", func(ctx context.Context) (err error) {
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
+			allocs, meta, err = d.jobs.Allocations(jobID, false, q)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, a := range allocs {
+			if a.ID == allocID && a.ClientStatus != api.AllocClientStatusRunning {
+				if a.ClientStatus == api.AllocClientStatusPending {
+					break
+				}
+				return allocError(jobID, a)
+			}
+		}
+		index = nextIndex(index, meta)
+	}
+}
+

@@ -1,0 +1,124 @@
+package nomad
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/hashicorp/nomad/api"
+)
+
+// followEval waits with blocking queries until the evaluation is done. A job Nomad
+// cannot place still registers fine (fixtures 18a/18b): the failure is only in the
+// evaluation (FailedTGAllocs, BlockedEval; 19a-20b), which becomes an EUNAVAILABLE
+// naming what filtered the nodes, instead of a wait that never ends.
+func (d *Driver) followEval(ctx context.Context, jobID, evalID string) (*api.Evaluation, error) {
+	var index uint64
+	for {
+		var (
+			ev   *api.Evaluation
+			meta *api.QueryMeta
+		)
+		err := d.call.blocking(ctx, "read evaluation", func(ctx context.Context) (err error) {
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
+			ev, meta, err = d.evals.Info(evalID, q)
+			return err
+		})
+		if err != nil {
+			return nil, d.call.unavailable("read evaluation "+evalID, err)
+		}
+		switch ev.Status {
+		case api.EvalStatusComplete:
+			if len(ev.FailedTGAllocs) > 0 || ev.BlockedEval != "" {
+				return ev, placementError(jobID, ev)
+			}
+			return ev, nil
+		case api.EvalStatusBlocked:
+			return ev, placementError(jobID, ev)
+		case api.EvalStatusFailed:
+			return ev, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "nomad could not evaluate job %s: %s", jobID, orEmpty(ev.StatusDescription, "evaluation failed"))
+		case api.EvalStatusCancelled:
+			// A newer evaluation of the same job superseded this one; the allocation
+			// wait that follows sees whatever it placed.
+			return ev, nil
+		}
+		index = nextIndex(index, meta)
+	}
+}
+
+// placementError says which constraint, volume or resource kept the job off every
+// node, from the evaluation's allocation metrics.
+func placementError(jobID string, ev *api.Evaluation) error {
+	var parts []string
+	groups := make([]string, 0, len(ev.FailedTGAllocs))
+	for g := range ev.FailedTGAllocs {
+		groups = append(groups, g)
+	}
+	sort.Strings(groups)
+	for _, g := range groups {
+		m := ev.FailedTGAllocs[g]
+		if m == nil {
+			continue
+		}
+		var why []string
+		for _, k := range sortedKeys(m.ConstraintFiltered) {
+			why = append(why, fmt.Sprintf("constraint %q filtered %s", k, nodes(m.ConstraintFiltered[k])))
+		}
+		for _, k := range sortedKeys(m.ClassFiltered) {
+			why = append(why, fmt.Sprintf("node class %q filtered %s", k, nodes(m.ClassFiltered[k])))
+		}
+		for _, k := range sortedKeys(m.DimensionExhausted) {
+			why = append(why, fmt.Sprintf("%s exhausted on %s", k, nodes(m.DimensionExhausted[k])))
+		}
+		for _, q := range m.QuotaExhausted {
+			why = append(why, "quota exhausted: "+q)
+		}
+		if m.NodesEvaluated == 0 {
+			pool := orEmpty(m.NodePool, "default")
+			why = append(why, fmt.Sprintf("no ready node in node pool %q and the job's datacenters (%d in pool)", pool, m.NodesInPool))
+		}
+		if len(why) == 0 {
+			why = append(why, fmt.Sprintf("%d of %d nodes filtered, %d exhausted", m.NodesFiltered, m.NodesEvaluated, m.NodesExhausted))
+		}
+		parts = append(parts, fmt.Sprintf("group %q: %s", g, strings.Join(why, "; ")))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "evaluation blocked ("+orEmpty(ev.StatusDescription, "no node fits")+")")
+	}
+	return orchestrator.Errorf(orchestrator.EUNAVAILABLE, "nomad cannot place job %s: %s", jobID, strings.Join(parts, "; "))
+}
+
+func sortedKeys(m map[string]int) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func nodes(n int) string {
+	if n == 1 {
+		return "1 node"
+	}
+	return fmt.Sprintf("%d nodes", n)
+}
+
+func orEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// nextIndex is the index for the next blocking query: the answer's, reset to 0 when
+// it went backwards (a server restore), and at least 1 once anything was seen.
+func nextIndex(prev uint64, meta *api.QueryMeta) uint64 {
+	if meta == nil || meta.LastIndex < prev {
+		return 0
+	}
+	return meta.LastIndex
+}
