@@ -66,5 +66,4 @@ const (
 	CodeConflict     = "conflict"     // 409: wrong turn, already initialised, finished
 	CodeTooLarge     = "too_large"    // 413: body over MaxBodyBytes
 	CodeInternal     = "internal"     // 500: the engine failed (e.g. cannot write state)
-	CodeUnsupported  = "unsupported"  // 415: the body is not JSON
 )
