@@ -158,4 +158,3 @@ func (d *Driver) watchAlloc(ctx context.Context, jobID, allocID string) error {
 		index = nextIndex(index, meta)
 	}
 }
-

@@ -15,8 +15,8 @@ import (
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/hashicorp/consul/api"
-	nomadapi "github.com/hashicorp/nomad/api"
 	"github.com/hashicorp/go-hclog"
+	nomadapi "github.com/hashicorp/nomad/api"
 	"golang.org/x/time/rate"
 )
 

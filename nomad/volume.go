@@ -2,6 +2,7 @@ package nomad
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/galaxy-orchestrator/galaxy/jobspecs"
@@ -41,7 +42,7 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 				err = orchestrator.Errorf(orchestrator.EUNAVAILABLE, "nomad: volume %s exists but cannot be found", orchestrator.JobName(gameID))
 			}
 		} else if err != nil {
-			return volume{}, d.call.unavailable("create volume "+orchestrator.JobName(gameID), err)
+			return volume{}, d.call.unavailable("create volume "+orchestrator.JobName(gameID)+d.volumePlacement(), err)
 		} else {
 			v = resp.Volume
 			d.logger.Info("created host volume", "game_id", gameID, "volume_id", v.ID, "node_id", v.NodeID)
@@ -68,6 +69,20 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 		index = nextIndex(index, meta)
 	}
 	return volume{ID: v.ID, HostPath: v.HostPath}, nil
+}
+
+// volumePlacement describes where the volume was asked to go, for a create error:
+// Nomad's "no node meets constraints" does not say which.
+func (d *Driver) volumePlacement() string {
+	var c []string
+	for _, k := range jobspecs.HostVolume(d.cfg.Config, uuid.Nil).Constraints {
+		c = append(c, fmt.Sprintf("%q", k.LTarget+" "+k.Operand+" "+k.RTarget))
+	}
+	s := fmt.Sprintf(" (plugin %q, node pool %q", d.cfg.VolumePlugin, orEmpty(d.cfg.NodePool, "default"))
+	if len(c) > 0 {
+		s += ", constraints " + strings.Join(c, ", ")
+	}
+	return s + ")"
 }
 
 // findVolume returns the game's dynamic host volume (a stub), or nil.

@@ -1,0 +1,414 @@
+package nomadtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/nomad/api"
+)
+
+// alloc is one allocation and, once it runs, its engine process.
+type alloc struct {
+	stub     api.AllocationListStub
+	job      *api.Job // the job version it runs
+	node     *node
+	port     int
+	prev     *alloc        // must have exited before this one starts (one writer per volume)
+	exited   chan struct{} // closed when the process has ended or will never start
+	exitOnce sync.Once
+	proc     *exec.Cmd
+	stderr   *bytes.Buffer
+	stopping bool
+
+	// service registration and check state
+	provider   string
+	registered bool
+	regIndex   uint64
+	check      string // "" (not set up), pending, failure, success
+	output     string
+
+	// timings, for measuring the driver apart from the engine
+	procStart, firstHealthy time.Time
+}
+
+func (a *alloc) markExited() { a.exitOnce.Do(func() { close(a.exited) }) }
+
+func (a *alloc) kill() {
+	if a.proc != nil && a.proc.Process != nil {
+		a.proc.Process.Kill()
+	}
+}
+
+// newAlloc records a pending allocation on n. Callers hold s.mu.
+func (s *Server) newAlloc(j *api.Job, n *node, evalID string) *alloc {
+	idx := s.changed("allocs")
+	now := time.Now().UnixNano()
+	id := newID()
+	a := &alloc{
+		job: j, node: n, exited: make(chan struct{}), stderr: &bytes.Buffer{},
+		stub: api.AllocationListStub{
+			ID: id, EvalID: evalID, Name: *j.ID + ".engine[0]", Namespace: *j.Namespace,
+			NodeID: n.ID, NodeName: n.Name, JobID: *j.ID, JobType: "service", JobVersion: *j.Version,
+			TaskGroup: "engine", DesiredStatus: "run", ClientStatus: "pending",
+			CreateIndex: idx, ModifyIndex: idx, CreateTime: now, ModifyTime: now,
+		},
+	}
+	if svcs := j.TaskGroups[0].Services; len(svcs) > 0 {
+		a.provider = svcs[0].Provider
+		if a.provider == "" {
+			a.provider = "consul"
+		}
+	}
+	s.allocs[id] = a
+	return a
+}
+
+func (s *Server) touch(a *alloc) {
+	a.stub.ModifyIndex = s.changed("allocs")
+	a.stub.ModifyTime = time.Now().UnixNano()
+	if jb := s.jobs[a.stub.JobID]; jb != nil {
+		s.refreshJobStatus(jb)
+	}
+}
+
+// refreshJobStatus derives the job's status from its allocations.
+func (s *Server) refreshJobStatus(jb *job) {
+	live := false
+	for _, a := range s.allocs {
+		if a.stub.JobID == *jb.j.ID && !terminal(a.stub.ClientStatus) {
+			live = true
+		}
+	}
+	st := *jb.j.Status
+	switch {
+	case live:
+		st = "running"
+	case *jb.j.Stop:
+		st = "dead"
+	}
+	if st != *jb.j.Status {
+		*jb.j.Status = st
+		jb.j.ModifyIndex = new(s.changed("jobs"))
+	}
+}
+
+func (s *Server) event(a *alloc, typ, msg string, fails bool) {
+	ts := a.stub.TaskStates["engine"]
+	if ts == nil {
+		ts = &api.TaskState{State: "pending"}
+		a.stub.TaskStates = map[string]*api.TaskState{"engine": ts}
+	}
+	ts.Events = append(ts.Events, &api.TaskEvent{Type: typ, Time: time.Now().UnixNano(), DisplayMessage: msg, Message: msg, FailsTask: fails, Details: map[string]string{}})
+}
+
+// runAlloc is the fake client: wait for the previous writer to exit, register the
+// service (check critical, ~like prerun), start the engine, mark it running, probe it.
+func (s *Server) runAlloc(a *alloc) {
+	if a.prev != nil {
+		<-a.prev.exited
+	}
+	s.mu.Lock()
+	if a.stub.DesiredStatus != "run" || s.closed {
+		a.stub.ClientStatus = "complete"
+		a.markExited()
+		s.touch(a)
+		s.mu.Unlock()
+		return
+	}
+	g := a.job.TaskGroups[0]
+	t := g.Tasks[0]
+	s.event(a, "Received", "Task received by client", false)
+	if t.Driver == "raw_exec" && len(t.VolumeMounts) > 0 {
+		s.failAlloc(a, "Setup Failure", fmt.Sprintf("failed to setup alloc: pre-run hook \"volumes\" failed: task driver %q for %q does not support host volumes", t.Driver, t.Name))
+		s.mu.Unlock()
+		return
+	}
+	env, err := s.taskEnv(a)
+	if err != "" {
+		s.failAlloc(a, "Setup Failure", err)
+		s.mu.Unlock()
+		return
+	}
+	s.registerService(a)
+	s.event(a, "Task Setup", "Building Task Directory", false)
+	s.touch(a)
+	s.mu.Unlock()
+
+	cmd := exec.Command(s.opts.EngineBinary)
+	cmd.Env = env
+	cmd.Stdout = a.stderr
+	cmd.Stderr = a.stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.mu.Lock()
+	if a.stub.DesiredStatus != "run" || s.closed {
+		s.mu.Unlock()
+		a.markExited()
+		return
+	}
+	a.procStart = time.Now()
+	if err := cmd.Start(); err != nil {
+		s.failAlloc(a, "Driver Failure", "failed to launch command: "+err.Error())
+		s.mu.Unlock()
+		return
+	}
+	a.proc = cmd
+	a.stub.ClientStatus = "running"
+	a.stub.ClientDescription = "Tasks are running"
+	ts := a.stub.TaskStates["engine"]
+	ts.State, ts.StartedAt = "running", time.Now()
+	s.event(a, "Started", "Task started by client", false)
+	s.touch(a)
+	s.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.probe(ctx, a)
+	}()
+	werr := cmd.Wait()
+	cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	code := 0
+	if cmd.ProcessState != nil {
+		code = cmd.ProcessState.ExitCode()
+	}
+	if !a.stopping && !s.closed {
+		tail := a.stderr.String()
+		if len(tail) > 400 {
+			tail = tail[len(tail)-400:]
+		}
+		s.opts.Logf("nomadtest: engine of alloc %s exited (%v): %s", a.stub.ID[:8], werr, tail)
+		s.failAlloc(a, "Terminated", fmt.Sprintf("Exit Code: %d, Exit Message: %q", code, strings.TrimSpace(tail)))
+	} else if a.stub.ClientStatus != "failed" {
+		a.stub.ClientStatus = "complete"
+		a.stub.ClientDescription = "All tasks have completed"
+		s.event(a, "Killed", "Task successfully killed", false)
+		s.deregisterService(a)
+		s.touch(a)
+	}
+	a.markExited()
+}
+
+// failAlloc marks an allocation failed with a task event. Callers hold s.mu.
+func (s *Server) failAlloc(a *alloc, typ, msg string) {
+	s.event(a, typ, msg, true)
+	a.stub.ClientStatus = "failed"
+	a.stub.ClientDescription = "Failed tasks"
+	if ts := a.stub.TaskStates["engine"]; ts != nil {
+		ts.State, ts.Failed, ts.FinishedAt = "dead", true, time.Now()
+	}
+	s.deregisterService(a)
+	s.touch(a)
+	a.markExited()
+}
+
+// stopAlloc asks an allocation to stop; its process is killed in the background.
+// Callers hold s.mu.
+func (s *Server) stopAlloc(a *alloc, why, next string) {
+	a.stub.DesiredStatus = "stop"
+	a.stub.DesiredDescription = why
+	a.stub.NextAllocation = next
+	a.stopping = true
+	s.deregisterService(a)
+	s.touch(a)
+	if a.proc == nil {
+		if a.stub.ClientStatus == "pending" {
+			// runAlloc sees DesiredStatus stop and finishes it.
+			return
+		}
+		a.markExited()
+		return
+	}
+	p := a.proc.Process
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		p.Signal(syscall.SIGTERM)
+		select {
+		case <-a.exited:
+		case <-time.After(5 * time.Second):
+			p.Kill()
+		}
+	}()
+}
+
+// taskEnv builds the engine's environment like a Nomad client: the task env with
+// ${NOMAD_*} interpolated, NOMAD_* variables, the state volume mapped to its host
+// directory, and the listen address forced to 127.0.0.1 (tests never listen wider).
+// Callers hold s.mu.
+func (s *Server) taskEnv(a *alloc) ([]string, string) {
+	port, err := freePort()
+	if err != nil {
+		return nil, "no free port: " + err.Error()
+	}
+	a.port = port
+	g, t := a.job.TaskGroups[0], a.job.TaskGroups[0].Tasks[0]
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	vars := map[string]string{
+		"NOMAD_PORT_http": strconv.Itoa(port), "NOMAD_ADDR_http": addr, "NOMAD_IP_http": "127.0.0.1",
+		"NOMAD_HOST_PORT_http": strconv.Itoa(port), "NOMAD_ALLOC_ID": a.stub.ID, "NOMAD_JOB_ID": a.stub.JobID,
+		"NOMAD_JOB_NAME": a.stub.JobID, "NOMAD_GROUP_NAME": "engine", "NOMAD_TASK_NAME": "engine",
+		"NOMAD_NAMESPACE": a.stub.Namespace, "NOMAD_DC": a.node.Datacenter, "NOMAD_ALLOC_INDEX": "0",
+	}
+	for k, v := range a.job.Meta {
+		vars["NOMAD_META_"+k] = v
+	}
+	mounts := map[string]string{} // destination -> host dir
+	for _, m := range t.VolumeMounts {
+		v := g.Volumes[*m.Volume]
+		dir := s.volumeDir(a.node, *a.job.Namespace, v.Source)
+		if dir == "" {
+			return nil, fmt.Sprintf("failed to setup alloc: volume %q not found on node", v.Source)
+		}
+		mounts[*m.Destination] = dir
+	}
+	interp := func(v string) string {
+		for k, x := range vars {
+			v = strings.ReplaceAll(v, "${"+k+"}", x)
+		}
+		return v
+	}
+	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": os.TempDir()}
+	for k, v := range vars {
+		env[k] = v
+	}
+	for k, v := range t.Env {
+		env[k] = interp(v)
+	}
+	if p := env["GAME_STATE_PATH"]; p != "" {
+		for dest, dir := range mounts {
+			if p == dest || strings.HasPrefix(p, dest+"/") {
+				env["GAME_STATE_PATH"] = dir + strings.TrimPrefix(p, dest)
+			}
+		}
+	}
+	env["GALAXY_ENGINE_ADDR"] = addr
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out, ""
+}
+
+// volumeDir is the host directory of a dynamic or static volume on n.
+func (s *Server) volumeDir(n *node, ns, name string) string {
+	if p, ok := n.static[name]; ok {
+		return p
+	}
+	for _, v := range s.volumes {
+		if v.v.Name == name && v.v.Namespace == ns && v.v.NodeID == n.ID {
+			return v.v.HostPath
+		}
+	}
+	return ""
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// probe is the health check: GET /healthz every 5ms until the first success, then
+// every CheckInterval, updating Consul's check or the Nomad-native check result.
+func (s *Server) probe(ctx context.Context, a *alloc) {
+	client := &http.Client{Timeout: time.Second}
+	url := fmt.Sprintf("http://127.0.0.1:%d/healthz", a.port)
+	every := 5 * time.Millisecond
+	for {
+		status, output := "failure", ""
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			output = "nomad: " + err.Error()
+		} else {
+			resp.Body.Close()
+			output = fmt.Sprintf("HTTP GET %s: %s", url, resp.Status)
+			if resp.StatusCode == http.StatusOK {
+				status, output = "success", "nomad: http ok"
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.mu.Lock()
+		if status == "success" && a.firstHealthy.IsZero() {
+			a.firstHealthy = time.Now()
+			every = s.opts.CheckInterval
+		}
+		if a.check != status && a.registered {
+			a.check, a.output = status, output
+			if a.provider == "consul" {
+				s.consulChanged()
+			}
+		}
+		s.mu.Unlock()
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Reschedule fails the job's running allocation (its engine is killed) and places a
+// replacement on the same node, with a new port and the same volume, as Nomad does
+// after a crash. It returns the new allocation's ID.
+func (s *Server) Reschedule(jobID string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cur *alloc
+	for _, a := range s.allocs {
+		if a.stub.JobID == jobID && a.stub.ClientStatus == "running" && a.stub.DesiredStatus == "run" {
+			cur = a
+		}
+	}
+	jb := s.jobs[jobID]
+	if cur == nil || jb == nil {
+		return "", fmt.Errorf("nomadtest: job %s has no running allocation", jobID)
+	}
+	cur.stopping = true // its exit is the failure recorded here, not a crash to report
+	s.event(cur, "Terminated", "Exit Code: 137, Exit Message: \"killed by nomadtest.Reschedule\"", true)
+	cur.stub.ClientStatus = "failed"
+	s.deregisterService(cur)
+	cur.kill()
+	next := s.newAlloc(jb.j, cur.node, cur.stub.EvalID)
+	next.prev = cur
+	cur.stub.NextAllocation = next.stub.ID
+	s.touch(cur)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.runAlloc(next)
+	}()
+	return next.stub.ID, nil
+}
+
+// EngineStartup reports, for an allocation, how long its engine took from process
+// start to the first passing /healthz: the part of a start that is the engine's own.
+func (s *Server) EngineStartup(allocID string) (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.allocs[allocID]
+	if a == nil || a.firstHealthy.IsZero() {
+		return 0, false
+	}
+	return a.firstHealthy.Sub(a.procStart), true
+}

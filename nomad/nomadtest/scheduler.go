@@ -1,0 +1,238 @@
+package nomadtest
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/nomad/api"
+)
+
+type node struct {
+	Node
+	static map[string]string
+}
+
+// schedule processes one evaluation like Nomad's service scheduler, for one group of
+// count 1: keep an allocation of the current job version, replace one of an older
+// version (a destructive update), stop everything for a stopped or purged job, place
+// on the first feasible node, or fail with the allocation metrics and a blocked eval.
+func (s *Server) schedule(evalID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ev := s.evals[evalID].e
+	jb := s.jobs[ev.JobID]
+	var live []*alloc
+	for _, a := range s.allocs {
+		if a.stub.JobID == ev.JobID && a.stub.DesiredStatus == "run" && !terminal(a.stub.ClientStatus) {
+			live = append(live, a)
+		}
+	}
+	upd := &api.DesiredUpdates{}
+	done := func() {
+		ev.PlanAnnotations = &api.PlanAnnotations{DesiredTGUpdates: map[string]*api.DesiredUpdates{"engine": upd}}
+		if ev.QueuedAllocations == nil {
+			ev.QueuedAllocations = map[string]int{"engine": 0}
+		}
+		ev.Status = "complete"
+		ev.ModifyIndex = s.changed("evals")
+		ev.ModifyTime = time.Now().UnixNano()
+	}
+	if jb == nil || *jb.j.Stop || s.closed {
+		for _, a := range live {
+			s.stopAlloc(a, "alloc not needed due to job update", "")
+			upd.Stop++
+		}
+		done()
+		return
+	}
+	j := jb.j
+	var old *alloc
+	for _, a := range live {
+		if a.stub.JobVersion == *j.Version {
+			upd.Ignore++
+			done()
+			return
+		}
+		old = a
+	}
+	n, metric := s.feasible(j)
+	if n == nil {
+		ev.FailedTGAllocs = map[string]*api.AllocationMetric{"engine": metric}
+		ev.QueuedAllocations = map[string]int{"engine": 1}
+		blocked := &api.Evaluation{
+			ID: newID(), Priority: ev.Priority, Type: "service", TriggeredBy: "queued-allocs", Namespace: ev.Namespace,
+			JobID: ev.JobID, JobModifyIndex: ev.JobModifyIndex, Status: "blocked", StatusDescription: "created to place remaining allocations",
+			PreviousEval: ev.ID, FailedTGAllocs: ev.FailedTGAllocs, SnapshotIndex: ev.SnapshotIndex,
+			CreateIndex: s.changed("evals"), CreateTime: time.Now().UnixNano(),
+		}
+		blocked.ModifyIndex = blocked.CreateIndex
+		s.evals[blocked.ID] = &evaluation{e: blocked}
+		ev.BlockedEval = blocked.ID
+		upd.Place = 1
+		*j.Status = "running" // as Nomad reports an unplaceable job (fixture 18a)
+		done()
+		return
+	}
+	a := s.newAlloc(j, n, ev.ID)
+	if old != nil {
+		upd.DestructiveUpdate = 1
+		s.stopAlloc(old, "alloc is being updated due to job update", a.stub.ID)
+		a.prev = old
+	} else {
+		upd.Place = 1
+	}
+	ev.DeploymentID = newID()
+	done()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.runAlloc(a)
+	}()
+}
+
+func terminal(clientStatus string) bool {
+	return clientStatus == "complete" || clientStatus == "failed" || clientStatus == "lost"
+}
+
+func (s *Server) poolExists(pool string) bool {
+	for _, n := range s.nodes {
+		if n.NodePool == pool {
+			return true
+		}
+	}
+	return pool == "default" || pool == "all"
+}
+
+// feasible returns the first node the job fits, or the metrics of why none does.
+func (s *Server) feasible(j *api.Job) (*node, *api.AllocationMetric) {
+	m := &api.AllocationMetric{NodePool: *j.NodePool, NodesAvailable: map[string]int{}, ConstraintFiltered: map[string]int{}}
+	g := j.TaskGroups[0]
+	var cons []*api.Constraint
+	cons = append(cons, j.Constraints...)
+	cons = append(cons, g.Constraints...)
+	for _, t := range g.Tasks {
+		cons = append(cons, t.Constraints...)
+	}
+	start := time.Now()
+	defer func() { m.AllocationTime = time.Since(start) }()
+	for _, n := range s.nodes {
+		if n.NodePool != *j.NodePool && *j.NodePool != "all" {
+			continue
+		}
+		m.NodesInPool++
+		if !dcMatch(j.Datacenters, n.Datacenter) {
+			continue
+		}
+		m.NodesAvailable[n.Datacenter]++
+		m.NodesEvaluated++
+		ok := true
+		for _, c := range cons {
+			if !s.meets(n, c) {
+				m.ConstraintFiltered[fmt.Sprintf("%s %s %s", c.LTarget, c.Operand, c.RTarget)]++
+				ok = false
+				break
+			}
+		}
+		if ok {
+			for _, v := range g.Volumes {
+				if v.Type == "host" && !s.hasVolume(n, *j.Namespace, v.Source) {
+					m.ConstraintFiltered["missing compatible host volumes"]++
+					ok = false
+					break
+				}
+			}
+		}
+		if ok {
+			return n, nil
+		}
+		m.NodesFiltered++
+	}
+	return nil, m
+}
+
+func dcMatch(dcs []string, dc string) bool {
+	for _, p := range dcs {
+		if ok, _ := path.Match(p, dc); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) hasVolume(n *node, ns, name string) bool {
+	if _, ok := n.static[name]; ok {
+		return true
+	}
+	for _, v := range s.volumes {
+		if v.v.Name == name && v.v.Namespace == ns && v.v.NodeID == n.ID && v.v.State == api.HostVolumeStateReady {
+			return true
+		}
+	}
+	return false
+}
+
+// meets evaluates a constraint against a node (the operators the driver's config can
+// produce; anything else is unmet).
+func (s *Server) meets(n *node, c *api.Constraint) bool {
+	l, lok := resolve(n, c.LTarget)
+	r, _ := resolve(n, c.RTarget)
+	switch c.Operand {
+	case "=", "==", "is":
+		return lok && l == r
+	case "!=", "not":
+		return l != r
+	case "regexp":
+		re, err := regexp.Compile(r)
+		return lok && err == nil && re.MatchString(l)
+	case "set_contains":
+		for _, x := range strings.Split(l, ",") {
+			if strings.TrimSpace(x) == r {
+				return true
+			}
+		}
+		return false
+	case "is_set":
+		return lok
+	case "is_not_set":
+		return !lok
+	case "distinct_hosts", "distinct_property":
+		return true
+	case "semver", "version":
+		return lok
+	}
+	return false
+}
+
+func resolve(n *node, target string) (string, bool) {
+	if !strings.HasPrefix(target, "${") || !strings.HasSuffix(target, "}") {
+		return target, true
+	}
+	key := target[2 : len(target)-1]
+	switch key {
+	case "node.class":
+		return n.NodeClass, true
+	case "node.datacenter":
+		return n.Datacenter, true
+	case "node.pool":
+		return n.NodePool, true
+	case "node.unique.name":
+		return n.Name, true
+	case "node.unique.id":
+		return n.ID, true
+	}
+	if k, ok := strings.CutPrefix(key, "attr."); ok {
+		v, ok := n.Attributes[k]
+		if k == "kernel.name" && !ok {
+			return "linux", true
+		}
+		return v, ok
+	}
+	if k, ok := strings.CutPrefix(key, "meta."); ok {
+		v, ok := n.Meta[k]
+		return v, ok
+	}
+	return "", false
+}

@@ -1,0 +1,235 @@
+// Package nomadtest is a fake Nomad + Consul HTTP API for tests, built on httptest.
+// It speaks the JSON of exactly the endpoints the nomad driver uses and behaves like
+// Nomad 2.0.5 and Consul 1.22.7 as captured in shared/nomad-fixtures: EnforceIndex
+// conflicts are 500 text, unplaceable jobs register fine and fail in the evaluation,
+// blocking queries honour index and wait, errors are plain text. Its allocations run
+// a real engine binary as a process on 127.0.0.1, with a per-volume temp directory as
+// GAME_STATE_PATH, and its health checks probe the engine's /healthz.
+package nomadtest
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Options configure a fake cluster.
+type Options struct {
+	// EngineBinary is run for every allocation, whatever the task's driver, image or
+	// command (required to place anything).
+	EngineBinary string
+	// Nodes of the cluster; default one node "fake-1" in datacenter dc1, pool
+	// default, class "", with a static host volume "galaxy-state".
+	Nodes []Node
+	// CheckInterval is how often health checks probe /healthz once passing (default
+	// 50ms; a real check runs every 2s). Before the first success they probe every
+	// 5ms, so the fake adds little to a start.
+	CheckInterval time.Duration
+	// MaxWait caps a blocking query's wait (default 10s).
+	MaxWait time.Duration
+	// Logf receives the fake's own log lines (default tb.Logf).
+	Logf func(format string, args ...any)
+}
+
+// Node is one fake client node.
+type Node struct {
+	ID, Name, Datacenter, NodePool, NodeClass string
+	Address                                   string            // default 127.0.0.1
+	Attributes                                map[string]string // ${attr.*}
+	Meta                                      map[string]string // ${meta.*}
+	// StaticVolumes are host volumes from the client config: name -> host path
+	// (empty: a temp directory).
+	StaticVolumes map[string]string
+}
+
+// Server is a running fake. Close it (NewServer registers tb.Cleanup too).
+type Server struct {
+	tb     testing.TB
+	opts   Options
+	nomad  *httptest.Server
+	consul *httptest.Server
+	dir    string
+
+	mu       sync.Mutex
+	index    uint64            // Nomad raft index
+	tables   map[string]uint64 // per-table index, as Nomad answers lists
+	cindex   uint64            // Consul raft index
+	notify   chan struct{}     // closed and replaced on every change
+	nodes    []*node
+	jobs     map[string]*job
+	evals    map[string]*evaluation
+	allocs   map[string]*alloc
+	volumes  map[string]*hostVolume
+	counts   map[string]int
+	failN    int
+	failCode int
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+// NewServer starts a fake Nomad and a fake Consul on loopback.
+func NewServer(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	if opts.CheckInterval <= 0 {
+		opts.CheckInterval = 50 * time.Millisecond
+	}
+	if opts.MaxWait <= 0 {
+		opts.MaxWait = 10 * time.Second
+	}
+	if opts.Logf == nil {
+		opts.Logf = tb.Logf
+	}
+	if len(opts.Nodes) == 0 {
+		opts.Nodes = []Node{{Name: "fake-1", StaticVolumes: map[string]string{"galaxy-state": ""}}}
+	}
+	s := &Server{
+		tb: tb, opts: opts, dir: tb.TempDir(),
+		index: 10, cindex: 10, tables: map[string]uint64{},
+		notify: make(chan struct{}),
+		jobs:   map[string]*job{}, evals: map[string]*evaluation{}, allocs: map[string]*alloc{},
+		volumes: map[string]*hostVolume{}, counts: map[string]int{},
+	}
+	for i, n := range opts.Nodes {
+		nd := &node{Node: n}
+		if nd.ID == "" {
+			nd.ID = newID()
+		}
+		if nd.Name == "" {
+			nd.Name = fmt.Sprintf("fake-%d", i+1)
+		}
+		if nd.Datacenter == "" {
+			nd.Datacenter = "dc1"
+		}
+		if nd.NodePool == "" {
+			nd.NodePool = "default"
+		}
+		if nd.Address == "" {
+			nd.Address = "127.0.0.1"
+		}
+		nd.static = map[string]string{}
+		for name, p := range n.StaticVolumes {
+			if p == "" {
+				p = s.mkdir("static-"+nd.Name+"-"+name, 0o755)
+			}
+			nd.static[name] = p
+		}
+		s.nodes = append(s.nodes, nd)
+	}
+	s.nomad = httptest.NewServer(http.HandlerFunc(s.serveNomad))
+	s.consul = httptest.NewServer(http.HandlerFunc(s.serveConsul))
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// NomadAddr is the fake Nomad's address, for NOMAD_ADDR or nomad.Config.Address.
+func (s *Server) NomadAddr() string { return s.nomad.URL }
+
+// ConsulAddr is the fake Consul's host:port, for CONSUL_HTTP_ADDR.
+func (s *Server) ConsulAddr() string { return strings.TrimPrefix(s.consul.URL, "http://") }
+
+// Close kills every engine process and stops both servers. Idempotent.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	for _, a := range s.allocs {
+		a.kill()
+	}
+	s.changed("")
+	s.mu.Unlock()
+	s.nomad.CloseClientConnections()
+	s.consul.CloseClientConnections()
+	s.nomad.Close()
+	s.consul.Close()
+	s.wg.Wait()
+}
+
+// Fail makes the next n Nomad API calls answer status (429 or 500) with a plain-text
+// body, as an overloaded or leaderless cluster does.
+func (s *Server) Fail(n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failN, s.failCode = n, status
+}
+
+// Counts returns the number of Nomad and Consul API requests per endpoint, keyed like
+// "GET /v1/job/:id/allocations".
+func (s *Server) Counts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.counts))
+	for k, v := range s.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetCounts zeroes the request counts.
+func (s *Server) ResetCounts() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts = map[string]int{}
+}
+
+// FormatCounts renders counts one endpoint a line, sorted, for test logs.
+func FormatCounts(c map[string]int) string {
+	keys := make([]string, 0, len(c))
+	total := 0
+	for k, v := range c {
+		keys = append(keys, k)
+		total += v
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%4d %s\n", c[k], k)
+	}
+	fmt.Fprintf(&b, "%4d total\n", total)
+	return b.String()
+}
+
+// changed bumps the index of table (or none) and wakes every blocking query.
+// Callers hold s.mu.
+func (s *Server) changed(table string) uint64 {
+	if table != "" {
+		s.index++
+		s.tables[table] = s.index
+	}
+	close(s.notify)
+	s.notify = make(chan struct{})
+	return s.index
+}
+
+// consulChanged bumps Consul's index. Callers hold s.mu.
+func (s *Server) consulChanged() {
+	s.cindex++
+	close(s.notify)
+	s.notify = make(chan struct{})
+}
+
+func (s *Server) tableIndex(names ...string) uint64 {
+	var max uint64 = 1
+	for _, n := range names {
+		if s.tables[n] > max {
+			max = s.tables[n]
+		}
+	}
+	return max
+}
+
+func (s *Server) mkdir(name string, mode os.FileMode) string {
+	p := s.dir + "/" + name
+	if err := os.MkdirAll(p, mode); err != nil {
+		s.tb.Errorf("nomadtest: %v", err)
+	}
+	return p
+}
