@@ -35,9 +35,10 @@ type Config struct {
 	ConsulDatacenter string
 	ConsulTLS        TLSConfig
 
-	// RateLimit [rate_limit] caps calls to Nomad and Consul per second (default 20),
-	// with bursts of RateBurst [rate_burst] (default 10). A 429 halves the rate for a
-	// while, so an overloaded cluster slows galaxyd down instead of failing games.
+	// RateLimit [rate_limit] caps calls to Nomad and Consul per second (default 50),
+	// with bursts of RateBurst [rate_burst] (default 25); a start makes about 9. A 429
+	// halves the rate for a while, so an overloaded cluster slows galaxyd down
+	// instead of failing games.
 	RateLimit float64
 	RateBurst int
 	// MaxConcurrent [max_concurrent] caps short calls in flight (default 8); blocking
@@ -91,10 +92,10 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	if c.RateLimit <= 0 {
-		c.RateLimit = 20
+		c.RateLimit = 50
 	}
 	if c.RateBurst <= 0 {
-		c.RateBurst = 10
+		c.RateBurst = 25
 	}
 	if c.MaxConcurrent <= 0 {
 		c.MaxConcurrent = 8

