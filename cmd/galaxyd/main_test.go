@@ -232,9 +232,9 @@ func TestLifecycle(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(m.Config.DataDir, "games", id.String())); !os.IsNotExist(err) {
 		t.Fatalf("state dir still there after remove: %v", err)
 	}
-	var ops []*orchestrator.Operation
-	a.must(200, "GET", "/api/v1/games/"+id.String()+"/operations", uuid.Nil, nil, &ops)
-	if got, want := len(ops), 11; got != want {
+	var list struct{ Operations []*orchestrator.Operation }
+	a.must(200, "GET", "/api/v1/games/"+id.String()+"/operations", uuid.Nil, nil, &list)
+	if got, want := len(list.Operations), 11; got != want {
 		t.Fatalf("%d operations logged, want %d", got, want)
 	}
 }
