@@ -18,8 +18,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// engineBin is the reference engine, built once for the package's tests.
-var engineBin string
+// engineBin and galaxydBin are the real binaries, built once for the package's tests.
+var engineBin, galaxydBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "galaxyd-test-")
@@ -30,6 +30,11 @@ func TestMain(m *testing.M) {
 	engineBin = filepath.Join(dir, "galaxy-engine")
 	if out, err := exec.Command("go", "build", "-o", engineBin, "github.com/galaxy-orchestrator/galaxy/cmd/galaxy-engine").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build galaxy-engine: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	galaxydBin = filepath.Join(dir, "galaxyd")
+	if out, err := exec.Command("go", "build", "-o", galaxydBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build galaxyd: %v\n%s", err, out)
 		os.Exit(1)
 	}
 	code := m.Run()
