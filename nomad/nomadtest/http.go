@@ -125,6 +125,10 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request, header string, co
 			s.mu.Unlock()
 			if status != http.StatusOK {
 				w.Header().Set(header, strconv.FormatUint(index, 10))
+				if header == "X-Nomad-Index" {
+					w.Header().Set("X-Nomad-Knownleader", "true")
+					w.Header().Set("X-Nomad-Lastcontact", "0")
+				}
 				textError(w, status, body.(string))
 				return
 			}

@@ -233,13 +233,22 @@ func (s *Server) deregister(w http.ResponseWriter, r *http.Request, id string) {
 
 func (s *Server) jobAllocations(w http.ResponseWriter, r *http.Request, id string) {
 	s.block(w, r, "X-Nomad-Index", func() (uint64, int, any) {
-		out := []api.AllocationListStub{}
+		var stubs []api.AllocationListStub
 		for _, a := range s.allocs {
 			if a.stub.JobID == id {
-				out = append(out, a.stub)
+				stubs = append(stubs, a.stub)
 			}
 		}
-		sort.Slice(out, func(i, j int) bool { return out[i].CreateIndex > out[j].CreateIndex })
+		sort.Slice(stubs, func(i, j int) bool { return stubs[i].CreateIndex > stubs[j].CreateIndex })
+		out := []map[string]any{}
+		for _, st := range stubs {
+			// List stubs always carry DesiredTransition, which the api type lacks.
+			b, _ := json.Marshal(st)
+			var m map[string]any
+			json.Unmarshal(b, &m)
+			m["DesiredTransition"] = map[string]any{"ForceReschedule": nil, "Migrate": nil, "MigrateDisablePlacement": nil, "NoShutdownDelay": nil, "Reschedule": nil}
+			out = append(out, m)
+		}
 		return s.tableIndex("allocs"), http.StatusOK, out
 	})
 }

@@ -66,7 +66,8 @@ func (s *Server) schedule(evalID string) {
 			ID: newID(), Priority: ev.Priority, Type: "service", TriggeredBy: "queued-allocs", Namespace: ev.Namespace,
 			JobID: ev.JobID, JobModifyIndex: ev.JobModifyIndex, Status: "blocked", StatusDescription: "created to place remaining allocations",
 			PreviousEval: ev.ID, FailedTGAllocs: ev.FailedTGAllocs, SnapshotIndex: ev.SnapshotIndex,
-			CreateIndex: s.changed("evals"), CreateTime: time.Now().UnixNano(),
+			ClassEligibility: map[string]bool{"v1:fake": false},
+			CreateIndex:      s.changed("evals"), CreateTime: time.Now().UnixNano(),
 		}
 		blocked.ModifyIndex = blocked.CreateIndex
 		s.evals[blocked.ID] = &evaluation{e: blocked}
