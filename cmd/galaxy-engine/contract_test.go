@@ -321,6 +321,24 @@ func TestStart(t *testing.T) {
 			t.Fatalf("exit code = %d, want %d", got, want)
 		}
 	})
+	t.Run("ErrStatePathParentMissing", func(t *testing.T) {
+		p := startProc(t, "GAME_STATE_PATH="+filepath.Join(t.TempDir(), "no-mount", "game"))
+		if got, want := MustExit(t, p), 2; got != want {
+			t.Fatalf("exit code = %d, want %d", got, want)
+		}
+	})
+	t.Run("OK/CreatesStateDirOnSharedMount", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "6f1c0f37-9d3c-4a43-9a0e-1d2f3b4c5d6e")
+		p := MustStart(t, dir, "")
+		MustStatus(t, p.call(t, "GET", "/healthz", nil), http.StatusOK)
+		fi, err := os.Stat(dir)
+		if err != nil {
+			t.Fatalf("state dir not created: %v", err)
+		}
+		if got, want := fi.Mode().Perm(), os.FileMode(0o700); got != want {
+			t.Fatalf("state dir mode %v, want %v", got, want)
+		}
+	})
 	t.Run("OK/SIGTERM", func(t *testing.T) {
 		p := MustStart(t, t.TempDir(), "")
 		MustStatus(t, p.call(t, "GET", "/healthz", nil), http.StatusOK)

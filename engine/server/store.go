@@ -31,15 +31,26 @@ type Store struct {
 	dir string
 }
 
-// NewStore returns a Store over dir, which must exist and be writable (checked by
-// creating and removing a file, so a read-only volume is reported at start, not at the
-// first turn). Leftover temporary files of an interrupted write are removed; state.json
+// NewStore returns a Store over dir, which must be writable (checked by creating and
+// removing a file, so a read-only volume is reported at start, not at the first turn).
+// A missing dir is created (mode 0700) when its parent exists: with one shared volume
+// for all games, GAME_STATE_PATH is <mount>/<gameId> and nobody else can create it. A
+// missing parent is a missing mount and fails. Leftover temporary files of an interrupted write are removed; state.json
 // itself is never touched here.
 func NewStore(dir string) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("state directory is empty")
 	}
 	fi, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
+		if err := syncDir(filepath.Dir(dir)); err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
+		fi, err = os.Stat(dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
