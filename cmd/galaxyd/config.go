@@ -31,6 +31,7 @@ type Config struct {
 	Ops       *OpsConfig       `hcl:"operations,block"`
 	Local     *LocalConfig     `hcl:"local,block"`
 	Reconcile *ReconcileConfig `hcl:"reconcile,block"`
+	Nomad     *NomadConfig     `hcl:"nomad,block"`
 }
 
 // ReconcileConfig tunes the reconciler.
@@ -115,7 +116,12 @@ func (c *Config) Validate(dev bool) error {
 	switch c.Driver {
 	case "local":
 	case "nomad":
-		return fmt.Errorf("driver %q is not available in this build yet", c.Driver)
+		if c.Nomad == nil {
+			c.Nomad = &NomadConfig{}
+		}
+		if _, err := c.Nomad.driverConfig(); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("driver must be \"local\" or \"nomad\", not %q", c.Driver)
 	}

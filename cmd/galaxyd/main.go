@@ -19,6 +19,7 @@ import (
 	"github.com/galaxy-orchestrator/galaxy/engine"
 	ghttp "github.com/galaxy-orchestrator/galaxy/http"
 	"github.com/galaxy-orchestrator/galaxy/local"
+	"github.com/galaxy-orchestrator/galaxy/nomad"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/galaxy-orchestrator/galaxy/store"
 	"github.com/galaxy-orchestrator/galaxy/webhook"
@@ -68,13 +69,22 @@ type Main struct {
 	// Stderr receives the logs (os.Stderr by default).
 	Stderr *os.File
 
-	Logger     hclog.Logger
-	Store      *store.Store
-	Driver     *local.Driver
+	Logger hclog.Logger
+	Store  *store.Store
+	// Driver runs the engines: the local driver or the Nomad driver.
+	Driver     Driver
 	Service    *orchestrator.Service
 	Outbox     *orchestrator.Outbox
 	Reconciler *orchestrator.Reconciler
 	HTTP       *ghttp.Server
+}
+
+// Driver is what galaxyd needs of an engine driver: it runs engines, finds them, and
+// is closed at shutdown.
+type Driver interface {
+	orchestrator.Driver
+	orchestrator.Discovery
+	Close() error
 }
 
 // NewMain returns a Main with defaults; ParseFlags and field assignments come next.
@@ -167,17 +177,34 @@ func (m *Main) Run(ctx context.Context) error {
 		StartTimeout:  startTimeout,
 		Events:        c.Lobby != nil && c.Lobby.WebhookURL != "",
 	}
-	m.Driver = local.NewDriver(local.Config{
-		DataDir:       c.DataDir,
-		Logger:        m.Logger,
-		HealthTimeout: healthTimeout,
-		StopGrace:     stopGrace,
-		OnRestart: func(id uuid.UUID, restarts int, _ error) {
-			svc.RecordRestart(id, restarts)
-		},
-	})
-	if err := m.Driver.Open(); err != nil {
-		return err
+	switch c.Driver {
+	case "nomad":
+		ncfg, err := c.Nomad.driverConfig()
+		if err != nil {
+			return err
+		}
+		d, err := nomad.NewDriver(ncfg, m.Logger)
+		if err != nil {
+			return err
+		}
+		if err := d.Open(); err != nil {
+			return err
+		}
+		m.Driver = d
+	default:
+		d := local.NewDriver(local.Config{
+			DataDir:       c.DataDir,
+			Logger:        m.Logger,
+			HealthTimeout: healthTimeout,
+			StopGrace:     stopGrace,
+			OnRestart: func(id uuid.UUID, restarts int, _ error) {
+				svc.RecordRestart(id, restarts)
+			},
+		})
+		if err := d.Open(); err != nil {
+			return err
+		}
+		m.Driver = d
 	}
 	svc.Driver, svc.Discovery = m.Driver, m.Driver
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
+	"github.com/galaxy-orchestrator/galaxy/nomad/nomadtest"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
 )
@@ -158,9 +159,45 @@ func engineState(tb testing.TB, m *Main, id uuid.UUID) *engine.State {
 	return st
 }
 
-// TestLifecycle drives one game through its whole life on the local driver.
+// TestLifecycle drives one game through its whole life, once per driver: the local
+// driver, and the Nomad driver against the in-repo fake Nomad + Consul (whose
+// allocations run the same real engine binary).
 func TestLifecycle(t *testing.T) {
-	m := MustRunMain(t, t.TempDir())
+	t.Run("Local", func(t *testing.T) {
+		m := MustRunMain(t, t.TempDir())
+		testLifecycle(t, m, func(id uuid.UUID) {
+			if _, err := os.Stat(filepath.Join(m.Config.DataDir, "games", id.String())); !os.IsNotExist(err) {
+				t.Fatalf("state dir still there after remove: %v", err)
+			}
+		})
+	})
+	t.Run("Nomad", func(t *testing.T) {
+		srv := nomadtest.NewServer(t, nomadtest.Options{EngineBinary: engineBin, Logf: func(string, ...any) {}})
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "galaxyd.hcl")
+		hcl := fmt.Sprintf("driver = \"nomad\"\nnomad {\n  address = \"%s\"\n  driver = \"raw_exec\"\n  consul_address = \"%s\"\n  rate_limit = 1000\n  rate_burst = 1000\n}\n", srv.NomadAddr(), srv.ConsulAddr())
+		if err := os.WriteFile(cfg, []byte(hcl), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m := MustRunMain(t, dir, "-config", cfg)
+		testLifecycle(t, m, func(id uuid.UUID) {
+			insts, err := m.Driver.Instances(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, in := range insts {
+				if in.GameID == id {
+					t.Fatalf("job of game %s still listed after remove: %+v", id, in)
+				}
+			}
+		})
+	})
+}
+
+// testLifecycle is the shared suite: create → start → force-next-turn ×3 → pause →
+// orders refused → resume → orders accepted → stop → start → same game at turn 3 →
+// patch → remove. removed checks what the driver left behind.
+func testLifecycle(t *testing.T, m *Main, removed func(uuid.UUID)) {
 	a := api{tb: t, base: m.HTTP.URL()}
 
 	// A second version of the same engine, to patch to.
@@ -234,9 +271,7 @@ func TestLifecycle(t *testing.T) {
 	if got, want := a.game(id).Runtime.Status, orchestrator.StatusRemoved; got != want {
 		t.Fatalf("after remove: status %q, want %q", got, want)
 	}
-	if _, err := os.Stat(filepath.Join(m.Config.DataDir, "games", id.String())); !os.IsNotExist(err) {
-		t.Fatalf("state dir still there after remove: %v", err)
-	}
+	removed(id)
 	var list struct{ Operations []*orchestrator.Operation }
 	a.must(200, "GET", "/api/v1/games/"+id.String()+"/operations", uuid.Nil, nil, &list)
 	if got, want := len(list.Operations), 11; got != want {
