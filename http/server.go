@@ -63,6 +63,8 @@ type Config struct {
 	GameService          orchestrator.GameService
 	PlayerService        orchestrator.PlayerService
 	EngineVersionService orchestrator.EngineVersionService
+	// ReconcileService backs /api/v1/reconcile (admin); nil answers 503.
+	ReconcileService orchestrator.ReconcileService
 
 	// Ready backs /readyz: nil error means ready (200), any error 503. A nil Ready
 	// means always ready.
@@ -232,6 +234,9 @@ func (s *Server) routes() {
 	api.Handle("/games/{id}/orders", s.lobby(s.handleSubmitOrders)).Methods("POST")
 	api.Handle("/games/{id}/commands", s.lobby(s.handleCommand)).Methods("POST")
 	api.Handle("/games/{id}/report", s.lobby(s.handleReport)).Methods("GET")
+
+	api.Handle("/reconcile", s.admin(s.handleGetReconcile)).Methods("GET")
+	api.Handle("/reconcile", s.admin(s.handleRunReconcile)).Methods("POST")
 
 	api.Handle("/engine-versions", s.admin(s.handleListVersions)).Methods("GET")
 	api.Handle("/engine-versions", s.admin(s.handleCreateVersion)).Methods("POST")

@@ -41,6 +41,7 @@ type Server struct {
 	GameService          mock.GameService
 	PlayerService        mock.PlayerService
 	EngineVersionService mock.EngineVersionService
+	ReconcileService     mock.ReconcileService
 	Log                  *SyncBuffer
 }
 
@@ -76,6 +77,7 @@ func NewServer(tb testing.TB) *Server {
 	s.Server.GameService = &s.GameService
 	s.Server.PlayerService = &s.PlayerService
 	s.Server.EngineVersionService = &s.EngineVersionService
+	s.Server.ReconcileService = &s.ReconcileService
 	return s
 }
 

@@ -247,6 +247,7 @@ func (m *Main) Run(ctx context.Context) error {
 		GameService:          svc,
 		PlayerService:        svc,
 		EngineVersionService: svc,
+		ReconcileService:     m.Reconciler,
 		Metrics:              promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Ready: func(ctx context.Context) error {
 			return st.View(ctx, func(orchestrator.Tx) error { return nil })
