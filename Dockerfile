@@ -6,7 +6,7 @@
 #   CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/galaxy-engine ./cmd/galaxy-engine
 #   docker build -t galaxy-engine:<version> .
 #
-# (`make image VERSION=<version>` does both.) The engine runs as nobody (65534), the
+# (`make image ENGINE_VERSION=<version>` does both.) The engine runs as nobody (65534), the
 # owner the Nomad mkdir plugin gives each game's volume, reads GAME_STATE_PATH, and
 # must listen on 0.0.0.0 inside the container: the Nomad job sets
 # GALAXY_ENGINE_ADDR=0.0.0.0:${NOMAD_PORT_http}.

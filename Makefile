@@ -6,7 +6,10 @@ PKGS    := ./...
 # Static binaries: the engine also goes into a FROM-scratch image.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run test test-short bench lint clean
+# The engine version `make image` tags (galaxy-engine:$(ENGINE_VERSION)).
+ENGINE_VERSION ?= 0.1.0
+
+.PHONY: all build run test test-short test-nomad bench image lint clean
 
 all: build
 
@@ -24,6 +27,18 @@ test:
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
+
+# The integration suite against real agents: set NOMAD_ADDR (and CONSUL_HTTP_ADDR for
+# Consul discovery); without them every test skips with a message.
+test-nomad:
+	CGO_ENABLED=1 $(GO) test -race -count=1 -tags integration -run TestIntegration -v -timeout 15m ./nomad/
+
+# The engine image, FROM scratch: the static binary is built here and copied in, since
+# no base image can be pulled.
+image:
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/galaxy-engine ./cmd/galaxy-engine
+	docker build -t galaxy-engine:$(ENGINE_VERSION) .
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
