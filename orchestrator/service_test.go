@@ -26,6 +26,8 @@ type fakeEngine struct {
 	inited bool
 	inits  int
 	turns  []int // every turn call, in order
+	final  map[uuid.UUID]bool
+	races  int
 	// TurnErr, when set, runs before a turn call (without the engine's lock held) and
 	// fails the call with its error.
 	TurnErr func(ctx context.Context, n int) error
@@ -45,7 +47,7 @@ func (e *fakeEngine) Init(_ context.Context, req engine.InitRequest) (*engine.St
 	if e.inited {
 		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: "state exists"}
 	}
-	e.inited, e.gameID = true, req.GameID
+	e.inited, e.gameID, e.races = true, req.GameID, len(req.Races)
 	return &engine.State{GameID: e.gameID}, nil
 }
 func (e *fakeEngine) State(context.Context) (*engine.State, error) {
@@ -77,8 +79,23 @@ func (e *fakeEngine) Turn(ctx context.Context, n int) (*engine.State, error) {
 	}
 	return &engine.State{GameID: e.gameID, Turn: e.turn}, nil
 }
-func (e *fakeEngine) SubmitOrders(context.Context, engine.OrdersRequest) (*engine.OrdersResult, error) {
-	return &engine.OrdersResult{}, nil
+func (e *fakeEngine) SubmitOrders(_ context.Context, req engine.OrdersRequest) (*engine.OrdersResult, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if req.Turn != e.turn {
+		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: fmt.Sprintf("open turn is %d", e.turn)}
+	}
+	if e.final == nil {
+		e.final = map[uuid.UUID]bool{}
+	}
+	e.final[req.Actor] = req.Final
+	n := 0
+	for _, f := range e.final {
+		if f {
+			n++
+		}
+	}
+	return &engine.OrdersResult{Turn: e.turn, Final: req.Final, AllFinal: n == e.races}, nil
 }
 func (e *fakeEngine) Command(context.Context, engine.CommandRequest) (json.RawMessage, error) {
 	return json.RawMessage(`{}`), nil
@@ -635,4 +652,32 @@ func TestService_CreateGame(t *testing.T) {
 			t.Fatalf("got %v, want not_found on engineVersion", err)
 		}
 	})
+}
+
+func TestService_EarlyTurn(t *testing.T) {
+	ctx := context.Background()
+	h := MustOpenHarness(t)
+	in := orchestrator.GameInput{EngineVersion: "1.0.0", Schedule: orchestrator.Schedule{Cron: "0 0 1 1 *"}, EarlyTurn: true,
+		Players: []orchestrator.PlayerInput{{UserID: uuid.New(), RaceName: "Alpha"}, {UserID: uuid.New(), RaceName: "Beta"}}}
+	h.MustCreate("0 * * * *") // registers 1.0.0
+	g, _, err := h.svc.CreateGame(ctx, in, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby)))
+	res, err := h.svc.SubmitOrders(ctx, g.ID, g.Players[0].UserID, orchestrator.OrdersInput{Final: true})
+	if err != nil || res.AllFinal {
+		t.Fatalf("first final orders: %+v %v, want accepted and not all final", res, err)
+	}
+	if r := h.runtime(g.ID); r.PendingTurn != 0 {
+		t.Fatalf("turn %d started with one race final of two", r.PendingTurn)
+	}
+	if res, err = h.svc.SubmitOrders(ctx, g.ID, g.Players[1].UserID, orchestrator.OrdersInput{Final: true}); err != nil || !res.AllFinal {
+		t.Fatalf("second final orders: %+v %v, want all final", res, err)
+	}
+	clocktest.WaitFor(t, "early turn", func() bool { return h.runtime(g.ID).CurrentTurn == 1 })
+	ops, err := h.svc.Operations(ctx, g.ID, 1)
+	if err != nil || ops[0].Op != orchestrator.OpTurn || ops[0].Details.Turn != 1 {
+		t.Fatalf("last operation %+v (%v), want the early turn 1", ops[0], err)
+	}
 }
