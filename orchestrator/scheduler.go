@@ -16,6 +16,11 @@ import (
 type Scheduler struct {
 	// Due is called once per passed deadline, from one of Dispatchers goroutines.
 	Due func(ctx context.Context, gameID uuid.UUID, at time.Time)
+	// DueBatch, when set instead of Due, receives up to MaxBatch passed deadlines at a
+	// time, so that many games falling due together cost one store transaction.
+	DueBatch func(ctx context.Context, gameIDs []uuid.UUID)
+	// MaxBatch bounds a DueBatch call (256 when 0).
+	MaxBatch int
 	// Clock defaults to SystemClock.
 	Clock Clock
 	// Dispatchers bounds concurrent Due calls (4 when 0); more than one lets the store
@@ -54,6 +59,9 @@ func (s *Scheduler) Open() {
 	}
 	if s.Dispatchers <= 0 {
 		s.Dispatchers = 4
+	}
+	if s.MaxBatch <= 0 {
+		s.MaxBatch = 256
 	}
 	s.due = make(chan deadline, 1024)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -178,7 +186,21 @@ func (s *Scheduler) dispatch() {
 		case <-s.ctx.Done():
 			return
 		case d := <-s.due:
-			s.Due(s.ctx, d.id, time.Unix(0, d.at))
+			if s.DueBatch == nil {
+				s.Due(s.ctx, d.id, time.Unix(0, d.at))
+				continue
+			}
+			ids := []uuid.UUID{d.id}
+		drain:
+			for len(ids) < s.MaxBatch {
+				select {
+				case d := <-s.due:
+					ids = append(ids, d.id)
+				default:
+					break drain
+				}
+			}
+			s.DueBatch(s.ctx, ids)
 		}
 	}
 }

@@ -81,7 +81,7 @@ func (s *Service) Open() error {
 	s.pool = &WorkerPool{Workers: s.Workers, QueueSize: s.QueueSize, Run: s.run}
 	s.sched = NewScheduler(1024)
 	s.sched.Clock = s.Clock
-	s.sched.Due = s.due
+	s.sched.DueBatch = s.due
 
 	var pending []*Operation
 	var revive []uuid.UUID

@@ -38,73 +38,100 @@ func turnAllowed(id uuid.UUID, r *Runtime, kind Op) error {
 	return conflict(id, r, "generate a turn of")
 }
 
-// due is the scheduler's callback: the game's deadline passed. A paused game lets
-// the slot pass and moves to the next one on the grid; a running one gets its turn.
-func (s *Service) due(ctx context.Context, id uuid.UUID, at time.Time) {
+// due is the scheduler's callback for deadlines that passed, in batches: the turns of
+// every game in the batch are closed and queued in one transaction. A paused game lets
+// its slot pass and moves to the next one on the grid.
+func (s *Service) due(ctx context.Context, ids []uuid.UUID) {
 	stale := func(r *Runtime) bool {
 		// The deadline moved, or a turn is already on its way: nothing to do here, the
 		// change that caused it also re-sets the deadline.
 		return r.NextTurnAt == nil || r.NextTurnAt.After(s.now()) || !r.Scheduled() || r.PendingTurn > 0
 	}
-	var n int
-	_, err := s.enqueueTx(ctx, id, OpTurn, SourceScheduler, OpDetails{}, func(tx Tx, g *Game, r *Runtime) error {
-		if stale(r) {
-			return errStale
-		} else if r.Paused {
-			return errPaused
-		}
-		n = r.CurrentTurn + 1
-		r.Status, r.PendingTurn = StatusGenerationInProgress, n
-		return nil
-	}, func(op *Operation) { op.Details.Turn = n })
-	switch {
-	case err == nil, errors.Is(err, errStale):
-	case errors.Is(err, errPaused):
-		s.skipSlot(ctx, id, stale)
-	case ErrorCode(err) == EOVERLOADED:
-		// Keep the slot: try again shortly instead of dropping a turn.
-		s.sched.Set(id, s.Clock.Now().Add(time.Second))
-	case ctx.Err() == nil:
-		s.log(id).Error("cannot queue scheduled turn", "error", err)
-		s.sched.Set(id, s.Clock.Now().Add(10*time.Second))
-	}
-}
-
-// skipSlot moves a paused game's deadline to the next slot on its grid.
-func (s *Service) skipSlot(ctx context.Context, id uuid.UUID, stale func(*Runtime) bool) {
-	var moved *Runtime
-	err := s.Store.Update(ctx, func(tx Tx) error {
-		moved = nil
-		g, err := tx.Game(id)
+	var tickets []Ticket
+	for _, id := range ids {
+		t, err := s.pool.Reserve()
 		if err != nil {
-			return err
+			// Keep the slot: try again shortly instead of dropping a turn.
+			s.sched.Set(id, s.Clock.Now().Add(time.Second))
+			continue
 		}
-		r, err := tx.Runtime(id)
-		if err != nil || stale(r) || !r.Paused {
-			return err
+		tickets = append(tickets, t)
+	}
+	ids = ids[len(ids)-len(tickets):]
+	var ops []*Operation
+	var paused []uuid.UUID
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		ops, paused = ops[:0], paused[:0]
+		now := s.now()
+		for _, id := range ids {
+			g, err := tx.Game(id)
+			if ErrorCode(err) == ENOTFOUND {
+				continue
+			} else if err != nil {
+				return err
+			}
+			r, err := tx.Runtime(id)
+			if err != nil {
+				return err
+			}
+			switch {
+			case stale(r):
+				continue
+			case r.Paused:
+				paused = append(paused, id)
+				if err := s.nextSlot(g, r, now); err != nil {
+					return err
+				}
+			default:
+				r.Status, r.PendingTurn = StatusGenerationInProgress, r.CurrentTurn+1
+				op := &Operation{ID: uuid.Must(uuid.NewV7()), GameID: id, Op: OpTurn, Source: SourceScheduler,
+					Status: OpQueued, Details: OpDetails{Turn: r.PendingTurn}, CreatedAt: now}
+				if err := tx.PutOperation(op); err != nil {
+					return err
+				}
+				ops = append(ops, op)
+			}
+			r.UpdatedAt = now
+			if err := tx.PutRuntime(r); err != nil {
+				return err
+			}
 		}
-		if err := s.nextSlot(g, r, s.now()); err != nil {
-			return err
-		}
-		r.UpdatedAt = s.now()
-		moved = r
-		return tx.PutRuntime(r)
+		return nil
 	})
 	if err != nil {
+		for _, t := range tickets {
+			s.pool.Release(t)
+		}
 		if ctx.Err() == nil {
-			s.log(id).Error("cannot skip the slot of a paused game", "error", err)
+			s.Logger.Error("cannot queue scheduled turns; retrying", "games", len(ids), "error", err)
+			for _, id := range ids {
+				s.sched.Set(id, s.Clock.Now().Add(10*time.Second))
+			}
 		}
 		return
 	}
-	if moved != nil {
-		s.reschedule(moved)
+	for i, op := range ops {
+		s.pool.Submit(tickets[i], op)
+	}
+	for _, t := range tickets[len(ops):] {
+		s.pool.Release(t)
+	}
+	if len(paused) > 0 {
+		s.skipped(ctx, paused)
 	}
 }
 
-var (
-	errStale  = errors.New("stale deadline")
-	errPaused = errors.New("game paused")
-)
+// skipped mirrors the moved deadlines of paused games into the scheduler.
+func (s *Service) skipped(ctx context.Context, ids []uuid.UUID) {
+	_ = s.Store.View(ctx, func(tx Tx) error {
+		for _, id := range ids {
+			if r, err := tx.Runtime(id); err == nil {
+				s.reschedule(r)
+			}
+		}
+		return nil
+	})
+}
 
 // nextSlot sets r.NextTurnAt to the first slot of g's schedule after now.
 func (s *Service) nextSlot(g *Game, r *Runtime, now time.Time) error {

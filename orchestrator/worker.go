@@ -9,7 +9,7 @@ import (
 
 // Default sizes of a WorkerPool.
 const (
-	DefaultWorkers   = 8
+	DefaultWorkers   = 32
 	DefaultQueueSize = 1024
 )
 
