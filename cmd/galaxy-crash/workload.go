@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/google/uuid"
+)
+
+// devEngineVersion is the version under which galaxyd -dev registers the engine.
+const devEngineVersion = "0.1.0"
+
+// writeInterval paces each writer: a few dozen writes a second across the writers
+// keep every code path busy without starving galaxyd of the machine's two cores.
+const writeInterval = 30 * time.Millisecond
+
+// workload fires concurrent API writes and records what was acknowledged.
+type workload struct {
+	c     *client
+	l     *ledger
+	games int
+	cron  string
+}
+
+// action is one kind of write with its weight in the random mix.
+type action struct {
+	name   string
+	weight int
+	do     func(w *workload, ctx context.Context, rng *rand.Rand)
+}
+
+// actions is the write mix: mostly turns and orders (the hot paths of §6), with
+// enough pauses, stops and starts to move games through their states.
+var actions = []action{
+	{"create", 6, (*workload).create},
+	{"start", 8, (*workload).start},
+	{"stop", 2, (*workload).stop},
+	{"pause", 6, (*workload).pause},
+	{"resume", 10, (*workload).resume},
+	{"force", 20, (*workload).force},
+	{"orders", 30, (*workload).orders},
+}
+
+// writer runs random writes until ctx ends.
+func (w *workload) writer(ctx context.Context, rng *rand.Rand) {
+	total := 0
+	for _, a := range actions {
+		total += a.weight
+	}
+	tick := time.NewTicker(writeInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if p, ok := w.l.popCreate(); ok {
+			w.replayCreate(ctx, p)
+			continue
+		}
+		n := rng.IntN(total)
+		for _, a := range actions {
+			if n < a.weight {
+				a.do(w, ctx, rng)
+				break
+			}
+			n -= a.weight
+		}
+	}
+}
+
+var raceNames = []string{"Aliens", "Borgs", "Cylons", "Daleks"}
+
+// create creates a game (while fewer than w.games exist) and starts it.
+func (w *workload) create(ctx context.Context, rng *rand.Rand) {
+	if w.l.wanted() >= w.games {
+		return
+	}
+	key := make([]byte, 16)
+	for i := range key {
+		key[i] = byte(rng.Uint32())
+	}
+	p := pendingCreate{key: "crash-" + hex.EncodeToString(key)}
+	in := orchestrator.GameInput{EngineVersion: devEngineVersion, Schedule: orchestrator.Schedule{Cron: w.cron}}
+	for i := range 2 + rng.IntN(3) {
+		u := uuid.New()
+		p.users = append(p.users, u)
+		in.Players = append(in.Players, orchestrator.PlayerInput{UserID: u, RaceName: raceNames[i]})
+	}
+	p.in = in
+	w.replayCreate(ctx, p)
+}
+
+// replayCreate sends a create with its Idempotency-Key; an unanswered one is queued
+// to be sent again, so a game committed before a kill is found rather than lost.
+func (w *workload) replayCreate(ctx context.Context, p pendingCreate) {
+	a := w.c.do(ctx, "POST", "/api/v1/games", uuid.Nil, map[string]string{"Idempotency-Key": p.key}, p.in)
+	switch a.outcome(http.StatusCreated, http.StatusOK) {
+	case acked:
+		var v orchestrator.GameView
+		if err := a.decode(&v); err != nil || v.Game == nil {
+			w.l.count(rejected, a, "create")
+			return
+		}
+		w.l.addGame(v.ID, p.users)
+		w.startGame(ctx, v.ID)
+	case unanswered:
+		// Even when ctx ended: the settle phase replays it to learn the game.
+		w.l.count(unanswered, a, "create")
+		w.l.pushCreate(p)
+	default:
+		w.l.count(rejected, a, "create")
+		if a.err != nil {
+			w.l.pushCreate(p) // refused: nothing was sent; try again
+		}
+	}
+}
+
+// queue sends a write answered by 202 and an operation, and records the operation.
+func (w *workload) queue(ctx context.Context, id uuid.UUID, path string) outcome {
+	a := w.c.do(ctx, "POST", "/api/v1/games/"+id.String()+path, uuid.Nil, nil, nil)
+	o := a.outcome(http.StatusAccepted)
+	if o == acked {
+		var op orchestrator.Operation
+		if err := a.decode(&op); err != nil || op.ID == uuid.Nil || op.GameID != id {
+			w.l.count(rejected, answer{status: 599, body: []byte(fmt.Sprintf("202 without a valid operation for %s: %s", id, a.body))}, path)
+			return rejected
+		}
+		w.l.addOp(&op)
+		return acked
+	}
+	w.l.count(o, a, path)
+	return o
+}
+
+func (w *workload) startGame(ctx context.Context, id uuid.UUID) {
+	sent := time.Now()
+	if w.queue(ctx, id, "/start") != rejected {
+		w.l.started(id, sent)
+	}
+}
+
+func (w *workload) start(ctx context.Context, rng *rand.Rand) {
+	if g := w.l.pick(rng.IntN(1 << 20)); g != nil {
+		w.startGame(ctx, g.ID)
+	}
+}
+
+func (w *workload) stop(ctx context.Context, rng *rand.Rand) {
+	if g := w.l.pick(rng.IntN(1 << 20)); g != nil {
+		w.queue(ctx, g.ID, "/stop")
+	}
+}
+
+func (w *workload) force(ctx context.Context, rng *rand.Rand) {
+	if g := w.l.pick(rng.IntN(1 << 20)); g != nil {
+		if w.queue(ctx, g.ID, "/force-next-turn") != rejected {
+			w.l.forced(g.ID)
+		}
+	}
+}
+
+func (w *workload) pause(ctx context.Context, rng *rand.Rand)  { w.flip(ctx, rng, "pause") }
+func (w *workload) resume(ctx context.Context, rng *rand.Rand) { w.flip(ctx, rng, "resume") }
+
+// flip pauses or resumes a game: synchronous, 200 with the game.
+func (w *workload) flip(ctx context.Context, rng *rand.Rand, kind string) {
+	if g := w.l.pick(rng.IntN(1 << 20)); g != nil {
+		a := w.c.do(ctx, "POST", "/api/v1/games/"+g.ID.String()+"/"+kind, uuid.Nil, nil, nil)
+		w.l.count(a.outcome(http.StatusOK), a, kind)
+	}
+}
+
+// orders submits an empty order list for the open turn as one of the game's players.
+func (w *workload) orders(ctx context.Context, rng *rand.Rand) {
+	g := w.l.pick(rng.IntN(1 << 20))
+	if g == nil || len(g.Users) == 0 {
+		return
+	}
+	user := g.Users[rng.IntN(len(g.Users))]
+	a := w.c.do(ctx, "POST", "/api/v1/games/"+g.ID.String()+"/orders", user, nil, map[string]any{"turn": 0, "orders": []any{}})
+	w.l.count(a.outcome(http.StatusOK), a, "orders")
+}
