@@ -62,9 +62,18 @@ func TestStore(t *testing.T) {
 			t.Fatalf("leftover temp file still there: %v", err)
 		}
 	})
-	t.Run("ErrMissingDir", func(t *testing.T) {
-		if _, err := NewStore(filepath.Join(t.TempDir(), "nope")); err == nil {
+	t.Run("ErrMissingParent", func(t *testing.T) {
+		if _, err := NewStore(filepath.Join(t.TempDir(), "no-mount", "game")); err == nil {
 			t.Fatal("err = nil, want an error")
+		}
+	})
+	t.Run("OK/CreatesMissingDir", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "game")
+		if _, err := NewStore(dir); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			t.Fatalf("state dir not created: %v", err)
 		}
 	})
 }
