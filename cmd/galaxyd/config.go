@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/hashicorp/hcl/v2/hclsimple"
@@ -70,11 +72,31 @@ type LocalConfig struct {
 
 // LoadConfig reads an HCL file.
 func LoadConfig(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	var c Config
-	if err := hclsimple.DecodeFile(path, nil, &c); err != nil {
+	// hclsimple picks the syntax by extension; a file without one is read as HCL.
+	name := path
+	if filepath.Ext(name) != ".json" {
+		name += ".hcl"
+	}
+	if err := hclsimple.Decode(name, escapeNomadRefs(src), nil, &c); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	return &c, nil
+}
+
+// nomadRef matches a Nomad runtime reference such as ${node.class} or ${attr.os.name}
+// that is not already escaped as $${...}.
+var nomadRef = regexp.MustCompile(`(^|[^$])\$\{((?:node|attr|meta|NOMAD_)[^}]*)\}`)
+
+// escapeNomadRefs lets operators write constraints as in a job file
+// (attribute = "${node.class}"): to HCL that is an interpolation of an unknown
+// variable, so such references are passed through literally for Nomad to resolve.
+func escapeNomadRefs(src []byte) []byte {
+	return nomadRef.ReplaceAll(src, []byte("$1$$$${$2}"))
 }
 
 // applyDefaults fills what neither the file nor the flags set.
