@@ -192,7 +192,13 @@ var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 // engines and a fake clock stopped at t0.
 func MustOpenHarness(tb testing.TB) *harness {
 	tb.Helper()
-	h := &harness{tb: tb, path: filepath.Join(tb.TempDir(), "galaxy.db"), clock: clocktest.NewFakeClock(t0), driver: newFakeDriver()}
+	return MustOpenHarnessAt(tb, t0)
+}
+
+// MustOpenHarnessAt is MustOpenHarness with the clock stopped at start.
+func MustOpenHarnessAt(tb testing.TB, start time.Time) *harness {
+	tb.Helper()
+	h := &harness{tb: tb, path: filepath.Join(tb.TempDir(), "galaxy.db"), clock: clocktest.NewFakeClock(start), driver: newFakeDriver()}
 	h.open()
 	tb.Cleanup(h.close)
 	return h
@@ -679,5 +685,50 @@ func TestService_EarlyTurn(t *testing.T) {
 	ops, err := h.svc.Operations(ctx, g.ID, 1)
 	if err != nil || ops[0].Op != orchestrator.OpTurn || ops[0].Details.Turn != 1 {
 		t.Fatalf("last operation %+v (%v), want the early turn 1", ops[0], err)
+	}
+}
+
+// TestService_TimeZones runs games in two zones across Berlin's spring-forward
+// (2026-03-29, CET → CEST) with an injected clock: 18:00 local stays 18:00 local.
+func TestService_TimeZones(t *testing.T) {
+	ctx := context.Background()
+	h := MustOpenHarnessAt(t, time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC))
+	h.MustCreate("0 * * * *") // registers 1.0.0
+	create := func(tz string) uuid.UUID {
+		v, _, err := h.svc.CreateGame(ctx, orchestrator.GameInput{EngineVersion: "1.0.0",
+			Schedule: orchestrator.Schedule{Cron: "0 18 * * *", Timezone: tz},
+			Players:  []orchestrator.PlayerInput{{UserID: uuid.New(), RaceName: "Alpha"}}}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		MustSucceed(t, h.MustWait(h.svc.Start(ctx, v.ID, orchestrator.SourceLobby)))
+		return v.ID
+	}
+	berlin, tokyo := create("Europe/Berlin"), create("Asia/Tokyo")
+	for _, step := range []struct {
+		at            time.Time
+		berlin, tokyo int
+	}{
+		{time.Date(2026, 3, 28, 17, 0, 0, 0, time.UTC), 1, 0}, // 18:00 CET
+		{time.Date(2026, 3, 29, 9, 0, 0, 0, time.UTC), 1, 1},  // 18:00 JST
+		{time.Date(2026, 3, 29, 16, 0, 0, 0, time.UTC), 2, 1}, // 18:00 CEST, an hour earlier in UTC
+		{time.Date(2026, 3, 30, 9, 0, 0, 0, time.UTC), 2, 2},
+	} {
+		// Stop just before the instant: once the scheduler sleeps again, nothing new
+		// may have fired.
+		prevB, prevK := h.runtime(berlin).CurrentTurn, h.runtime(tokyo).CurrentTurn
+		h.clock.Advance(step.at.Add(-time.Second).Sub(h.clock.Now()))
+		clocktest.WaitFor(t, "timer armed", func() bool { return h.clock.Armed() > 0 })
+		if b, k := h.runtime(berlin).CurrentTurn, h.runtime(tokyo).CurrentTurn; b != prevB || k != prevK {
+			t.Fatalf("a second before %v: turns %d/%d, want still %d/%d", step.at, b, k, prevB, prevK)
+		}
+		h.clock.Advance(time.Second)
+		clocktest.WaitFor(t, fmt.Sprintf("turns at %v", step.at), func() bool {
+			return h.runtime(berlin).CurrentTurn == step.berlin && h.runtime(tokyo).CurrentTurn == step.tokyo &&
+				h.runtime(berlin).PendingTurn == 0 && h.runtime(tokyo).PendingTurn == 0
+		})
+	}
+	if got, want := *h.runtime(berlin).NextTurnAt, time.Date(2026, 3, 30, 16, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Fatalf("Berlin's next turn at %v, want %v", got, want)
 	}
 }
