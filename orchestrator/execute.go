@@ -96,11 +96,7 @@ func (s *Service) finish(ctx context.Context, op *Operation, opErr error, apply 
 			cur.StartedAt, cur.Attempts = op.StartedAt, op.Attempts
 		}
 		if apply != nil {
-			g, err := tx.Game(op.GameID)
-			if err != nil {
-				return err
-			}
-			r, err := tx.Runtime(op.GameID)
+			g, r, err := gameAndRuntime(tx, op.GameID)
 			if err != nil {
 				return err
 			}
@@ -117,12 +113,10 @@ func (s *Service) finish(ctx context.Context, op *Operation, opErr error, apply 
 	})
 }
 
+// load reads a game and its runtime in a read-only transaction. Errors: ENOTFOUND.
 func (s *Service) load(ctx context.Context, id uuid.UUID) (g *Game, r *Runtime, err error) {
 	err = s.Store.View(ctx, func(tx Tx) error {
-		if g, err = tx.Game(id); err != nil {
-			return err
-		}
-		r, err = tx.Runtime(id)
+		g, r, err = gameAndRuntime(tx, id)
 		return err
 	})
 	return g, r, err

@@ -52,11 +52,7 @@ func (s *Service) CreateGame(ctx context.Context, in GameInput, idemKey string) 
 			case err == nil && h != hash:
 				return &Error{Code: ECONFLICT, Field: "Idempotency-Key", Message: "this Idempotency-Key was used with a different request"}
 			case err == nil:
-				gg, err := tx.Game(id)
-				if err != nil {
-					return err
-				}
-				r, err := tx.Runtime(id)
+				gg, r, err := gameAndRuntime(tx, id)
 				if err != nil {
 					return err
 				}
@@ -101,20 +97,11 @@ func (s *Service) CreateGame(ctx context.Context, in GameInput, idemKey string) 
 
 // Game implements GameService.
 func (s *Service) Game(ctx context.Context, id uuid.UUID) (*GameView, error) {
-	var v *GameView
-	err := s.Store.View(ctx, func(tx Tx) error {
-		g, err := tx.Game(id)
-		if err != nil {
-			return err
-		}
-		r, err := tx.Runtime(id)
-		if err != nil {
-			return err
-		}
-		v = &GameView{Game: g, Runtime: r}
-		return nil
-	})
-	return v, err
+	g, r, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &GameView{Game: g, Runtime: r}, nil
 }
 
 // Games implements GameService. A status filter is applied after paging by ID, so a
@@ -247,11 +234,7 @@ func (s *Service) Resume(ctx context.Context, id uuid.UUID, src Source) (*GameVi
 func (s *Service) setPaused(ctx context.Context, id uuid.UUID, paused bool, src Source) (*GameView, error) {
 	var v *GameView
 	err := s.Store.Update(ctx, func(tx Tx) error {
-		g, err := tx.Game(id)
-		if err != nil {
-			return err
-		}
-		r, err := tx.Runtime(id)
+		g, r, err := gameAndRuntime(tx, id)
 		if err != nil {
 			return err
 		}
@@ -338,11 +321,7 @@ func (s *Service) enqueueTx(ctx context.Context, id uuid.UUID, kind Op, src Sour
 	}
 	var op *Operation
 	err = s.Store.Update(ctx, func(tx Tx) error {
-		g, err := tx.Game(id)
-		if err != nil {
-			return err
-		}
-		r, err := tx.Runtime(id)
+		g, r, err := gameAndRuntime(tx, id)
 		if err != nil {
 			return err
 		}

@@ -64,3 +64,16 @@ type Tx interface {
 	// DeleteEvent removes a delivered event.
 	DeleteEvent(seq uint64) error
 }
+
+// gameAndRuntime reads a game and its runtime record in tx. Errors: ENOTFOUND.
+func gameAndRuntime(tx Tx, id uuid.UUID) (*Game, *Runtime, error) {
+	g, err := tx.Game(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := tx.Runtime(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, r, nil
+}
