@@ -225,7 +225,10 @@ func (s *Service) engineFor(ctx context.Context, g *Game, r *Runtime) (EngineCli
 	if err == nil {
 		return s.Engines(ep, token), nil
 	}
-	if ErrorCode(err) != EUNAVAILABLE || !r.Active() {
+	// A game that should run gets its engine back; so does one with a turn still
+	// owed — closed before a stop was asked for — since that turn must be generated
+	// (or replayed after a crash) before the stop queued behind it runs.
+	if ErrorCode(err) != EUNAVAILABLE || (!r.Active() && r.PendingTurn == 0) {
 		return nil, err
 	}
 	inst, err := s.startDriver(ctx, g, r.EngineVersion, token)

@@ -488,6 +488,37 @@ func TestService_Turns(t *testing.T) {
 		}
 	})
 
+	t.Run("CrashReplaysTurnBeforeQueuedStop", func(t *testing.T) {
+		h := MustOpenHarness(t)
+		id := started(h, "0 * * * *")
+		e := h.driver.engine(id)
+		e.setTurnErr(func(ctx context.Context, n int) error {
+			e.mu.Lock()
+			e.turn = n
+			e.mu.Unlock()
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		turn, err := h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clocktest.WaitFor(t, "turn call", func() bool { _, turns := e.calls(); return len(turns) == 1 })
+		stop, err := h.svc.Stop(ctx, id, orchestrator.SourceLobby) // queued behind the turn
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.close()
+		h.driver.Stop(ctx, id) // the engine went down with galaxyd
+		e.setTurnErr(nil)
+		h.open()
+		MustSucceed(t, h.MustWait(turn, nil))
+		MustSucceed(t, h.MustWait(stop, nil))
+		if r := h.runtime(id); r.Status != orchestrator.StatusStopped || r.CurrentTurn != 1 || r.PendingTurn != 0 {
+			t.Fatalf("runtime %s turn %d pending %d, want stopped at turn 1", r.Status, r.CurrentTurn, r.PendingTurn)
+		}
+	})
+
 	t.Run("MissedSlotsRunOnce", func(t *testing.T) {
 		h := MustOpenHarness(t)
 		id := started(h, "0 * * * *")
