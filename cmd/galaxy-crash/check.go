@@ -246,8 +246,8 @@ func checkTurns(dir string, gs *gameState, rec gameRecord, res *Result, at check
 			res.note("game %s: engine at turn %d, runtime at %d in %s (the failed turn's answer was lost; a retry converges)", id, T, rt.CurrentTurn, rt.Status)
 		case T == rt.CurrentTurn+1 && failedUnavailable(gs.ops, T):
 			res.violate(CheckTurns, id, "engine state.json is at turn %d but the runtime's currentTurn is %d (status %s): "+
-				"KNOWN BUG turn-replay-refused-while-stopping (TestReplayTurnBehindStop): the turn %d replayed after a kill "+
-				"failed with unavailable because a stop was queued behind it", T, rt.CurrentTurn, rt.Status, T)
+				"the turn-replay-refused-while-stopping bug is back (TestReplayTurnBehindStop): the turn %d replayed after a kill "+
+				"failed with unavailable with a stop queued behind it", T, rt.CurrentTurn, rt.Status, T)
 		default:
 			res.violate(CheckTurns, id, "engine state.json is at turn %d but the runtime's currentTurn is %d (status %s)", T, rt.CurrentTurn, rt.Status)
 		}
@@ -342,7 +342,7 @@ func checkTurns(dir string, gs *gameState, rec gameRecord, res *Result, at check
 func failedUnavailable(ops []*orchestrator.Operation, n int) bool {
 	for _, op := range ops {
 		if (op.Op == orchestrator.OpTurn || op.Op == orchestrator.OpForceNextTurn) && op.Details.Turn == n &&
-			op.Status == orchestrator.OpFailed && op.ErrorCode == "unavailable" {
+			op.Status == orchestrator.OpFailed && op.ErrorCode == orchestrator.EUNAVAILABLE {
 			return true
 		}
 	}

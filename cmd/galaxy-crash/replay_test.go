@@ -19,29 +19,27 @@ import (
 	"github.com/google/uuid"
 )
 
-// TestReplayTurnBehindStop reproduces what TestCrash found now and then: galaxyd is
+// TestReplayTurnBehindStop is the reproduction of a bug TestCrash found: galaxyd is
 // killed while turn N of a game runs, after the engine generated N and before the
 // outcome was committed, and a stop of that game is queued behind the turn. This is
 // the crash state DESIGN §6 promises to handle by replaying {turn: N}.
 //
 // The test builds that state exactly (the timing in TestCrash is luck): the store is
 // written the way enqueueTurn and Stop leave it (runtime generation pending N, status
-// stopping, a queued turn operation, then a queued stop), and the engine is moved to
+// stopping, a running turn operation, then a queued stop), and the engine is moved to
 // turn N by its own admin API. Then galaxyd starts on it.
 //
-// What galaxyd does: the resumed turn operation calls engineFor
-// (orchestrator/service.go), which brings an engine back only for a game whose
-// runtime is Active(); "stopping" is not, so every attempt fails with unavailable
-// ("engine of game … is not running"), and after TurnAttempts with backoff (~14 s)
-// execTurn fails the operation (failTurn). The stop then succeeds. The end state:
-// state.json at turn N, runtime currentTurn N-1, status stopped, turn N recorded only
-// by a failed operation and no turn_generated event: the engine's turn and the
-// orchestrator's disagree until the next start adopts N silently (execStart:
-// "st.Turn > r.CurrentTurn"). Want: the replay reaches the engine (which answers the
-// repeated {turn: N} with 200, §4) and records turn N as succeeded.
+// The bug (fixed in 98a1c29): the resumed turn operation called engineFor
+// (orchestrator/service.go), which brought an engine back only for a game whose
+// runtime is Active(); "stopping" is not, so every attempt failed with unavailable
+// and after TurnAttempts with backoff (~14 s) execTurn failed the operation. The end
+// state was state.json at turn N, runtime currentTurn N-1, status stopped, turn N
+// recorded only by a failed operation and no turn_generated event. Want: the replay
+// reaches the engine (which answers the repeated {turn: N} with 200, §4) and records
+// turn N as succeeded.
 func TestReplayTurnBehindStop(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the real daemon for ~20s")
+		t.Skip("runs the real daemon")
 	}
 	dir := t.TempDir()
 	port, err := freeLoopbackPort(rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1)))
@@ -134,10 +132,10 @@ func TestReplayTurnBehindStop(t *testing.T) {
 	t.Logf("turn op %s %s %q; stop op %s; runtime %s at turn %d; engine at turn %d",
 		turn.Status, turn.ErrorCode, turn.ErrorMessage, stop.Status, v.Runtime.Status, v.Runtime.CurrentTurn, es.Turn)
 	if got, want := v.Runtime.CurrentTurn, es.Turn; got != want {
-		t.Errorf("BUG (turn replay refused while stopping): runtime currentTurn %d, engine state.json turn %d", got, want)
+		t.Errorf("turn replay refused while stopping: runtime currentTurn %d, engine state.json turn %d", got, want)
 	}
 	if got, want := turn.Status, orchestrator.OpSucceeded; got != want {
-		t.Errorf("BUG (turn replay refused while stopping): replayed turn operation %s (%s: %s), want %s", got, turn.ErrorCode, turn.ErrorMessage, want)
+		t.Errorf("turn replay refused while stopping: replayed turn operation %s (%s: %s), want %s", got, turn.ErrorCode, turn.ErrorMessage, want)
 	}
 }
 
