@@ -133,6 +133,13 @@ func (d *Driver) Open() error {
 	if d.config.DataDir == "" {
 		return fmt.Errorf("local driver: data dir required")
 	}
+	// Engines run in their own state directory, so a relative GAME_STATE_PATH would
+	// resolve against the wrong place.
+	abs, err := filepath.Abs(d.config.DataDir)
+	if err != nil {
+		return fmt.Errorf("local driver: %w", err)
+	}
+	d.config.DataDir = abs
 	if err := os.MkdirAll(d.config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("local driver: %w", err)
 	}

@@ -16,6 +16,21 @@ import (
 )
 
 func TestDriver_Start(t *testing.T) {
+	t.Run("OK/RelativeDataDir", func(t *testing.T) {
+		// galaxyd -dev uses ./.galaxy; engines run inside their state directory, so the
+		// driver must hand them an absolute GAME_STATE_PATH.
+		t.Chdir(t.TempDir())
+		d := MustOpenDriver(t, Config{DataDir: ".galaxy"})
+		spec := newSpec(t)
+		MustStart(t, d, spec)
+		abs, err := filepath.Abs(filepath.Join(".galaxy", "games", spec.GameID.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := MustReadFile(t, abs, "token"), testToken; got != want {
+			t.Fatalf("engine in %s got token %q, want %q", abs, got, want)
+		}
+	})
 	t.Run("OK", func(t *testing.T) {
 		t.Setenv("GALAXY_LOCAL_TEST_LEAK", "galaxyd-only")
 		d := MustOpenDriver(t, Config{})
