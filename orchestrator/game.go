@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"strings"
 	"time"
 	"unicode"
 
+	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/google/uuid"
 )
 
@@ -84,7 +84,7 @@ func (in *GameInput) Validate() error {
 		if err := ValidateRaceName(p.RaceName); err != nil {
 			return FieldErrorf(field("raceName"), "%s", err.Error())
 		}
-		key := strings.ToLower(p.RaceName)
+		key := engine.FoldName(p.RaceName)
 		if races[key] {
 			return FieldErrorf(field("raceName"), "race name %q appears twice", p.RaceName)
 		}

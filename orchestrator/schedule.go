@@ -7,8 +7,12 @@ import (
 	"github.com/hashicorp/cronexpr"
 )
 
-// MinEveryInterval is the shortest "@every" interval a schedule accepts.
-const MinEveryInterval = time.Second
+// MinEveryInterval and MaxEveryInterval bound an "@every" interval; longer cycles are
+// written as cron expressions.
+const (
+	MinEveryInterval = time.Second
+	MaxEveryInterval = 366 * 24 * time.Hour
+)
 
 // Schedule says when a game's turns run: Cron is a cron expression (5 to 7 fields, as
 // parsed by github.com/hashicorp/cronexpr, the parser Nomad uses for periodic jobs) or
@@ -45,8 +49,8 @@ func (s Schedule) Compile() (*CompiledSchedule, error) {
 		d, err := time.ParseDuration(strings.TrimSpace(rest))
 		if err != nil {
 			return nil, FieldErrorf("schedule.cron", "invalid @every duration %q", strings.TrimSpace(rest))
-		} else if d < MinEveryInterval {
-			return nil, FieldErrorf("schedule.cron", "@every interval must be at least %s", MinEveryInterval)
+		} else if d < MinEveryInterval || d > MaxEveryInterval {
+			return nil, FieldErrorf("schedule.cron", "@every interval must be between %s and %s", MinEveryInterval, MaxEveryInterval)
 		}
 		return &CompiledSchedule{every: d, loc: loc}, nil
 	}

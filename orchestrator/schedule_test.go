@@ -58,6 +58,7 @@ func TestSchedule_Validate(t *testing.T) {
 		{"ErrGarbage", "every day", "UTC", "schedule.cron"},
 		{"ErrEveryTooShort", "@every 1ms", "UTC", "schedule.cron"},
 		{"ErrEveryBad", "@every soon", "UTC", "schedule.cron"},
+		{"ErrEveryTooLong", "@every 9000h", "UTC", "schedule.cron"},
 		{"ErrTimezone", "* * * * *", "Mars/Olympus", "schedule.timezone"},
 		{"ErrLocal", "* * * * *", "Local", "schedule.timezone"},
 	} {

@@ -8,7 +8,6 @@ package game
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/google/uuid"
@@ -103,7 +102,7 @@ func New(id uuid.UUID, races []engine.Race, s Settings) (*Game, error) {
 	for i, r := range races {
 		if why := validName(r.RaceName); why != "" {
 			details = append(details, engine.FieldError{Index: i, Field: "raceName", Message: why})
-		} else if key := strings.ToLower(r.RaceName); names[key] {
+		} else if key := engine.FoldName(r.RaceName); names[key] {
 			details = append(details, engine.FieldError{Index: i, Field: "raceName", Message: fmt.Sprintf("race name %q appears twice", r.RaceName)})
 		} else {
 			names[key] = true

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/google/uuid"
@@ -128,7 +127,7 @@ func (g *Game) parseOrder(r *Race, b json.RawMessage, renamed map[string]int) (O
 		if why := validPlanetName(ro.Name); why != "" {
 			return Order{}, &engine.FieldError{Field: "name", Message: why}
 		}
-		key := strings.ToLower(ro.Name)
+		key := engine.FoldName(ro.Name)
 		if n, dup := renamed[key]; (dup && n != p.Number) || g.nameTaken(ro.Name, p) {
 			return Order{}, &engine.FieldError{Field: "name", Message: fmt.Sprintf("planet name %q is taken", ro.Name)}
 		}
