@@ -62,6 +62,10 @@ type OpsConfig struct {
 	QueueSize     int    `hcl:"queue_size,optional"`
 	EngineTimeout string `hcl:"engine_timeout,optional"`
 	StartTimeout  string `hcl:"start_timeout,optional"`
+	// TurnAttempts and TurnBackoff bound the retries of a failing turn within its slot
+	// (default 4 attempts, 2s doubled between them).
+	TurnAttempts int    `hcl:"turn_attempts,optional"`
+	TurnBackoff  string `hcl:"turn_backoff,optional"`
 }
 
 // LocalConfig tunes the local driver.
@@ -172,7 +176,8 @@ func (c *Config) Validate(dev bool) error {
 	}
 	for name, v := range map[string]string{
 		"operations.engine_timeout": c.Ops.EngineTimeout, "operations.start_timeout": c.Ops.StartTimeout,
-		"local.health_timeout": c.Local.HealthTimeout, "local.stop_grace": c.Local.StopGrace,
+		"operations.turn_backoff": c.Ops.TurnBackoff,
+		"local.health_timeout":    c.Local.HealthTimeout, "local.stop_grace": c.Local.StopGrace,
 		"reconcile.interval": c.Reconcile.Interval,
 	} {
 		if _, err := parseDuration(v); err != nil {

@@ -160,6 +160,7 @@ func (m *Main) Run(ctx context.Context) error {
 	stopGrace, _ := parseDuration(c.Local.StopGrace)
 	engineTimeout, _ := parseDuration(c.Ops.EngineTimeout)
 	startTimeout, _ := parseDuration(c.Ops.StartTimeout)
+	turnBackoff, _ := parseDuration(c.Ops.TurnBackoff)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -175,6 +176,8 @@ func (m *Main) Run(ctx context.Context) error {
 		QueueSize:     c.Ops.QueueSize,
 		EngineTimeout: engineTimeout,
 		StartTimeout:  startTimeout,
+		TurnAttempts:  c.Ops.TurnAttempts,
+		TurnBackoff:   turnBackoff,
 		Events:        c.Lobby != nil && c.Lobby.WebhookURL != "",
 	}
 	switch c.Driver {
