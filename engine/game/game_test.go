@@ -250,6 +250,19 @@ func TestSetOrders(t *testing.T) {
 			}
 		}
 	})
+	t.Run("OK/PlanetNumbers", func(t *testing.T) {
+		g := MustNew(t, 2, Settings{Seed: 3})
+		r := g.Races[0]
+		// 8, 8.0 and 8e0 are the same planet number; a planet named "1e2" is a name.
+		for _, ref := range []string{fmt.Sprint(r.Home), fmt.Sprintf("%d.0", r.Home), fmt.Sprintf("%de0", r.Home)} {
+			if _, err := g.SetOrders(r.ID, 0, raws(`{"type":"produce","planet":`+ref+`,"what":"MAT"}`), false); err != nil {
+				t.Fatalf("planet %s: %v", ref, err)
+			}
+		}
+		if _, err := g.SetOrders(r.ID, 0, raws(`{"type":"produce","planet":1.5,"what":"MAT"}`), false); err == nil {
+			t.Fatal("planet 1.5 accepted, want a per-order error")
+		}
+	})
 	t.Run("ErrWrongTurn", func(t *testing.T) {
 		g := MustNew(t, 2, Settings{Seed: 3})
 		if _, err := g.SetOrders(g.Races[0].ID, 1, nil, false); err == nil || err.(*Error).Kind != Conflict {

@@ -3,6 +3,8 @@ package game
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -58,7 +60,9 @@ func (p *Planet) Owned() bool { return p.Owner != uuid.Nil }
 // "#12") or its number as a JSON number.
 type PlanetRef string
 
-// UnmarshalJSON accepts a JSON string or a JSON number.
+// UnmarshalJSON accepts a JSON string or a JSON number. A number always means a planet
+// number (8, 8.0 and 8e0 alike) and is kept as "#8", so it can never be taken for a
+// planet named like a number's spelling ("1e2").
 func (r *PlanetRef) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] != '"' {
@@ -66,7 +70,11 @@ func (r *PlanetRef) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &n); err != nil {
 			return err
 		}
-		*r = PlanetRef(n.String())
+		f, err := n.Float64()
+		if err != nil || f != math.Trunc(f) || f < 1 || f > math.MaxInt32 {
+			return fmt.Errorf("planet number %s is not a whole number from 1", n)
+		}
+		*r = PlanetRef("#" + strconv.Itoa(int(f)))
 		return nil
 	}
 	var s string
