@@ -16,17 +16,9 @@ func (d *Driver) waitRunning(ctx context.Context, jobID string, ev *api.Evaluati
 	placed := ev != nil && placedSomething(ev)
 	var index uint64
 	for {
-		var (
-			allocs []*api.AllocationListStub
-			meta   *api.QueryMeta
-		)
-		err := d.call.blocking(ctx, "list allocations", func(ctx context.Context) (err error) {
-			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
-			allocs, meta, err = d.jobs.Allocations(jobID, false, q)
-			return err
-		})
+		allocs, meta, err := d.allocations(ctx, jobID, index)
 		if err != nil {
-			return nil, d.call.unavailable("list allocations of "+jobID, err)
+			return nil, err
 		}
 		if a := current(allocs, ev, placed); a != nil {
 			switch a.ClientStatus {
@@ -91,17 +83,9 @@ func allocError(jobID string, a *api.AllocationListStub) error {
 func (d *Driver) waitStopped(ctx context.Context, jobID string) error {
 	var index uint64
 	for {
-		var (
-			allocs []*api.AllocationListStub
-			meta   *api.QueryMeta
-		)
-		err := d.call.blocking(ctx, "list allocations", func(ctx context.Context) (err error) {
-			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
-			allocs, meta, err = d.jobs.Allocations(jobID, false, q)
-			return err
-		})
+		allocs, meta, err := d.allocations(ctx, jobID, index)
 		if err != nil {
-			return d.call.unavailable("list allocations of "+jobID, err)
+			return err
 		}
 		live := 0
 		for _, a := range allocs {
@@ -114,6 +98,20 @@ func (d *Driver) waitStopped(ctx context.Context, jobID string) error {
 		}
 		index = nextIndex(index, meta)
 	}
+}
+
+// allocations lists the job's allocations with a blocking query that returns once
+// the list changes after index (or the wait time passes).
+func (d *Driver) allocations(ctx context.Context, jobID string, index uint64) (allocs []*api.AllocationListStub, meta *api.QueryMeta, err error) {
+	err = d.call.blocking(ctx, "list allocations", func(ctx context.Context) (err error) {
+		q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
+		allocs, meta, err = d.jobs.Allocations(jobID, false, q)
+		return err
+	})
+	if err != nil {
+		return nil, nil, d.call.unavailable("list allocations of "+jobID, err)
+	}
+	return allocs, meta, nil
 }
 
 func restarts(a *api.AllocationListStub) int {
