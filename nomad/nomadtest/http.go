@@ -122,6 +122,17 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request, header string, co
 	for {
 		index, status, body := compute()
 		if waitIndex == 0 || index > waitIndex || s.closed {
+			// The body may point into live state (a job the scheduler goroutines
+			// update): encode it before letting go of the lock.
+			if status == http.StatusOK {
+				b, err := json.Marshal(body)
+				if err != nil {
+					s.mu.Unlock()
+					textError(w, http.StatusInternalServerError, err.Error())
+					return
+				}
+				body = json.RawMessage(b)
+			}
 			s.mu.Unlock()
 			if status != http.StatusOK {
 				w.Header().Set(header, strconv.FormatUint(index, 10))
