@@ -55,6 +55,8 @@ Engine versions:
   version add <version> [-command PATH] [-image REF] [-notes TEXT] [-disabled]
   version list
   version rm <version>
+Reconciler:
+  reconcile [run]        the last pass's report; "run" runs one now
 Players (on behalf of a lobby user):
   orders submit <gameId> -user UUID [-turn N] [-final] <orders.json | ->
   report <gameId> -user UUID [-turn N]
@@ -124,6 +126,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.orders(ctx, rest)
 	case "report":
 		return c.report(ctx, rest)
+	case "reconcile":
+		return c.reconcile(ctx, rest)
 	}
 	return usagef("unknown command %q", noun)
 }
