@@ -1,0 +1,316 @@
+package orchestrator_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/galaxy-orchestrator/galaxy/engine"
+	"github.com/galaxy-orchestrator/galaxy/internal/clocktest"
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/galaxy-orchestrator/galaxy/store"
+	"github.com/google/uuid"
+)
+
+// fakeEngine is an in-memory engine that honours the contract of DESIGN §4: init
+// once (409 after), turn N generates when at N-1, answers 200 when already at N.
+type fakeEngine struct {
+	mu     sync.Mutex
+	gameID uuid.UUID
+	turn   int
+	inited bool
+	inits  int
+	turns  []int // every turn call, in order
+	final  map[uuid.UUID]bool
+	races  int
+	// TurnErr, when set, runs before a turn call (without the engine's lock held) and
+	// fails the call with its error.
+	TurnErr func(ctx context.Context, n int) error
+}
+
+func (e *fakeEngine) setTurnErr(f func(ctx context.Context, n int) error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.TurnErr = f
+}
+
+func (e *fakeEngine) Healthz(context.Context) error { return nil }
+func (e *fakeEngine) Init(_ context.Context, req engine.InitRequest) (*engine.State, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.inits++
+	if e.inited {
+		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: "state exists"}
+	}
+	e.inited, e.gameID, e.races = true, req.GameID, len(req.Races)
+	return &engine.State{GameID: e.gameID}, nil
+}
+func (e *fakeEngine) State(context.Context) (*engine.State, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.inited {
+		return nil, &engine.Error{StatusCode: 404, Code: "not_found", Message: "no game"}
+	}
+	return &engine.State{GameID: e.gameID, Turn: e.turn}, nil
+}
+func (e *fakeEngine) Turn(ctx context.Context, n int) (*engine.State, error) {
+	e.mu.Lock()
+	e.turns = append(e.turns, n)
+	hook := e.TurnErr
+	e.mu.Unlock()
+	if hook != nil {
+		if err := hook(ctx, n); err != nil {
+			return nil, err
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.turn == n:
+	case e.turn == n-1:
+		e.turn = n
+	default:
+		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: fmt.Sprintf("current turn is %d", e.turn)}
+	}
+	return &engine.State{GameID: e.gameID, Turn: e.turn}, nil
+}
+func (e *fakeEngine) SubmitOrders(_ context.Context, req engine.OrdersRequest) (*engine.OrdersResult, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if req.Turn != e.turn {
+		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: fmt.Sprintf("open turn is %d", e.turn)}
+	}
+	if e.final == nil {
+		e.final = map[uuid.UUID]bool{}
+	}
+	e.final[req.Actor] = req.Final
+	n := 0
+	for _, f := range e.final {
+		if f {
+			n++
+		}
+	}
+	return &engine.OrdersResult{Turn: e.turn, Final: req.Final, AllFinal: n == e.races}, nil
+}
+func (e *fakeEngine) Command(context.Context, engine.CommandRequest) (json.RawMessage, error) {
+	return json.RawMessage(`{}`), nil
+}
+func (e *fakeEngine) Report(context.Context, uuid.UUID, int) (json.RawMessage, error) {
+	return json.RawMessage(`{}`), nil
+}
+
+func (e *fakeEngine) calls() (inits int, turns []int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.inits, append([]int(nil), e.turns...)
+}
+
+// fakeDriver "runs" one fakeEngine per game; engines keep their state across stops,
+// like a volume would.
+type fakeDriver struct {
+	mu      sync.Mutex
+	engines map[uuid.UUID]*fakeEngine
+	running map[uuid.UUID]bool
+	StartFn func(spec orchestrator.EngineSpec) error
+}
+
+func newFakeDriver() *fakeDriver {
+	return &fakeDriver{engines: map[uuid.UUID]*fakeEngine{}, running: map[uuid.UUID]bool{}}
+}
+
+func (d *fakeDriver) engine(id uuid.UUID) *fakeEngine {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.engines[id]
+	if !ok {
+		e = &fakeEngine{}
+		d.engines[id] = e
+	}
+	return e
+}
+
+func (d *fakeDriver) Start(_ context.Context, spec orchestrator.EngineSpec) (*orchestrator.Instance, error) {
+	if d.StartFn != nil {
+		if err := d.StartFn(spec); err != nil {
+			return nil, err
+		}
+	}
+	d.engine(spec.GameID)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.running[spec.GameID] = true
+	return &orchestrator.Instance{GameID: spec.GameID, Endpoint: "fake://" + spec.GameID.String(), Running: true, Version: spec.Version.Version}, nil
+}
+func (d *fakeDriver) Stop(_ context.Context, id uuid.UUID) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.running[id] = false
+	return nil
+}
+func (d *fakeDriver) Remove(_ context.Context, id uuid.UUID) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.running, id)
+	delete(d.engines, id)
+	return nil
+}
+func (d *fakeDriver) Instances(context.Context) ([]*orchestrator.Instance, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []*orchestrator.Instance
+	for id, r := range d.running {
+		out = append(out, &orchestrator.Instance{GameID: id, Running: r})
+	}
+	return out, nil
+}
+func (d *fakeDriver) Endpoint(_ context.Context, id uuid.UUID) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.running[id] {
+		return "", orchestrator.Errorf(orchestrator.EUNAVAILABLE, "not running")
+	}
+	return "fake://" + id.String(), nil
+}
+
+type harness struct {
+	tb     testing.TB
+	path   string
+	store  *store.Store
+	clock  *clocktest.FakeClock
+	driver *fakeDriver
+	svc    *orchestrator.Service
+}
+
+var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// MustOpenHarness opens a service on a real bbolt file with a fake driver, fake
+// engines and a fake clock stopped at t0.
+func MustOpenHarness(tb testing.TB) *harness {
+	tb.Helper()
+	return MustOpenHarnessAt(tb, t0)
+}
+
+// MustOpenHarnessAt is MustOpenHarness with the clock stopped at start.
+func MustOpenHarnessAt(tb testing.TB, start time.Time) *harness {
+	tb.Helper()
+	h := &harness{tb: tb, path: filepath.Join(tb.TempDir(), "galaxy.db"), clock: clocktest.NewFakeClock(start), driver: newFakeDriver()}
+	h.open()
+	tb.Cleanup(h.close)
+	return h
+}
+
+func (h *harness) open() {
+	h.tb.Helper()
+	st, err := store.Open(h.path)
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	h.store = st
+	h.svc = &orchestrator.Service{
+		Store: st, Driver: h.driver, Discovery: h.driver, Clock: h.clock,
+		Engines: func(ep, _ string) orchestrator.EngineClient {
+			id := uuid.MustParse(ep[len("fake://"):])
+			return h.driver.engine(id)
+		},
+		TurnAttempts: 2, TurnBackoff: time.Millisecond, Workers: 2, QueueSize: 16,
+	}
+	if err := h.svc.Open(); err != nil {
+		h.tb.Fatal(err)
+	}
+}
+
+func (h *harness) close() {
+	if h.svc != nil {
+		h.svc.Close()
+		h.store.Close()
+		h.svc = nil
+	}
+}
+
+// reopen simulates a restart of galaxyd on the same file.
+func (h *harness) reopen() {
+	h.tb.Helper()
+	h.close()
+	h.open()
+}
+
+func (h *harness) MustCreate(cron string) *orchestrator.GameView {
+	h.tb.Helper()
+	ctx := context.Background()
+	if _, err := h.svc.EngineVersion(ctx, "1.0.0"); err != nil {
+		if _, err := h.svc.CreateEngineVersion(ctx, &orchestrator.EngineVersion{Version: "1.0.0", Command: "/bin/engine", Enabled: true}); err != nil {
+			h.tb.Fatal(err)
+		}
+	}
+	v, _, err := h.svc.CreateGame(ctx, orchestrator.GameInput{
+		EngineVersion: "1.0.0",
+		Schedule:      orchestrator.Schedule{Cron: cron, Timezone: "UTC"},
+		Players:       []orchestrator.PlayerInput{{UserID: uuid.New(), RaceName: "Alpha"}, {UserID: uuid.New(), RaceName: "Beta"}},
+	}, "")
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	return v
+}
+
+func (h *harness) MustWait(op *orchestrator.Operation, err error) *orchestrator.Operation {
+	h.tb.Helper()
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	var cur *orchestrator.Operation
+	clocktest.WaitFor(h.tb, "operation "+string(op.Op), func() bool {
+		cur, err = h.svc.Operation(context.Background(), op.ID)
+		return err == nil && cur.Done()
+	})
+	return cur
+}
+
+// retried lets the turn's one backoff (TurnAttempts 2) pass: it waits for the
+// backoff timer beside the scheduler's and moves the clock past it.
+func (h *harness) retried(op *orchestrator.Operation, err error) (*orchestrator.Operation, error) {
+	h.tb.Helper()
+	if err == nil {
+		clocktest.WaitFor(h.tb, "backoff timer", func() bool { return h.clock.Armed() >= 2 })
+		h.clock.Advance(h.svc.TurnBackoff)
+	}
+	return op, err
+}
+
+// mustOp reads an operation straight from the store (the service may be closed).
+func (h *harness) mustOp(id uuid.UUID) *orchestrator.Operation {
+	h.tb.Helper()
+	st, err := store.Open(h.path)
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	defer st.Close()
+	var op *orchestrator.Operation
+	if err := st.View(context.Background(), func(tx orchestrator.Tx) (err error) {
+		op, err = tx.Operation(id)
+		return err
+	}); err != nil {
+		h.tb.Fatal(err)
+	}
+	return op
+}
+
+func (h *harness) runtime(id uuid.UUID) *orchestrator.Runtime {
+	h.tb.Helper()
+	v, err := h.svc.Game(context.Background(), id)
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	return v.Runtime
+}
+
+func MustSucceed(tb testing.TB, op *orchestrator.Operation) {
+	tb.Helper()
+	if op.Status != orchestrator.OpSucceeded {
+		tb.Fatalf("operation %s: %s %s %s", op.Op, op.Status, op.ErrorCode, op.ErrorMessage)
+	}
+}
