@@ -3,7 +3,6 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/google/uuid"
@@ -266,9 +265,6 @@ func applyInstance(r *Runtime, inst *Instance) {
 func (s *Service) failStart(ctx context.Context, op *Operation, cause error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
-	}
-	if _, ok := cause.(*Error); !ok {
-		cause = fmt.Errorf("%w", cause)
 	}
 	s.log(op.GameID).Warn("start failed", "op", op.Op, "error", cause)
 	return s.finish(ctx, op, cause, func(tx Tx, g *Game, r *Runtime) error {
