@@ -36,12 +36,12 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b.GameID == nil || *b.GameID == "" {
-		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "gameId is required", []engine.FieldError{{Index: -1, Field: "gameId", Message: "required"}})
+		writeFieldError(w, "gameId", "gameId is required", "required")
 		return
 	}
 	id, err := uuid.Parse(*b.GameID)
 	if err != nil || id == uuid.Nil {
-		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "gameId must be a non-zero UUID", []engine.FieldError{{Index: -1, Field: "gameId", Message: "must be a non-zero UUID"}})
+		writeFieldError(w, "gameId", "gameId must be a non-zero UUID", "must be a non-zero UUID")
 		return
 	}
 	settings, err := game.ParseSettings(b.Settings)
@@ -98,7 +98,7 @@ func (s *Server) handleTurn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b.Turn == nil || *b.Turn < 0 {
-		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "turn is required and must not be negative", []engine.FieldError{{Index: -1, Field: "turn", Message: "required, >= 0"}})
+		writeFieldError(w, "turn", "turn is required and must not be negative", "required, >= 0")
 		return
 	}
 	s.mu.Lock()

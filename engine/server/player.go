@@ -27,11 +27,11 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b.Actor == nil || *b.Actor == uuid.Nil {
-		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "actor is required", []engine.FieldError{{Index: -1, Field: "actor", Message: "required, a non-zero UUID"}})
+		writeFieldError(w, "actor", "actor is required", "required, a non-zero UUID")
 		return
 	}
 	if b.Turn == nil {
-		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "turn is required", []engine.FieldError{{Index: -1, Field: "turn", Message: "required"}})
+		writeFieldError(w, "turn", "turn is required", "required")
 		return
 	}
 	s.mu.Lock()
@@ -62,11 +62,11 @@ func (s *Server) handleCommands(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b.Actor == nil || *b.Actor == uuid.Nil {
-		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "actor is required", []engine.FieldError{{Index: -1, Field: "actor", Message: "required, a non-zero UUID"}})
+		writeFieldError(w, "actor", "actor is required", "required, a non-zero UUID")
 		return
 	}
 	if len(b.Command) == 0 || string(b.Command) == "null" {
-		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "command is required", []engine.FieldError{{Index: -1, Field: "command", Message: "required"}})
+		writeFieldError(w, "command", "command is required", "required")
 		return
 	}
 	s.mu.Lock()
@@ -94,7 +94,7 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	actor, err := uuid.Parse(q.Get("actor"))
 	if err != nil || actor == uuid.Nil {
-		writeError(w, http.StatusBadRequest, engine.CodeInvalid, "actor must be a non-zero UUID", []engine.FieldError{{Index: -1, Field: "actor", Message: "required, a non-zero UUID"}})
+		writeFieldError(w, "actor", "actor must be a non-zero UUID", "required, a non-zero UUID")
 		return
 	}
 	s.mu.Lock()
@@ -106,7 +106,7 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 	turn := s.game.Turn
 	if t := q.Get("turn"); t != "" {
 		if turn, err = strconv.Atoi(t); err != nil {
-			writeError(w, http.StatusBadRequest, engine.CodeInvalid, "turn must be an integer", []engine.FieldError{{Index: -1, Field: "turn", Message: "an integer"}})
+			writeFieldError(w, "turn", "turn must be an integer", "an integer")
 			return
 		}
 	}

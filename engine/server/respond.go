@@ -87,3 +87,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	return true
 }
+
+// writeFieldError answers 400 invalid for a bad request field: msg for people, and a
+// detail naming field with why.
+func writeFieldError(w http.ResponseWriter, field, msg, why string) {
+	writeError(w, http.StatusBadRequest, engine.CodeInvalid, msg, []engine.FieldError{{Index: -1, Field: field, Message: why}})
+}
