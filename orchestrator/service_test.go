@@ -460,3 +460,39 @@ func TestService_TimeZones(t *testing.T) {
 		t.Fatalf("Berlin's next turn at %v, want %v", got, want)
 	}
 }
+
+// TestService_DueOverloaded: more games fall due at once than the queue holds. The
+// ones that do not fit keep their slot and run a second later; none is dropped.
+func TestService_DueOverloaded(t *testing.T) {
+	ctx := context.Background()
+	h := MustOpenHarness(t) // QueueSize 16
+	release := make(chan struct{})
+	var ids []uuid.UUID
+	for i := 0; i < 20; i++ {
+		g := h.MustCreate("0 * * * *")
+		MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby)))
+		h.driver.engine(g.ID).setTurnErr(func(ctx context.Context, _ int) error {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil
+		})
+		ids = append(ids, g.ID)
+	}
+	clocktest.WaitFor(t, "timer armed", func() bool { return h.clock.Armed() > 0 })
+	h.clock.Advance(time.Hour)
+	clocktest.WaitFor(t, "queue full", func() bool { return h.svc.Pending() == 16 })
+	close(release)
+	// The games that did not fit retry a (fake) second later: move time on while
+	// polling, until every game has had its turn.
+	clocktest.WaitFor(t, "every game at turn 1", func() bool {
+		h.clock.Advance(time.Second)
+		for _, id := range ids {
+			if r := h.runtime(id); r.CurrentTurn < 1 {
+				return false
+			}
+		}
+		return true
+	})
+}

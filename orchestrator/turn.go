@@ -48,6 +48,7 @@ func (s *Service) due(ctx context.Context, ids []uuid.UUID) {
 		return r.NextTurnAt == nil || r.NextTurnAt.After(s.now()) || !r.Scheduled() || r.PendingTurn > 0
 	}
 	var tickets []Ticket
+	reserved := ids[:0]
 	for _, id := range ids {
 		t, err := s.pool.Reserve()
 		if err != nil {
@@ -55,9 +56,9 @@ func (s *Service) due(ctx context.Context, ids []uuid.UUID) {
 			s.sched.Set(id, s.Clock.Now().Add(time.Second))
 			continue
 		}
-		tickets = append(tickets, t)
+		tickets, reserved = append(tickets, t), append(reserved, id)
 	}
-	ids = ids[len(ids)-len(tickets):]
+	ids = reserved
 	var ops []*Operation
 	var paused []uuid.UUID
 	err := s.Store.Update(ctx, func(tx Tx) error {
