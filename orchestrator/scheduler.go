@@ -28,6 +28,7 @@ type Scheduler struct {
 	Dispatchers int
 
 	mu    sync.Mutex
+	ih    indexedHeap // h with its index, for container/heap; set once in NewScheduler
 	h     deadlineHeap
 	index map[uuid.UUID]int32 // position in h
 	wake  chan struct{}
@@ -45,11 +46,13 @@ type deadline struct {
 
 // NewScheduler returns a scheduler with room for n games before it grows.
 func NewScheduler(n int) *Scheduler {
-	return &Scheduler{
+	s := &Scheduler{
 		h:     deadlineHeap{items: make([]deadline, 0, n)},
 		index: make(map[uuid.UUID]int32, n),
 		wake:  make(chan struct{}, 1),
 	}
+	s.ih = indexedHeap{s}
+	return s
 }
 
 // Open starts the timer loop and the dispatchers.
@@ -206,7 +209,7 @@ func (s *Scheduler) dispatch() {
 }
 
 // heapIface adapts the heap with its index map; callers hold s.mu.
-func (s *Scheduler) heapIface() *indexedHeap { return &indexedHeap{s} }
+func (s *Scheduler) heapIface() *indexedHeap { return &s.ih }
 
 type deadlineHeap struct{ items []deadline }
 
