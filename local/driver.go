@@ -378,12 +378,24 @@ func (d *Driver) Endpoint(ctx context.Context, gameID uuid.UUID) (string, error)
 	return "", orchestrator.Errorf(orchestrator.EUNAVAILABLE, "engine of game %s is not running", gameID)
 }
 
+// CheckVersion implements orchestrator.Driver: v's command must be an absolute path
+// to an executable file. Errors: EINVALID naming "command".
+func (d *Driver) CheckVersion(v orchestrator.EngineVersion) error {
+	return checkCommand(v)
+}
+
 // validateSpec checks what the driver needs of spec: a game id and an absolute path
 // to an executable file.
 func validateSpec(spec orchestrator.EngineSpec) error {
 	if spec.GameID == uuid.Nil {
 		return orchestrator.FieldErrorf("gameId", "game id is required")
 	}
+	return checkCommand(spec.Version)
+}
+
+// checkCommand checks that v's command is an absolute path to an executable file.
+func checkCommand(v orchestrator.EngineVersion) error {
+	spec := orchestrator.EngineSpec{Version: v}
 	cmd := spec.Version.Command
 	if cmd == "" {
 		return orchestrator.FieldErrorf("command", "engine version %s has no command for the local driver", spec.Version.Version)

@@ -145,6 +145,13 @@ func (d *Driver) checkOpen() error {
 	return nil
 }
 
+// CheckVersion implements orchestrator.Driver: the configured task driver needs the
+// version's imageRef (docker) or a command (exec, raw_exec). Errors: EINVALID.
+func (d *Driver) CheckVersion(v orchestrator.EngineVersion) error {
+	_, err := jobspecs.EngineRef(d.cfg.Config, v)
+	return err
+}
+
 // Start implements orchestrator.Driver: (create the volume) → register the job →
 // follow the evaluation → wait for the allocation to run and its instance to pass its
 // health check. Idempotent: the same version already registered is not registered

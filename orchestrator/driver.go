@@ -28,6 +28,9 @@ type Instance struct {
 	VolumeID   string    `json:"volumeId,omitempty"`
 	ImageRef   string    `json:"imageRef,omitempty"`
 	Restarts   int       `json:"restarts,omitempty"`
+	// Reason says why an engine that should run does not (Running false), when the
+	// driver knows: the exit status of a crash, a failed allocation's event.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Driver runs engines: child processes (local/) or Nomad jobs (nomad/).
@@ -35,6 +38,9 @@ type Driver interface {
 	// Start makes the game's engine run spec.Version and returns once it is placed and
 	// its health check passes. It is idempotent: an engine already running that version
 	// is returned as is; one running another version is replaced, keeping its state.
+	// A replacement that does not come up never leaves the game without its engine:
+	// the driver brings back the engine it replaced (its previous version, on the same
+	// state) before it returns the error, which then says so.
 	// Errors: EUNAVAILABLE (placement failed, with the reason), EINVALID (spec unusable
 	// by this driver, e.g. no command), context errors.
 	Start(ctx context.Context, spec EngineSpec) (*Instance, error)
@@ -45,7 +51,19 @@ type Driver interface {
 	// Instances lists every engine the driver knows of, including ones no game claims
 	// (orphans), for the reconciler.
 	Instances(ctx context.Context) ([]*Instance, error)
+	// CheckVersion reports, without starting anything, whether the driver could run v:
+	// for the local driver a command that exists and is executable, for Nomad the
+	// imageRef or command its task driver needs. Errors: EINVALID naming the field
+	// ("command" or "imageRef").
+	CheckVersion(v EngineVersion) error
 }
+
+// InstanceObserver receives a driver's news of an engine that changed without a Start
+// asking for it: it crashed (Running false, with Reason), the driver restarted it on a
+// new endpoint, or Nomad rescheduled it to another allocation or node. Drivers call it
+// from their own goroutines with no lock held; it must return quickly and must not call
+// the driver for the same game.
+type InstanceObserver func(in *Instance)
 
 // Discovery finds a running engine's current endpoint.
 type Discovery interface {

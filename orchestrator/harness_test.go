@@ -158,6 +158,7 @@ func (d *fakeDriver) Remove(_ context.Context, id uuid.UUID) error {
 	delete(d.engines, id)
 	return nil
 }
+func (d *fakeDriver) CheckVersion(orchestrator.EngineVersion) error { return nil }
 func (d *fakeDriver) Instances(context.Context) ([]*orchestrator.Instance, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
