@@ -42,7 +42,7 @@ var routes = []route{
 	{"GET", "/api/v1/engine-versions", nil, true, false, http.StatusOK},
 	{"POST", "/api/v1/engine-versions", `{"version":"1.2.3","command":"/bin/engine"}`, true, false, http.StatusCreated},
 	{"GET", "/api/v1/engine-versions/1.2.3", nil, true, false, http.StatusOK},
-	{"PUT", "/api/v1/engine-versions/1.2.3", `{"imageRef":"ghcr.io/galaxy/engine:1.2.3"}`, true, false, http.StatusOK},
+	{"PUT", "/api/v1/engine-versions/1.2.3", `{"imageRef":"ghcr.io/galaxy/engine:1.2.3","enabled":true}`, true, false, http.StatusOK},
 	{"DELETE", "/api/v1/engine-versions/1.2.3", nil, true, false, http.StatusNoContent},
 }
 
@@ -87,7 +87,7 @@ func (s *Server) MockAll() {
 	p.CommandFn = func(context.Context, uuid.UUID, uuid.UUID, json.RawMessage) (json.RawMessage, error) {
 		return json.RawMessage(`{"ok":true}`), nil
 	}
-	p.ReportFn = func(context.Context, uuid.UUID, uuid.UUID, int) (json.RawMessage, error) {
+	p.ReportFn = func(context.Context, uuid.UUID, uuid.UUID, orchestrator.ReportQuery) (json.RawMessage, error) {
 		return json.RawMessage(`{"turn":2}`), nil
 	}
 	v := &s.EngineVersionService

@@ -22,13 +22,16 @@ var statuses = map[string]int{
 	orchestrator.EUNAVAILABLE:       http.StatusServiceUnavailable,
 	orchestrator.EGAMEPAUSED:        http.StatusConflict,
 	orchestrator.ETURNCLOSED:        http.StatusConflict,
+	orchestrator.EGAMENOTRUNNING:    http.StatusConflict,
+	orchestrator.EGAMEFINISHED:      http.StatusConflict,
 	orchestrator.EENGINE:            http.StatusBadGateway,
 	orchestrator.EENGINEUNREACHABLE: http.StatusGatewayTimeout,
 	orchestrator.EINTERNAL:          http.StatusInternalServerError,
 }
 
-// RetryAfterSeconds is the Retry-After sent with 429 (overloaded): long enough for the
-// worker queue to drain a little, short enough for an interactive caller.
+// RetryAfterSeconds is the Retry-After sent with 429 (overloaded), 503 (unavailable:
+// e.g. the game's engine is restarting) and 504 (the engine did not answer): long
+// enough for a queue to drain or an engine to come back, short enough for a player.
 const RetryAfterSeconds = 5
 
 // ErrorStatus returns the HTTP status for a domain error code; unknown codes are 500.
@@ -77,7 +80,8 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		s.requestLogger(r).Error("internal error", "error", err)
 		body = ErrorBody{Code: orchestrator.EINTERNAL, Message: "internal error"}
 	}
-	if status == http.StatusTooManyRequests {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
 	}
 	writeJSON(w, status, ErrorResponse{Error: body})

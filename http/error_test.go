@@ -54,7 +54,8 @@ func TestError_Mapping(t *testing.T) {
 			if got := e.Message; got != wantMsg {
 				t.Fatalf("message: got %q, want %q", got, wantMsg)
 			}
-			if got := resp.Header.Get("Retry-After"); (tc.status == http.StatusTooManyRequests) != (got != "") {
+			retry := tc.status == http.StatusTooManyRequests || tc.status == http.StatusServiceUnavailable || tc.status == http.StatusGatewayTimeout
+			if got := resp.Header.Get("Retry-After"); retry != (got != "") {
 				t.Fatalf("Retry-After: got %q for status %d", got, tc.status)
 			}
 		})

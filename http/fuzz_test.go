@@ -31,10 +31,10 @@ func fuzzHandler(tb testing.TB) http.Handler {
 	}
 	s.EngineVersionService.PutEngineVersionFn = s.EngineVersionService.CreateEngineVersionFn
 	s.PlayerService.SubmitOrdersFn = func(_ context.Context, _, _ uuid.UUID, in orchestrator.OrdersInput) (*engine.OrdersResult, error) {
-		if len(in.Orders) > orchestrator.MaxOrders {
-			return nil, orchestrator.FieldErrorf("orders", "too many")
+		if err := in.Validate(); err != nil {
+			return nil, err
 		}
-		return &engine.OrdersResult{Turn: in.Turn, Accepted: len(in.Orders)}, nil
+		return &engine.OrdersResult{Turn: *in.Turn, Accepted: len(in.Orders)}, nil
 	}
 	return s.Handler()
 }

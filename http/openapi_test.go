@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	ghttp "github.com/galaxy-orchestrator/galaxy/http"
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -74,5 +75,18 @@ func TestOpenAPI_ErrorCodes(t *testing.T) {
 	}
 	if got, want := len(code.Enum), 13; got != want {
 		t.Fatalf("codes: got %d, want %d", got, want)
+	}
+}
+
+// TestOpenAPI_Statuses checks that the document's status enum is the domain's list
+// (orchestrator.Statuses is the one home of it; the document only mirrors it).
+func TestOpenAPI_Statuses(t *testing.T) {
+	doc := MustLoadOpenAPI(t)
+	var got []string
+	for _, v := range doc.Components.Schemas["RuntimeStatus"].Value.Enum {
+		got = append(got, v.(string))
+	}
+	if strings.Join(got, ",") != strings.Join(orchestrator.Statuses, ",") {
+		t.Fatalf("RuntimeStatus enum %v, want orchestrator.Statuses %v", got, orchestrator.Statuses)
 	}
 }

@@ -69,19 +69,24 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 	s.writeRaw(w, r, out)
 }
 
-// handleReport returns one race's turn report; ?turn= (0 or absent: the last turn).
+// handleReport returns one race's turn report; ?turn=N (absent: the last generated
+// turn; 0 is turn 0).
 func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 	gameID, user, err := player(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	turn, err := queryInt(r, "turn", 0, 1<<30)
-	if err != nil {
-		s.Error(w, r, err)
-		return
+	var q orchestrator.ReportQuery
+	if r.URL.Query().Has("turn") {
+		turn, err := queryInt(r, "turn", 0, 1<<30)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		q.Turn = &turn
 	}
-	out, err := s.PlayerService.Report(r.Context(), gameID, user, turn)
+	out, err := s.PlayerService.Report(r.Context(), gameID, user, q)
 	if err != nil {
 		s.Error(w, r, err)
 		return

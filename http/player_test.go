@@ -34,7 +34,7 @@ func TestSubmitOrders(t *testing.T) {
 		body := `{"turn":3,"orders":[{"type":"produce","planet":"P1"},{"type":"rename_planet"}],"final":true}`
 		resp, b := MustDo(t, s.playerRequest(t, "POST", gamePath+"/orders", user1.String(), body))
 		MustStatus(t, resp, b, http.StatusOK)
-		if gotGame != gameID || gotUser != user1 || gotIn.Turn != 3 || !gotIn.Final || len(gotIn.Orders) != 2 {
+		if gotGame != gameID || gotUser != user1 || gotIn.Turn == nil || *gotIn.Turn != 3 || !gotIn.Final || len(gotIn.Orders) != 2 {
 			t.Fatalf("call: game %s user %s input %+v", gotGame, gotUser, gotIn)
 		}
 		if got, want := string(gotIn.Orders[0]), `{"type":"produce","planet":"P1"}`; got != want {
@@ -157,24 +157,29 @@ func TestCommand(t *testing.T) {
 func TestReport(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		s := MustOpenServer(t)
-		var gotTurn = -1
+		var gotTurn *int
 		var gotUser uuid.UUID
-		s.PlayerService.ReportFn = func(_ context.Context, g, u uuid.UUID, turn int) (json.RawMessage, error) {
-			gotTurn, gotUser = turn, u
+		s.PlayerService.ReportFn = func(_ context.Context, g, u uuid.UUID, q orchestrator.ReportQuery) (json.RawMessage, error) {
+			gotTurn, gotUser = q.Turn, u
 			return json.RawMessage(`{"turn":4,"planets":[]}`), nil
 		}
 		resp, b := MustDo(t, s.playerRequest(t, "GET", gamePath+"/report?turn=4", user1.String(), nil))
 		MustStatus(t, resp, b, http.StatusOK)
-		if gotTurn != 4 || gotUser != user1 {
-			t.Fatalf("call: turn %d user %s", gotTurn, gotUser)
+		if gotTurn == nil || *gotTurn != 4 || gotUser != user1 {
+			t.Fatalf("call: turn %v user %s", gotTurn, gotUser)
 		}
 		if got, want := string(b), `{"turn":4,"planets":[]}`; got != want {
 			t.Fatalf("body: got %s, want %s", got, want)
 		}
+		resp, b = MustDo(t, s.playerRequest(t, "GET", gamePath+"/report?turn=0", user1.String(), nil))
+		MustStatus(t, resp, b, http.StatusOK)
+		if gotTurn == nil || *gotTurn != 0 {
+			t.Fatalf("turn=0: got %v, want turn 0 (a real turn)", gotTurn)
+		}
 		resp, b = MustDo(t, s.playerRequest(t, "GET", gamePath+"/report", user1.String(), nil))
 		MustStatus(t, resp, b, http.StatusOK)
-		if gotTurn != 0 {
-			t.Fatalf("default turn: got %d, want 0", gotTurn)
+		if gotTurn != nil {
+			t.Fatalf("no turn: got %d, want none (the latest)", *gotTurn)
 		}
 	})
 	t.Run("ErrTurn", func(t *testing.T) {
@@ -194,7 +199,7 @@ func TestReport(t *testing.T) {
 	})
 	t.Run("ErrUnavailable", func(t *testing.T) {
 		s := MustOpenServer(t)
-		s.PlayerService.ReportFn = func(context.Context, uuid.UUID, uuid.UUID, int) (json.RawMessage, error) {
+		s.PlayerService.ReportFn = func(context.Context, uuid.UUID, uuid.UUID, orchestrator.ReportQuery) (json.RawMessage, error) {
 			return nil, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "game is stopped")
 		}
 		resp, b := MustDo(t, s.playerRequest(t, "GET", gamePath+"/report", user1.String(), nil))
@@ -202,7 +207,7 @@ func TestReport(t *testing.T) {
 	})
 	t.Run("ErrForbidden", func(t *testing.T) {
 		s := MustOpenServer(t)
-		s.PlayerService.ReportFn = func(context.Context, uuid.UUID, uuid.UUID, int) (json.RawMessage, error) {
+		s.PlayerService.ReportFn = func(context.Context, uuid.UUID, uuid.UUID, orchestrator.ReportQuery) (json.RawMessage, error) {
 			return nil, orchestrator.Errorf(orchestrator.EFORBIDDEN, "not a player")
 		}
 		resp, b := MustDo(t, s.playerRequest(t, "GET", gamePath+"/report", user1.String(), nil))

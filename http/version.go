@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
@@ -8,17 +9,22 @@ import (
 
 // EngineVersionInput is the body of POST /api/v1/engine-versions and of PUT
 // /api/v1/engine-versions/{version}. Timestamps are the registry's, not the caller's.
-// Enabled defaults to true: a version is usually added to be used.
+// On POST, Enabled defaults to true (a version is usually added to be used); a PUT
+// replaces the whole record, so there it is required.
 type EngineVersionInput struct {
-	Version  string `json:"version"`
-	ImageRef string `json:"imageRef,omitempty"`
-	Command  string `json:"command,omitempty"`
-	Enabled  *bool  `json:"enabled,omitempty"`
-	Notes    string `json:"notes,omitempty"`
+	Version        string          `json:"version"`
+	ImageRef       string          `json:"imageRef,omitempty"`
+	Command        string          `json:"command,omitempty"`
+	Enabled        *bool           `json:"enabled,omitempty"`
+	Notes          string          `json:"notes,omitempty"`
+	SettingsSchema json.RawMessage `json:"settingsSchema,omitempty"`
 }
 
 func (in *EngineVersionInput) engineVersion() *orchestrator.EngineVersion {
-	v := &orchestrator.EngineVersion{Version: in.Version, ImageRef: in.ImageRef, Command: in.Command, Enabled: true, Notes: in.Notes}
+	v := &orchestrator.EngineVersion{Version: in.Version, ImageRef: in.ImageRef, Command: in.Command, Enabled: true, Notes: in.Notes, SettingsSchema: in.SettingsSchema}
+	if string(v.SettingsSchema) == "null" {
+		v.SettingsSchema = nil
+	}
 	if in.Enabled != nil {
 		v.Enabled = *in.Enabled
 	}
@@ -77,8 +83,10 @@ func (s *Server) handleGetVersion(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// handlePutVersion creates or replaces a version; the path's version wins over the
-// body's, which may be omitted. 200 with the stored version.
+// handlePutVersion creates or replaces a version: the body's version may be left out
+// but must match the path when given, and enabled is required (a PUT replaces the
+// record; leaving enabled out would silently re-enable a disabled version). 200 with
+// the stored version.
 func (s *Server) handlePutVersion(w http.ResponseWriter, r *http.Request) {
 	version, err := pathVersion(r)
 	if err != nil {
@@ -88,6 +96,14 @@ func (s *Server) handlePutVersion(w http.ResponseWriter, r *http.Request) {
 	var in EngineVersionInput
 	if err := decode(r, &in); err != nil {
 		s.Error(w, r, err)
+		return
+	}
+	switch {
+	case in.Version != "" && in.Version != version:
+		s.Error(w, r, orchestrator.FieldErrorf("version", "the body's version %q differs from the path's %q", in.Version, version))
+		return
+	case in.Enabled == nil:
+		s.Error(w, r, orchestrator.FieldErrorf("enabled", "enabled is required: a PUT replaces the whole record"))
 		return
 	}
 	in.Version = version

@@ -122,19 +122,30 @@ func TestPutVersion(t *testing.T) {
 			got = v
 			return v, nil
 		}
-		// The path's version wins over the body's.
-		resp, body := s.Do(t, "PUT", "/api/v1/engine-versions/1.2.3", `{"version":"9.9.9","imageRef":"img:1.2.3","enabled":false}`)
+		// The body's version may be left out; the path names it.
+		resp, body := s.Do(t, "PUT", "/api/v1/engine-versions/1.2.3", `{"imageRef":"img:1.2.3","enabled":false}`)
 		MustStatus(t, resp, body, http.StatusOK)
 		if got.Version != "1.2.3" || got.ImageRef != "img:1.2.3" || got.Enabled {
 			t.Fatalf("version: got %+v", got)
 		}
+	})
+	t.Run("ErrVersionDiffers", func(t *testing.T) {
+		s := MustOpenServer(t)
+		resp, body := s.Do(t, "PUT", "/api/v1/engine-versions/1.2.3", `{"version":"9.9.9","imageRef":"img:1.2.3","enabled":true}`)
+		MustError(t, resp, body, http.StatusBadRequest, "invalid", "version")
+	})
+	t.Run("ErrEnabledRequired", func(t *testing.T) {
+		// A PUT replaces the record: leaving enabled out must not re-enable a version.
+		s := MustOpenServer(t)
+		resp, body := s.Do(t, "PUT", "/api/v1/engine-versions/1.2.3", `{"imageRef":"img:1.2.3"}`)
+		MustError(t, resp, body, http.StatusBadRequest, "invalid", "enabled")
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
 		s := MustOpenServer(t)
 		s.EngineVersionService.PutEngineVersionFn = func(_ context.Context, v *orchestrator.EngineVersion) (*orchestrator.EngineVersion, error) {
 			return nil, v.Validate()
 		}
-		resp, body := s.Do(t, "PUT", "/api/v1/engine-versions/1.2.3", `{}`)
+		resp, body := s.Do(t, "PUT", "/api/v1/engine-versions/1.2.3", `{"enabled":true}`)
 		MustError(t, resp, body, http.StatusBadRequest, "invalid", "imageRef")
 		resp, body = s.Do(t, "PUT", "/api/v1/engine-versions/1.2.3", ``)
 		MustError(t, resp, body, http.StatusBadRequest, "invalid", "")

@@ -15,7 +15,7 @@ var _ orchestrator.PlayerService = (*PlayerService)(nil)
 type PlayerService struct {
 	SubmitOrdersFn func(ctx context.Context, gameID, userID uuid.UUID, in orchestrator.OrdersInput) (*engine.OrdersResult, error)
 	CommandFn      func(ctx context.Context, gameID, userID uuid.UUID, command json.RawMessage) (json.RawMessage, error)
-	ReportFn       func(ctx context.Context, gameID, userID uuid.UUID, turn int) (json.RawMessage, error)
+	ReportFn       func(ctx context.Context, gameID, userID uuid.UUID, q orchestrator.ReportQuery) (json.RawMessage, error)
 }
 
 // SubmitOrders calls SubmitOrdersFn.
@@ -35,9 +35,9 @@ func (s *PlayerService) Command(ctx context.Context, gameID, userID uuid.UUID, c
 }
 
 // Report calls ReportFn.
-func (s *PlayerService) Report(ctx context.Context, gameID, userID uuid.UUID, turn int) (json.RawMessage, error) {
+func (s *PlayerService) Report(ctx context.Context, gameID, userID uuid.UUID, q orchestrator.ReportQuery) (json.RawMessage, error) {
 	if s.ReportFn == nil {
 		unset("PlayerService", "ReportFn")
 	}
-	return s.ReportFn(ctx, gameID, userID, turn)
+	return s.ReportFn(ctx, gameID, userID, q)
 }

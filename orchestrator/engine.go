@@ -26,20 +26,43 @@ type EngineClient interface {
 type EngineConnector func(endpoint, adminToken string) EngineClient
 
 // OrdersInput is a player's orders as the lobby forwards them; the orchestrator sets
-// the actor from its player mapping.
+// the actor from its player mapping. Turn is required and must be the open turn (turn 0
+// is a real turn: the one open right after start).
 type OrdersInput struct {
-	Turn   int               `json:"turn"`
+	Turn   *int              `json:"turn"`
 	Orders []json.RawMessage `json:"orders"`
 	Final  bool              `json:"final,omitempty"`
 }
 
+// Validate checks the submission's shape. Errors: EINVALID naming "turn" or "orders".
+func (in *OrdersInput) Validate() error {
+	switch {
+	case in.Turn == nil:
+		return FieldErrorf("turn", "turn is required: the open turn the orders are for")
+	case *in.Turn < 0:
+		return FieldErrorf("turn", "turn must not be negative")
+	case len(in.Orders) > MaxOrders:
+		return FieldErrorf("orders", "at most %d orders per submission", MaxOrders)
+	}
+	return nil
+}
+
+// ReportQuery selects a report: Turn nil means the last generated turn.
+type ReportQuery struct {
+	Turn *int
+}
+
 // PlayerService forwards players' calls to their game's engine, on behalf of the lobby.
 // userID is the lobby's user; the orchestrator maps it to the race's enginePlayerId.
-// Errors: ENOTFOUND (game), EFORBIDDEN (user not in the game), EGAMEPAUSED and
-// ETURNCLOSED (orders-accept rule), EINVALID (the engine refused the orders, with
-// per-order Details), ECONFLICT (wrong turn), EENGINEUNREACHABLE.
+// Player traffic never starts an engine.
+// Errors: ENOTFOUND (game, or removed; a turn not generated yet), EFORBIDDEN (user not
+// in the game), EGAMEPAUSED, ETURNCLOSED, EGAMEFINISHED and EGAMENOTRUNNING (the
+// orders-accept and report rules), EINVALID (bad input, or the engine refused the
+// orders, with per-order Details), ECONFLICT (not the open turn, field "turn"),
+// EUNAVAILABLE (no engine runs right now: retry), EENGINEUNREACHABLE (the engine did not
+// answer within the player timeout).
 type PlayerService interface {
 	SubmitOrders(ctx context.Context, gameID, userID uuid.UUID, in OrdersInput) (*engine.OrdersResult, error)
 	Command(ctx context.Context, gameID, userID uuid.UUID, command json.RawMessage) (json.RawMessage, error)
-	Report(ctx context.Context, gameID, userID uuid.UUID, turn int) (json.RawMessage, error)
+	Report(ctx context.Context, gameID, userID uuid.UUID, q ReportQuery) (json.RawMessage, error)
 }

@@ -20,8 +20,10 @@ const (
 	ETOOLARGE          = "too_large"           // request body over the limit
 	EOVERLOADED        = "overloaded"          // the worker queue is full; retry later
 	EUNAVAILABLE       = "unavailable"         // a dependency (driver, engine) cannot serve now
-	EGAMEPAUSED        = "game_paused"         // orders refused: paused or not accepting
-	ETURNCLOSED        = "turn_already_closed" // orders refused: a turn is being generated
+	EGAMEPAUSED        = "game_paused"         // orders refused: the game is paused
+	ETURNCLOSED        = "turn_already_closed" // orders refused: a turn is being generated (or failed)
+	EGAMENOTRUNNING    = "game_not_running"    // player calls refused: the game is not started, stopped or failed to start
+	EGAMEFINISHED      = "game_finished"       // the game has finished: no more orders or turns
 	EENGINE            = "engine_error"        // the engine answered with an error
 	EENGINEUNREACHABLE = "engine_unreachable"  // the engine did not answer
 	EINTERNAL          = "internal"            // a bug or an I/O failure; details are logged only

@@ -3,6 +3,8 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/google/uuid"
@@ -56,6 +58,8 @@ func (s *Service) run(ctx context.Context, op *Operation) {
 		err = s.execStop(ctx, op)
 	case OpTurn, OpForceNextTurn:
 		err = s.execTurn(ctx, op)
+	case OpRefresh:
+		err = s.execRefresh(ctx, op)
 	default:
 		err = s.finish(ctx, op, Errorf(EINTERNAL, "unknown operation %q", op.Op), nil)
 	}
@@ -86,17 +90,26 @@ func (s *Service) finish(ctx context.Context, op *Operation, opErr error, apply 
 		}
 		now := s.now()
 		cur.FinishedAt = &now
-		cur.Status, cur.ErrorCode, cur.ErrorMessage = OpSucceeded, "", ""
+		cur.Status, cur.ErrorCode, cur.ErrorMessage, cur.ErrorDetails, cur.RetryAt = OpSucceeded, "", "", nil, nil
 		if opErr != nil {
 			cur.Status, cur.ErrorCode, cur.ErrorMessage = OpFailed, ErrorCode(opErr), ErrorMessage(opErr)
+			var e *Error
+			if errors.As(opErr, &e) {
+				cur.ErrorDetails = e.Details
+			}
 		}
 		cur.Details = op.Details
 		if cur.StartedAt == nil {
-			cur.StartedAt, cur.Attempts = op.StartedAt, op.Attempts
+			cur.StartedAt = op.StartedAt
 		}
+		cur.Attempts = max(cur.Attempts, op.Attempts)
 		if apply != nil {
 			g, r, err := gameAndRuntime(tx, op.GameID)
-			if err != nil {
+			if ErrorCode(err) == ENOTFOUND {
+				// An orphan's removal: there is no game to update.
+				*op = *cur
+				return tx.PutOperation(cur)
+			} else if err != nil {
 				return err
 			}
 			if err := apply(tx, g, r); err != nil {
@@ -121,9 +134,12 @@ func (s *Service) load(ctx context.Context, id uuid.UUID) (g *Game, r *Runtime, 
 	return g, r, err
 }
 
-// execStart runs start, restart and patch: the driver brings the engine up, then the
-// game is initialised once, or its state is checked to be ours.
+// execStart runs start, restart and patch (and the reconciler's ensure): the driver
+// brings the engine up, then the game is initialised once, or its state is checked to
+// be ours. A patch of a game without an engine (the table leads it nowhere) only
+// records the version.
 func (s *Service) execStart(ctx context.Context, op *Operation) error {
+	act := actionOf(op)
 	g, r, err := s.load(ctx, op.GameID)
 	if err != nil {
 		return s.finish(ctx, op, err, nil)
@@ -134,8 +150,7 @@ func (s *Service) execStart(ctx context.Context, op *Operation) error {
 	version := r.EngineVersion
 	if op.Op == OpPatch {
 		version = op.Details.Version
-		if !r.Active() && r.Status != StatusStarting {
-			// A game that does not run only records its new version.
+		if Transitions(act, op.FromStatus).Succeeded == Keep {
 			return s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error {
 				return s.applyVersion(tx, g, r, version)
 			})
@@ -148,25 +163,25 @@ func (s *Service) execStart(ctx context.Context, op *Operation) error {
 	}
 	if op.Op == OpRestart {
 		if err := s.Driver.Stop(ctx, g.ID); err != nil {
-			return s.failStart(ctx, op, err)
+			return s.failStart(ctx, op, g, r, token, err)
 		}
 	}
 	inst, err := s.startDriver(ctx, g, version, token)
 	if err != nil {
-		return s.failStart(ctx, op, err)
+		return s.failStart(ctx, op, g, r, token, err)
 	}
 	client := s.Engines(inst.Endpoint, token)
 	st, err := s.initOrVerify(ctx, client, g, r)
 	if err != nil {
-		return s.failStart(ctx, op, err)
+		return s.failStart(ctx, op, g, r, token, err)
 	}
 	op.Details.ImageRef, op.Details.JobVersion, op.Details.Turn = inst.ImageRef, inst.JobVersion, st.Turn
+	op.Details.Endpoint, op.Details.AllocID, op.Details.NodeID = inst.Endpoint, inst.AllocID, inst.NodeID
 
 	var next *Runtime
 	err = s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error {
-		if r.Status == StatusRemoved || r.Status == StatusStopping {
-			return nil // a later stop or remove is queued; let it win
-		}
+		// What ran is a fact whatever a later operation wants of the game; the status
+		// is the table's, and only while this operation still owns it.
 		if err := s.applyVersion(tx, g, r, version); err != nil {
 			return err
 		}
@@ -179,22 +194,21 @@ func (s *Service) execStart(ctx context.Context, op *Operation) error {
 		if len(st.Players) > 0 {
 			r.Players = st.Players
 		}
+		settled := settle(act, op.FromStatus, r, true, false)
 		switch {
+		case !settled:
 		case st.Finished:
-			r.Status, r.NextTurnAt = StatusFinished, nil
-		case r.PendingTurn > 0:
+			r.Status = StatusFinished
+		case r.Status == StatusRunning && r.PendingTurn > 0:
 			r.Status = StatusGenerationInProgress
-		case op.Source == SourceReconciler && (r.Status == StatusGenerationFailed || r.Status == StatusEngineUnreachable):
-			// The engine is back, but a failed turn stays for an operator to look at.
-		default:
-			r.Status = StatusRunning
-			if r.NextTurnAt == nil || !r.NextTurnAt.After(now) {
-				if err := s.nextSlot(g, r, now); err != nil {
-					return err
-				}
-			}
+		}
+		if err := s.plan(g, r, now, false); err != nil {
+			return err
 		}
 		next = r
+		if !settled {
+			return nil
+		}
 		return s.addEvent(tx, EventGameStarted, r, nil)
 	})
 	if err == nil && next != nil {
@@ -259,25 +273,63 @@ func applyInstance(r *Runtime, inst *Instance) {
 	if inst.ImageRef != "" {
 		r.ImageRef = inst.ImageRef
 	}
-	r.EngineHealth = "passing"
+	r.EngineHealth = HealthPassing
 }
 
-func (s *Service) failStart(ctx context.Context, op *Operation, cause error) error {
+// failStart records a failed start, restart or patch. Where the table keeps the game
+// as it was while its old engine runs on (a patch or restart of a running game), it
+// looks whether that engine answers — a restart first brings it back with a plain start
+// of the version it ran — and the game is start_failed only when none does.
+func (s *Service) failStart(ctx context.Context, op *Operation, g *Game, r *Runtime, token string, cause error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	act := actionOf(op)
 	s.log(op.GameID).Warn("start failed", "op", op.Op, "error", cause)
-	return s.finish(ctx, op, cause, func(tx Tx, g *Game, r *Runtime) error {
-		if r.Status == StatusRemoved || r.Status == StatusStopping {
+	down := true
+	if t := Transitions(act, op.FromStatus); t.Failed == Keep && t.Down != Keep {
+		if op.Op == OpRestart {
+			if _, err := s.startDriver(ctx, g, r.EngineVersion, token); err != nil {
+				s.log(op.GameID).Warn("the engine did not come back after a failed restart", "error", err)
+			}
+		}
+		down = !s.answers(ctx, g.ID, token)
+	}
+	var next *Runtime
+	err := s.finish(ctx, op, cause, func(tx Tx, g *Game, r *Runtime) error {
+		r.LastError = fmt.Sprintf("%s failed: %s", op.Op, ErrorMessage(cause))
+		if !settle(act, op.FromStatus, r, false, down) {
 			return nil
 		}
-		r.Status, r.LastError, r.EngineHealth = StatusStartFailed, ErrorMessage(cause), "unknown"
+		next = r
+		if r.Status != StatusStartFailed {
+			return nil // the old engine runs on: a failed operation, a healthy game
+		}
+		r.EngineHealth, r.EngineEndpoint = HealthUnknown, ""
+		if err := s.plan(g, r, s.now(), false); err != nil {
+			return err
+		}
 		return s.addEvent(tx, EventStartFailed, r, map[string]string{"error": ErrorMessage(cause)})
 	})
+	if err == nil && next != nil {
+		s.reschedule(next)
+	}
+	return err
 }
 
-// execStop runs stop and remove.
+// answers reports whether the game's engine runs and answers its health check now.
+func (s *Service) answers(ctx context.Context, id uuid.UUID, token string) bool {
+	ctx, cancel := context.WithTimeout(ctx, s.EngineTimeout)
+	defer cancel()
+	ep, err := s.Discovery.Endpoint(ctx, id)
+	return err == nil && s.Engines(ep, token).Healthz(ctx) == nil
+}
+
+// execStop runs stop and remove (and the reconciler's halt). That the engine stopped
+// is a fact whatever a later operation wants; the status is the table's. A failed stop
+// leaves the game stopping with the reason in lastError.
 func (s *Service) execStop(ctx context.Context, op *Operation) error {
+	act := actionOf(op)
 	var err error
 	if op.Op == OpRemove {
 		err = s.Driver.Remove(ctx, op.GameID)
@@ -285,26 +337,55 @@ func (s *Service) execStop(ctx context.Context, op *Operation) error {
 		err = s.Driver.Stop(ctx, op.GameID)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return s.finish(ctx, op, err, func(tx Tx, g *Game, r *Runtime) error {
-			r.LastError = ErrorMessage(err)
+			r.LastError = fmt.Sprintf("%s failed: %s", op.Op, ErrorMessage(err))
+			settle(act, op.FromStatus, r, false, false)
 			return nil
 		})
 	}
-	s.sched.Remove(op.GameID)
-	return s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error {
+	var next *Runtime
+	err = s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error {
 		now := s.now()
-		r.NextTurnAt, r.EngineEndpoint, r.EngineHealth, r.StoppedAt, r.AllocID = nil, "", "", &now, ""
-		if r.PendingTurn > 0 {
-			r.PendingTurn = 0 // the queued turn ahead of us already ran or failed
+		r.EngineEndpoint, r.EngineHealth, r.StoppedAt, r.AllocID = "", "", &now, ""
+		r.PendingTurn = 0 // a turn queued ahead of this operation already ran or failed
+		settled := settle(act, op.FromStatus, r, true, false)
+		if err := s.plan(g, r, now, false); err != nil {
+			return err
 		}
-		if op.Op == OpRemove {
-			r.Status = StatusRemoved
+		next = r
+		switch {
+		case !settled || act == ActHalt:
+			return nil
+		case op.Op == OpRemove:
 			return s.addEvent(tx, EventGameRemoved, r, nil)
 		}
-		if r.Status == StatusStopping {
-			r.Status = StatusStopped
-		}
 		return s.addEvent(tx, EventGameStopped, r, nil)
+	})
+	if err == nil && next != nil {
+		s.reschedule(next)
+	}
+	return err
+}
+
+// execRefresh records where the engine runs now, as the reconciler found it.
+func (s *Service) execRefresh(ctx context.Context, op *Operation) error {
+	return s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error {
+		now := s.now()
+		d := op.Details
+		if d.Endpoint != "" {
+			r.EngineEndpoint = d.Endpoint
+		}
+		if d.AllocID != "" {
+			r.AllocID = d.AllocID
+		}
+		if d.NodeID != "" {
+			r.NodeID = d.NodeID
+		}
+		r.LastObservedAt = &now
+		return nil
 	})
 }
 

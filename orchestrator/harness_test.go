@@ -30,6 +30,26 @@ type fakeEngine struct {
 	// TurnErr, when set, runs before a turn call (without the engine's lock held) and
 	// fails the call with its error.
 	TurnErr func(ctx context.Context, n int) error
+	// hung makes every call but Healthz wait for its context, like a SIGSTOPped engine.
+	hung bool
+}
+
+func (e *fakeEngine) setHung(hung bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.hung = hung
+}
+
+// wait blocks a call of a hung engine until ctx ends.
+func (e *fakeEngine) wait(ctx context.Context) error {
+	e.mu.Lock()
+	hung := e.hung
+	e.mu.Unlock()
+	if !hung {
+		return nil
+	}
+	<-ctx.Done()
+	return fmt.Errorf("%w: %v", engine.ErrUnreachable, ctx.Err())
 }
 
 func (e *fakeEngine) setTurnErr(f func(ctx context.Context, n int) error) {
@@ -58,6 +78,9 @@ func (e *fakeEngine) State(context.Context) (*engine.State, error) {
 	return &engine.State{GameID: e.gameID, Turn: e.turn}, nil
 }
 func (e *fakeEngine) Turn(ctx context.Context, n int) (*engine.State, error) {
+	if err := e.wait(ctx); err != nil {
+		return nil, err
+	}
 	e.mu.Lock()
 	e.turns = append(e.turns, n)
 	hook := e.TurnErr
@@ -99,8 +122,11 @@ func (e *fakeEngine) SubmitOrders(_ context.Context, req engine.OrdersRequest) (
 func (e *fakeEngine) Command(context.Context, engine.CommandRequest) (json.RawMessage, error) {
 	return json.RawMessage(`{}`), nil
 }
-func (e *fakeEngine) Report(context.Context, uuid.UUID, int) (json.RawMessage, error) {
-	return json.RawMessage(`{}`), nil
+func (e *fakeEngine) Report(ctx context.Context, _ uuid.UUID, turn int) (json.RawMessage, error) {
+	if err := e.wait(ctx); err != nil {
+		return nil, err
+	}
+	return json.RawMessage(fmt.Sprintf(`{"turn":%d}`, turn)), nil
 }
 
 func (e *fakeEngine) calls() (inits int, turns []int) {
@@ -115,11 +141,51 @@ type fakeDriver struct {
 	mu      sync.Mutex
 	engines map[uuid.UUID]*fakeEngine
 	running map[uuid.UUID]bool
+	version map[uuid.UUID]string
+	starts  int // calls of Start
+	// StartFn and StopFn, when set, run first and fail the call with their error; a
+	// failed Start leaves what ran before running, as the Driver contract promises.
 	StartFn func(spec orchestrator.EngineSpec) error
+	StopFn  func(id uuid.UUID) error
+}
+
+func (d *fakeDriver) setStartFn(f func(spec orchestrator.EngineSpec) error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.StartFn = f
+}
+
+func (d *fakeDriver) setStopFn(f func(id uuid.UUID) error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.StopFn = f
+}
+
+func (d *fakeDriver) setRunning(id uuid.UUID, running bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.running[id] = running
+}
+
+// startCalls returns how many times Start was called.
+func (d *fakeDriver) startCalls() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.starts
+}
+
+// runningVersion returns the version the game's engine runs ("" when none).
+func (d *fakeDriver) runningVersion(id uuid.UUID) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.running[id] {
+		return ""
+	}
+	return d.version[id]
 }
 
 func newFakeDriver() *fakeDriver {
-	return &fakeDriver{engines: map[uuid.UUID]*fakeEngine{}, running: map[uuid.UUID]bool{}}
+	return &fakeDriver{engines: map[uuid.UUID]*fakeEngine{}, running: map[uuid.UUID]bool{}, version: map[uuid.UUID]string{}}
 }
 
 func (d *fakeDriver) engine(id uuid.UUID) *fakeEngine {
@@ -134,8 +200,12 @@ func (d *fakeDriver) engine(id uuid.UUID) *fakeEngine {
 }
 
 func (d *fakeDriver) Start(_ context.Context, spec orchestrator.EngineSpec) (*orchestrator.Instance, error) {
-	if d.StartFn != nil {
-		if err := d.StartFn(spec); err != nil {
+	d.mu.Lock()
+	d.starts++
+	fn := d.StartFn
+	d.mu.Unlock()
+	if fn != nil {
+		if err := fn(spec); err != nil {
 			return nil, err
 		}
 	}
@@ -143,11 +213,17 @@ func (d *fakeDriver) Start(_ context.Context, spec orchestrator.EngineSpec) (*or
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.running[spec.GameID] = true
+	d.version[spec.GameID] = spec.Version.Version
 	return &orchestrator.Instance{GameID: spec.GameID, Endpoint: "fake://" + spec.GameID.String(), Running: true, Version: spec.Version.Version}, nil
 }
 func (d *fakeDriver) Stop(_ context.Context, id uuid.UUID) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.StopFn != nil {
+		if err := d.StopFn(id); err != nil {
+			return err
+		}
+	}
 	d.running[id] = false
 	return nil
 }
@@ -184,6 +260,8 @@ type harness struct {
 	clock  *clocktest.FakeClock
 	driver *fakeDriver
 	svc    *orchestrator.Service
+	// tune, when set, adjusts the service before each Open.
+	tune func(s *orchestrator.Service)
 }
 
 var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -198,7 +276,14 @@ func MustOpenHarness(tb testing.TB) *harness {
 // MustOpenHarnessAt is MustOpenHarness with the clock stopped at start.
 func MustOpenHarnessAt(tb testing.TB, start time.Time) *harness {
 	tb.Helper()
-	h := &harness{tb: tb, path: filepath.Join(tb.TempDir(), "galaxy.db"), clock: clocktest.NewFakeClock(start), driver: newFakeDriver()}
+	return MustOpenHarnessWith(tb, start, nil)
+}
+
+// MustOpenHarnessWith is MustOpenHarnessAt with tune applied to the service before it
+// opens (timeouts, attempts).
+func MustOpenHarnessWith(tb testing.TB, start time.Time, tune func(s *orchestrator.Service)) *harness {
+	tb.Helper()
+	h := &harness{tb: tb, path: filepath.Join(tb.TempDir(), "galaxy.db"), clock: clocktest.NewFakeClock(start), driver: newFakeDriver(), tune: tune}
 	h.open()
 	tb.Cleanup(h.close)
 	return h
@@ -218,6 +303,9 @@ func (h *harness) open() {
 			return h.driver.engine(id)
 		},
 		TurnAttempts: 2, TurnBackoff: time.Millisecond, Workers: 2, QueueSize: 16,
+	}
+	if h.tune != nil {
+		h.tune(h.svc)
 	}
 	if err := h.svc.Open(); err != nil {
 		h.tb.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -62,13 +63,12 @@ func (s *Service) CreateGame(ctx context.Context, in GameInput, idemKey string) 
 				return err
 			}
 		}
-		v, err := tx.EngineVersion(in.EngineVersion)
-		if ErrorCode(err) == ENOTFOUND {
-			return &Error{Code: ENOTFOUND, Field: "engineVersion", Message: "engine version " + in.EngineVersion + " is not registered"}
-		} else if err != nil {
+		v, err := usableVersion(tx, in.EngineVersion, "engineVersion")
+		if err != nil {
 			return err
-		} else if !v.Enabled {
-			return &Error{Code: ECONFLICT, Field: "engineVersion", Message: "engine version " + in.EngineVersion + " is disabled"}
+		}
+		if err := v.CheckSettings(in.Settings); err != nil {
+			return err
 		}
 		rt.ImageRef = v.ImageRef
 		if err := tx.PutGame(g); err != nil {
@@ -131,52 +131,27 @@ func (s *Service) Games(ctx context.Context, f GameFilter) ([]*GameView, error) 
 	return out, err
 }
 
-// Start implements GameService: created, stopped or failed games start.
+// Start implements GameService: the engine runs and the game is initialised once.
+// The transition table says from which statuses.
 func (s *Service) Start(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
-	return s.enqueue(ctx, id, OpStart, src, OpDetails{}, func(g *Game, r *Runtime) error {
-		switch r.Status {
-		case StatusCreated, StatusStopped, StatusStartFailed, StatusEngineUnreachable, StatusGenerationFailed:
-			r.Status = StatusStarting
-			return nil
-		}
-		return conflict(id, r, "start")
-	})
+	return s.request(ctx, id, ActStart, OpStart, src, OpDetails{}, nil)
 }
 
 // Stop implements GameService: the engine is stopped, its state kept.
 func (s *Service) Stop(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
-	return s.enqueue(ctx, id, OpStop, src, OpDetails{}, func(g *Game, r *Runtime) error {
-		switch r.Status {
-		case StatusCreated, StatusStopped, StatusStopping, StatusRemoved:
-			return conflict(id, r, "stop")
-		}
-		r.Status = StatusStopping
-		return nil
-	})
+	return s.request(ctx, id, ActStop, OpStop, src, OpDetails{}, nil)
 }
 
 // Restart implements GameService: the engine is stopped and started again; the game
 // is never re-initialised.
 func (s *Service) Restart(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
-	return s.enqueue(ctx, id, OpRestart, src, OpDetails{}, func(g *Game, r *Runtime) error {
-		switch r.Status {
-		case StatusRunning, StatusGenerationFailed, StatusEngineUnreachable, StatusFinished:
-			r.Status = StatusStarting
-			return nil
-		case StatusStartFailed:
-			if r.Initialized {
-				r.Status = StatusStarting
-				return nil
-			}
-		}
-		return conflict(id, r, "restart")
-	})
+	return s.request(ctx, id, ActRestart, OpRestart, src, OpDetails{}, nil)
 }
 
 // ForceNextTurn implements GameService: the next turn runs now; the following
 // deadline stays on the game's grid.
 func (s *Service) ForceNextTurn(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
-	return s.enqueueTurn(ctx, id, OpForceNextTurn, src)
+	return s.enqueueTurn(ctx, id, ActForceNextTurn, src)
 }
 
 // Patch implements GameService: the game moves to version within its major.minor.
@@ -184,39 +159,34 @@ func (s *Service) Patch(ctx context.Context, id uuid.UUID, version string, src S
 	if _, err := ParseVersion(version); err != nil {
 		return nil, err
 	}
-	return s.enqueueTx(ctx, id, OpPatch, src, OpDetails{Version: version}, func(tx Tx, g *Game, r *Runtime) error {
-		switch r.Status {
-		case StatusStarting, StatusStopping, StatusRemoved, StatusGenerationInProgress:
-			return conflict(id, r, "patch")
-		}
+	return s.request(ctx, id, ActPatch, OpPatch, src, OpDetails{Version: version}, func(tx Tx, g *Game, r *Runtime) error {
 		if err := CheckPatch(g.EngineVersion, version); err != nil {
 			return err
 		}
-		v, err := tx.EngineVersion(version)
-		if ErrorCode(err) == ENOTFOUND {
-			return &Error{Code: ENOTFOUND, Field: "version", Message: "engine version " + version + " is not registered"}
-		} else if err != nil {
-			return err
-		} else if !v.Enabled {
-			return &Error{Code: ECONFLICT, Field: "version", Message: "engine version " + version + " is disabled"}
-		}
-		if r.Active() {
-			r.Status = StatusStarting
-		}
-		return nil
+		_, err := usableVersion(tx, version, "version")
+		return err
 	})
 }
 
 // Remove implements GameService: the engine is stopped and its state deleted; the
 // game's records stay, with status removed.
 func (s *Service) Remove(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
-	return s.enqueue(ctx, id, OpRemove, src, OpDetails{}, func(g *Game, r *Runtime) error {
-		if r.Status == StatusRemoved {
-			return conflict(id, r, "remove")
-		}
-		r.Status = StatusStopping
-		return nil
-	})
+	return s.request(ctx, id, ActRemove, OpRemove, src, OpDetails{}, nil)
+}
+
+// usableVersion returns the registered, enabled engine version, or the coded error
+// naming field: ENOTFOUND when it is not registered, ECONFLICT when it is disabled.
+func usableVersion(tx Tx, version, field string) (*EngineVersion, error) {
+	v, err := tx.EngineVersion(version)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		return nil, &Error{Code: ENOTFOUND, Field: field, Message: "engine version " + version + " is not registered"}
+	case err != nil:
+		return nil, err
+	case !v.Enabled:
+		return nil, &Error{Code: ECONFLICT, Field: field, Message: "engine version " + version + " is disabled"}
+	}
+	return v, nil
 }
 
 // Pause implements GameService.
@@ -231,36 +201,39 @@ func (s *Service) Resume(ctx context.Context, id uuid.UUID, src Source) (*GameVi
 
 // setPaused flips the flag and logs the action as an operation that is already done,
 // in one transaction: pause and resume are instant but belong in the log like the rest.
+// A paused game holds no deadline (it shows no next turn); resume puts it back on its
+// grid, at the first slot after now.
 func (s *Service) setPaused(ctx context.Context, id uuid.UUID, paused bool, src Source) (*GameView, error) {
+	act, kind, typ := ActResume, OpResume, EventGameResumed
+	if paused {
+		act, kind, typ = ActPause, OpPause, EventGamePaused
+	}
 	var v *GameView
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		g, r, err := gameAndRuntime(tx, id)
 		if err != nil {
 			return err
 		}
-		if r.Status == StatusRemoved || r.Status == StatusFinished {
-			return conflict(id, r, map[bool]string{true: "pause", false: "resume"}[paused])
+		from := r.Status
+		if err := accept(act, r); err != nil {
+			return err
 		}
+		now := s.now()
 		if r.Paused != paused {
 			r.Paused = paused
-			r.UpdatedAt = s.now()
-			if err := tx.PutRuntime(r); err != nil {
+			if err := s.plan(g, r, now, false); err != nil {
 				return err
 			}
-			typ := EventGameResumed
-			if paused {
-				typ = EventGamePaused
+			r.UpdatedAt = now
+			if err := tx.PutRuntime(r); err != nil {
+				return err
 			}
 			if err := s.addEvent(tx, typ, r, nil); err != nil {
 				return err
 			}
 		}
-		now := s.now()
-		op := &Operation{ID: uuid.Must(uuid.NewV7()), GameID: id, Op: OpResume, Source: src, Status: OpSucceeded,
-			Details: OpDetails{Turn: r.CurrentTurn}, CreatedAt: now, StartedAt: &now, FinishedAt: &now}
-		if paused {
-			op.Op = OpPause
-		}
+		op := newOperation(id, kind, src, OpDetails{Turn: r.CurrentTurn}, from, now)
+		op.Status, op.StartedAt, op.FinishedAt = OpSucceeded, &now, &now
 		if err := tx.PutOperation(op); err != nil {
 			return err
 		}
@@ -268,6 +241,7 @@ func (s *Service) setPaused(ctx context.Context, id uuid.UUID, paused bool, src 
 		return nil
 	})
 	if err == nil {
+		s.reschedule(v.Runtime)
 		s.pokeOutbox()
 		s.log(id).Info("game paused flag set", "paused", paused)
 	}
@@ -301,20 +275,19 @@ func (s *Service) Operation(ctx context.Context, id uuid.UUID) (*Operation, erro
 	return op, err
 }
 
-func conflict(id uuid.UUID, r *Runtime, action string) error {
-	return Errorf(ECONFLICT, "cannot %s game %s in status %s", action, id, r.Status)
+// newOperation is the one constructor of operation rows: a queued operation of kind
+// on game id, accepted from status from at now, with a fresh UUIDv7 (so IDs sort by
+// creation time).
+func newOperation(id uuid.UUID, kind Op, src Source, d OpDetails, from string, now time.Time) *Operation {
+	return &Operation{ID: uuid.Must(uuid.NewV7()), GameID: id, Op: kind, Source: src, Status: OpQueued, Details: d, FromStatus: from, CreatedAt: now}
 }
 
-// enqueue records a queued operation and the runtime change made by check in one
-// transaction, then hands the operation to the pool. The queue slot is reserved first,
-// so a full queue refuses the request before anything is written.
-func (s *Service) enqueue(ctx context.Context, id uuid.UUID, kind Op, src Source, d OpDetails, check func(*Game, *Runtime) error) (*Operation, error) {
-	return s.enqueueTx(ctx, id, kind, src, d, func(_ Tx, g *Game, r *Runtime) error { return check(g, r) })
-}
-
-// enqueueTx is enqueue with the transaction at hand; the optional after hooks may fill
-// in op details that check computed.
-func (s *Service) enqueueTx(ctx context.Context, id uuid.UUID, kind Op, src Source, d OpDetails, check func(Tx, *Game, *Runtime) error, after ...func(*Operation)) (*Operation, error) {
+// request asks the transition table whether act may run on the game, and records the
+// queued operation and the runtime's queued status in one transaction (check, when
+// set, adds its own validation inside it), then hands the operation to the pool. The
+// queue slot is reserved first, so a full queue refuses the request before anything
+// is written.
+func (s *Service) request(ctx context.Context, id uuid.UUID, act Action, kind Op, src Source, d OpDetails, check func(Tx, *Game, *Runtime) error) (*Operation, error) {
 	ticket, err := s.pool.Reserve()
 	if err != nil {
 		return nil, err
@@ -325,14 +298,20 @@ func (s *Service) enqueueTx(ctx context.Context, id uuid.UUID, kind Op, src Sour
 		if err != nil {
 			return err
 		}
-		if err := check(tx, g, r); err != nil {
+		from := r.Status
+		if err := accept(act, r); err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(tx, g, r); err != nil {
+				return err
+			}
 		}
 		now := s.now()
 		r.UpdatedAt = now
-		op = &Operation{ID: uuid.Must(uuid.NewV7()), GameID: id, Op: kind, Source: src, Status: OpQueued, Details: d, CreatedAt: now}
-		for _, f := range after {
-			f(op)
+		op = newOperation(id, kind, src, d, from, now)
+		if act == ActForceNextTurn || act == ActTurn {
+			op.Details.Turn = r.PendingTurn
 		}
 		if err := tx.PutRuntime(r); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package orchestrator
 
 import (
-	"context"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,6 +20,8 @@ const (
 	OpForceNextTurn Op = "force_next_turn"
 	OpTurn          Op = "turn"
 	OpRemove        Op = "remove"
+	// OpRefresh records where a game's engine runs now (reconciler only).
+	OpRefresh Op = "refresh"
 )
 
 // Source says who asked for an operation.
@@ -53,8 +54,17 @@ type Operation struct {
 	Status       string     `json:"status"`
 	ErrorCode    string     `json:"errorCode,omitempty"`
 	ErrorMessage string     `json:"errorMessage,omitempty"`
-	Details      OpDetails  `json:"details"`
+	// ErrorDetails are per-item problems of a failure, e.g. the settings an engine
+	// refused at init, one per field.
+	ErrorDetails []Detail  `json:"errorDetails,omitempty"`
+	Details      OpDetails `json:"details"`
+	// FromStatus is the game's status when the operation was accepted: with the
+	// transition table it says which status the operation's outcome leads to.
+	FromStatus string `json:"fromStatus,omitempty"`
+	// Attempts counts the tries of the operation (turns are retried within their slot);
+	// RetryAt is when the next try is due while a failing turn waits for it.
 	Attempts     int        `json:"attempts,omitempty"`
+	RetryAt      *time.Time `json:"retryAt,omitempty"`
 	CreatedAt    time.Time  `json:"createdAt"`
 	StartedAt    *time.Time `json:"startedAt,omitempty"`
 	FinishedAt   *time.Time `json:"finishedAt,omitempty"`
@@ -66,13 +76,13 @@ type OpDetails struct {
 	ImageRef   string `json:"imageRef,omitempty"`
 	JobVersion uint64 `json:"jobVersion,omitempty"`
 	Turn       int    `json:"turn,omitempty"`
+	// Endpoint, AllocID and NodeID say where the engine ran once the operation ended
+	// (start, refresh).
+	Endpoint string `json:"endpoint,omitempty"`
+	AllocID  string `json:"allocId,omitempty"`
+	NodeID   string `json:"nodeId,omitempty"`
 }
 
 // Done reports whether the operation reached a terminal status.
 func (o *Operation) Done() bool { return o.Status == OpSucceeded || o.Status == OpFailed }
 
-// Executor runs one operation to completion. The worker pool calls it; it must be
-// safe to call again for the same operation after a crash (every op is re-runnable).
-type Executor interface {
-	Execute(ctx context.Context, op *Operation) error
-}

@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/google/uuid"
@@ -18,6 +19,9 @@ func (s *Service) player(ctx context.Context, gameID, userID uuid.UUID) (*Game, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if r.Status == StatusRemoved {
+		return nil, nil, nil, Errorf(ENOTFOUND, "game %s was removed", gameID)
+	}
 	p := g.Player(userID)
 	if p == nil {
 		return nil, nil, nil, Errorf(EFORBIDDEN, "user %s is not a player of game %s", userID, gameID)
@@ -25,13 +29,11 @@ func (s *Service) player(ctx context.Context, gameID, userID uuid.UUID) (*Game, 
 	return g, r, p, nil
 }
 
-// SubmitOrders implements PlayerService. Turn 0 means the open turn. When every race
-// has marked its orders final and the game has EarlyTurn, the turn runs at once.
+// SubmitOrders implements PlayerService. in.Turn must name the open turn. When every
+// race has marked its orders final and the game has EarlyTurn, the turn runs at once.
 func (s *Service) SubmitOrders(ctx context.Context, gameID, userID uuid.UUID, in OrdersInput) (*engine.OrdersResult, error) {
-	if len(in.Orders) > MaxOrders {
-		return nil, FieldErrorf("orders", "at most %d orders per submission", MaxOrders)
-	} else if in.Turn < 0 {
-		return nil, FieldErrorf("turn", "turn must not be negative")
+	if err := in.Validate(); err != nil {
+		return nil, err
 	}
 	g, r, p, err := s.player(ctx, gameID, userID)
 	if err != nil {
@@ -40,25 +42,23 @@ func (s *Service) SubmitOrders(ctx context.Context, gameID, userID uuid.UUID, in
 	if err := r.AcceptOrders(); err != nil {
 		return nil, err
 	}
-	if in.Turn == 0 {
-		in.Turn = r.CurrentTurn
+	if *in.Turn != r.CurrentTurn {
+		return nil, &Error{Code: ECONFLICT, Field: "turn", Message: fmt.Sprintf("turn %d is not open; the open turn is %d", *in.Turn, r.CurrentTurn)}
 	}
-	c, err := s.engineFor(ctx, g, r)
-	if err != nil {
-		return nil, err
-	}
-	ctx2, cancel := context.WithTimeout(ctx, s.EngineTimeout)
-	defer cancel()
 	orders := in.Orders
 	if orders == nil {
 		orders = []json.RawMessage{}
 	}
-	res, err := c.SubmitOrders(ctx2, engine.OrdersRequest{Actor: p.EnginePlayerID, Turn: in.Turn, Orders: orders, Final: in.Final})
+	var res *engine.OrdersResult
+	err = s.callEngine(ctx, g, r, func(ctx context.Context, c EngineClient) (err error) {
+		res, err = c.SubmitOrders(ctx, engine.OrdersRequest{Actor: p.EnginePlayerID, Turn: *in.Turn, Orders: orders, Final: in.Final})
+		return err
+	})
 	if err != nil {
-		return nil, engineError(err)
+		return nil, err
 	}
 	if res.AllFinal && g.EarlyTurn {
-		if _, err := s.enqueueTurn(ctx, gameID, OpTurn, SourceScheduler); err != nil {
+		if _, err := s.enqueueTurn(ctx, gameID, ActTurn, SourceScheduler); err != nil {
 			s.log(gameID).Warn("cannot run the early turn", "error", err)
 		}
 	}
@@ -77,38 +77,81 @@ func (s *Service) Command(ctx context.Context, gameID, userID uuid.UUID, command
 	if err := r.AcceptOrders(); err != nil {
 		return nil, err
 	}
-	c, err := s.engineFor(ctx, g, r)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.EngineTimeout)
-	defer cancel()
-	out, err := c.Command(ctx, engine.CommandRequest{Actor: p.EnginePlayerID, Command: command})
-	return out, engineError(err)
+	var out json.RawMessage
+	err = s.callEngine(ctx, g, r, func(ctx context.Context, c EngineClient) (err error) {
+		out, err = c.Command(ctx, engine.CommandRequest{Actor: p.EnginePlayerID, Command: command})
+		return err
+	})
+	return out, err
 }
 
-// Report implements PlayerService. Turn 0 means the last generated turn. Reports stay
-// readable while a game is paused or finished, as long as its engine runs.
-func (s *Service) Report(ctx context.Context, gameID, userID uuid.UUID, turn int) (json.RawMessage, error) {
-	if turn < 0 {
+// Report implements PlayerService. Without q.Turn it is the last generated turn's.
+// Reports stay readable while a game is paused or finished, as long as its engine runs.
+func (s *Service) Report(ctx context.Context, gameID, userID uuid.UUID, q ReportQuery) (json.RawMessage, error) {
+	if q.Turn != nil && *q.Turn < 0 {
 		return nil, FieldErrorf("turn", "turn must not be negative")
 	}
 	g, r, p, err := s.player(ctx, gameID, userID)
 	if err != nil {
 		return nil, err
 	}
-	if !r.Active() && r.Status != StatusFinished {
-		return nil, Errorf(EUNAVAILABLE, "game %s is %s; its engine does not run", gameID, r.Status)
-	}
-	if turn == 0 {
-		turn = r.CurrentTurn
-	}
-	c, err := s.engineFor(ctx, g, r)
-	if err != nil {
+	if err := r.AcceptReports(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.EngineTimeout)
+	turn := r.CurrentTurn
+	if q.Turn != nil {
+		turn = *q.Turn
+	}
+	if turn > r.CurrentTurn {
+		return nil, &Error{Code: ENOTFOUND, Field: "turn", Message: fmt.Sprintf("turn %d has not been generated; the last one is %d", turn, r.CurrentTurn)}
+	}
+	var out json.RawMessage
+	err = s.callEngine(ctx, g, r, func(ctx context.Context, c EngineClient) (err error) {
+		out, err = c.Report(ctx, p.EnginePlayerID, turn)
+		return err
+	})
+	return out, err
+}
+
+// callEngine runs one player call against the game's running engine, bounded by
+// PlayerTimeout. Player traffic never starts an engine: when none runs the call fails at
+// once with EUNAVAILABLE (the API adds Retry-After), and (re)starts stay with operations
+// and the driver's backoff. The call's outcome keeps the engine's health honest.
+func (s *Service) callEngine(ctx context.Context, g *Game, r *Runtime, call func(context.Context, EngineClient) error) error {
+	token, err := s.secret(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	ep, err := s.Discovery.Endpoint(ctx, g.ID)
+	if ErrorCode(err) == EUNAVAILABLE {
+		return Errorf(EUNAVAILABLE, "the game's engine is not running right now; retry shortly")
+	} else if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.PlayerTimeout)
 	defer cancel()
-	out, err := c.Report(ctx, p.EnginePlayerID, turn)
-	return out, engineError(err)
+	err = engineError(call(cctx, s.Engines(ep, token)))
+	switch {
+	case isUnreachable(err) && ctx.Err() == nil:
+		s.setHealth(g.ID, HealthCritical)
+	case err == nil && r.EngineHealth != HealthPassing:
+		s.setHealth(g.ID, HealthPassing)
+	}
+	return err
+}
+
+// setHealth records the engine's health when it changed; it is a fact about the
+// engine, written outside any operation.
+func (s *Service) setHealth(id uuid.UUID, health string) {
+	err := s.Store.Update(s.ctx, func(tx Tx) error {
+		r, err := tx.Runtime(id)
+		if err != nil || r.EngineHealth == health || !r.Active() && r.Status != StatusFinished {
+			return err
+		}
+		r.EngineHealth, r.UpdatedAt = health, s.now()
+		return tx.PutRuntime(r)
+	})
+	if err != nil && s.ctx.Err() == nil {
+		s.log(id).Warn("cannot record engine health", "health", health, "error", err)
+	}
 }

@@ -149,36 +149,36 @@ func (rc *Reconciler) Reconcile(ctx context.Context) (*ReconcileReport, error) {
 	}
 	rep.Games = len(runtimes)
 	known := make(map[uuid.UUID]bool, len(runtimes))
+	fail := func(id uuid.UUID, err error) { rep.Errors = append(rep.Errors, id.String()+": "+ErrorMessage(err)) }
 	for _, r := range runtimes {
 		known[r.GameID] = true
-		in := byGame[r.GameID]
 		if busy[r.GameID] {
 			continue // an operation is about to change this game; look again next pass
 		}
-		running := in != nil && in.Running
+		in := byGame[r.GameID]
 		lg := rc.Logger.With("game_id", r.GameID, "status", r.Status)
-		switch {
-		case r.Active() && !running:
-			lg.Warn("engine should run and does not; restarting")
+		switch d := decide(r, in); d {
+		case ActEnsure:
+			if in != nil && in.Running {
+				lg.Warn("an engine runs and its start was recorded as failed; adopting it")
+			} else {
+				lg.Warn("engine should run and does not; starting it")
+			}
 			if _, err := s.Ensure(ctx, r.GameID); err != nil {
-				rep.Errors = append(rep.Errors, r.GameID.String()+": "+ErrorMessage(err))
+				fail(r.GameID, err)
 				continue
 			}
 			rep.Restarted = append(rep.Restarted, r.GameID)
-		case running && !r.Active() && r.Status != StatusFinished && r.Status != StatusStarting && r.Status != StatusStopping:
+		case ActHalt:
 			lg.Warn("engine runs although the game should not; stopping it")
-			stop := s.Driver.Stop
-			if r.Status == StatusRemoved {
-				stop = s.Driver.Remove
-			}
-			if err := stop(ctx, r.GameID); err != nil {
-				rep.Errors = append(rep.Errors, r.GameID.String()+": "+ErrorMessage(err))
+			if _, err := s.Halt(ctx, r.GameID, r.Status == StatusRemoved); err != nil {
+				fail(r.GameID, err)
 				continue
 			}
 			rep.Stopped = append(rep.Stopped, r.GameID)
-		case running && in.Endpoint != "" && in.Endpoint != r.EngineEndpoint:
-			if err := rc.refresh(ctx, r.GameID, in); err != nil {
-				rep.Errors = append(rep.Errors, r.GameID.String()+": "+ErrorMessage(err))
+		case ActRefresh:
+			if _, err := s.Refresh(ctx, r.GameID, in); err != nil {
+				fail(r.GameID, err)
 				continue
 			}
 			rep.Refreshed = append(rep.Refreshed, r.GameID)
@@ -191,8 +191,8 @@ func (rc *Reconciler) Reconcile(ctx context.Context) (*ReconcileReport, error) {
 		rep.Orphans = append(rep.Orphans, in)
 		rc.Logger.Warn("orphaned engine: no game claims it", "game_id", in.GameID, "job_id", in.JobID, "endpoint", in.Endpoint, "removing", rc.RemoveOrphans)
 		if rc.RemoveOrphans {
-			if err := s.Driver.Remove(ctx, in.GameID); err != nil {
-				rep.Errors = append(rep.Errors, in.GameID.String()+": "+ErrorMessage(err))
+			if _, err := s.RemoveOrphan(ctx, in.GameID); err != nil {
+				fail(in.GameID, err)
 				continue
 			}
 			rep.OrphansRemoved++
@@ -208,17 +208,31 @@ func (rc *Reconciler) Reconcile(ctx context.Context) (*ReconcileReport, error) {
 	return rep, nil
 }
 
-// refresh records the engine's current placement in the runtime record.
-func (rc *Reconciler) refresh(ctx context.Context, id uuid.UUID, in *Instance) error {
-	s := rc.Service
-	return s.Store.Update(ctx, func(tx Tx) error {
-		r, err := tx.Runtime(id)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		r.EngineEndpoint, r.AllocID, r.NodeID, r.Restarts = in.Endpoint, in.AllocID, in.NodeID, in.Restarts
-		r.LastObservedAt, r.UpdatedAt = &now, now
-		return tx.PutRuntime(r)
-	})
+// decide is what the reconciler wants for a game with no operation pending, given the
+// driver's instance of it (nil: none): ActEnsure, ActHalt, ActRefresh, or "" for
+// nothing. The table then says whether the correction may run. It never stops an
+// engine that runs for a game whose start failed — that start succeeded late, and the
+// engine is adopted — nor one of a game that should run.
+func decide(r *Runtime, in *Instance) Action {
+	running := in != nil && in.Running
+	switch {
+	case r.Status == StatusStartFailed && running:
+		return ActEnsure
+	case (r.Active() || r.Status == StatusStarting) && !running:
+		return ActEnsure
+	case r.Status == StatusStopping:
+		return ActHalt // a stop that failed, tried again
+	case running && Transitions(ActHalt, r.Status).Allowed() && r.Status != StatusStartFailed:
+		return ActHalt
+	case running && moved(r, in):
+		return ActRefresh
+	}
+	return ""
+}
+
+// moved reports whether the driver knows a placement the runtime does not record.
+func moved(r *Runtime, in *Instance) bool {
+	return in.Endpoint != "" && in.Endpoint != r.EngineEndpoint ||
+		in.AllocID != "" && in.AllocID != r.AllocID ||
+		in.NodeID != "" && in.NodeID != r.NodeID
 }

@@ -61,6 +61,18 @@ func TestReconciler(t *testing.T) {
 	if rep.OrphansRemoved != 1 || len(rep.Restarted)+len(rep.Stopped) != 0 {
 		t.Fatalf("second pass: %+v, want only the orphan removed", rep)
 	}
+	// The removal is an operation of the reconciler's, logged under the orphan's ID.
+	var removal []*orchestrator.Operation
+	clocktest.WaitFor(t, "orphan's removal", func() bool {
+		_ = h.store.View(ctx, func(tx orchestrator.Tx) (err error) {
+			removal, err = tx.GameOperations(orphan, 0)
+			return err
+		})
+		return len(removal) == 1 && removal[0].Done()
+	})
+	if op := removal[0]; op.Op != orchestrator.OpRemove || op.Source != orchestrator.SourceReconciler || op.Status != orchestrator.OpSucceeded {
+		t.Fatalf("orphan's operation %+v, want a succeeded remove from the reconciler", op)
+	}
 	if insts, _ := h.driver.Instances(ctx); len(insts) != 3 {
 		t.Fatalf("%d instances left, want 3 (orphan gone)", len(insts))
 	}

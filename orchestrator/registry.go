@@ -36,9 +36,17 @@ func (s *Service) EngineVersion(ctx context.Context, version string) (*EngineVer
 	return v, err
 }
 
+// checkVersion is what every registration checks: the record, then the driver.
+func (s *Service) checkVersion(v *EngineVersion) error {
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	return s.Driver.CheckVersion(*v)
+}
+
 // CreateEngineVersion implements EngineVersionService.
 func (s *Service) CreateEngineVersion(ctx context.Context, v *EngineVersion) (*EngineVersion, error) {
-	if err := v.Validate(); err != nil {
+	if err := s.checkVersion(v); err != nil {
 		return nil, err
 	}
 	err := s.Store.Update(ctx, func(tx Tx) error {
@@ -59,7 +67,7 @@ func (s *Service) CreateEngineVersion(ctx context.Context, v *EngineVersion) (*E
 
 // PutEngineVersion implements EngineVersionService.
 func (s *Service) PutEngineVersion(ctx context.Context, v *EngineVersion) (*EngineVersion, error) {
-	if err := v.Validate(); err != nil {
+	if err := s.checkVersion(v); err != nil {
 		return nil, err
 	}
 	err := s.Store.Update(ctx, func(tx Tx) error {

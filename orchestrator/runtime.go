@@ -62,30 +62,58 @@ type Runtime struct {
 	UpdatedAt      time.Time  `json:"updatedAt"`
 }
 
-// Active reports whether the game's engine should be running.
-func (r *Runtime) Active() bool {
-	switch r.Status {
-	case StatusRunning, StatusGenerationInProgress, StatusGenerationFailed, StatusEngineUnreachable:
-		return true
-	}
-	return false
-}
+// Engine health values of a Runtime: passing once the engine answered, critical as soon
+// as a call to it timed out or the driver saw it die, unknown when nothing runs.
+const (
+	HealthPassing  = "passing"
+	HealthCritical = "critical"
+	HealthUnknown  = "unknown"
+)
 
-// Scheduled reports whether the scheduler should hold a deadline for the game.
+// Active reports whether the game's engine should be running (statusRules).
+func (r *Runtime) Active() bool { return statusRules[r.Status].active }
+
+// Scheduled reports whether the scheduler should hold a deadline for the game: it has
+// one, is not paused, and runs.
 func (r *Runtime) Scheduled() bool {
-	return r.NextTurnAt != nil && (r.Status == StatusRunning || r.Status == StatusGenerationInProgress)
+	return r.NextTurnAt != nil && !r.Paused && (r.Status == StatusRunning || r.Status == StatusGenerationInProgress)
 }
 
-// AcceptOrders applies the orders-accept rule (DESIGN §3): paused → EGAMEPAUSED;
-// generation in progress → ETURNCLOSED; running → nil; anything else → EGAMEPAUSED.
+// AcceptOrders applies the orders-accept rule (DESIGN §3, statusRules): removed →
+// ENOTFOUND; paused → EGAMEPAUSED; running → nil; a turn being generated or failed →
+// ETURNCLOSED; finished → EGAMEFINISHED; an engine that should run but is unreachable →
+// EUNAVAILABLE (retry); not started, stopped or failed to start → EGAMENOTRUNNING.
 func (r *Runtime) AcceptOrders() error {
+	code := statusRules[r.Status].orders
 	switch {
+	case code == ENOTFOUND:
+		return Errorf(code, "game %s was removed", r.GameID)
 	case r.Paused:
 		return Errorf(EGAMEPAUSED, "the game is paused")
-	case r.Status == StatusGenerationInProgress:
-		return Errorf(ETURNCLOSED, "turn %d is being generated", r.PendingTurn)
-	case r.Status == StatusRunning:
+	case code == "":
 		return nil
+	case code == ETURNCLOSED && r.PendingTurn > 0:
+		return Errorf(code, "turn %d is being generated", r.PendingTurn)
+	case code == ETURNCLOSED:
+		return Errorf(code, "turn %d could not be generated; an operator will retry it", r.CurrentTurn+1)
+	case code == EGAMEFINISHED:
+		return Errorf(code, "the game has finished")
+	case code == EUNAVAILABLE:
+		return Errorf(code, "the game's engine is unreachable; retry later")
 	}
-	return Errorf(EGAMEPAUSED, "the game is not accepting orders (status %s)", r.Status)
+	return Errorf(code, "the game is not running (status %s)", r.Status)
+}
+
+// AcceptReports applies the report rule (statusRules): removed → ENOTFOUND; not
+// started, stopped, stopping or failed to start → EGAMENOTRUNNING; otherwise nil (also
+// while paused or finished, as long as the engine runs).
+func (r *Runtime) AcceptReports() error {
+	switch code := statusRules[r.Status].reports; code {
+	case "":
+		return nil
+	case ENOTFOUND:
+		return Errorf(code, "game %s was removed", r.GameID)
+	default:
+		return Errorf(code, "the game is not running (status %s)", r.Status)
+	}
 }

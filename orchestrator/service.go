@@ -27,9 +27,11 @@ type Service struct {
 	// Workers and QueueSize size the worker pool (defaults DefaultWorkers/QueueSize).
 	Workers   int
 	QueueSize int
-	// EngineTimeout bounds one engine call (default 30 s); StartTimeout bounds a whole
-	// start, including placement and health (default 5 min).
+	// EngineTimeout bounds one engine call of an operation (default 30 s);
+	// PlayerTimeout bounds one player call, which fails fast instead (default 5 s);
+	// StartTimeout bounds a whole start, including placement and health (default 5 min).
 	EngineTimeout time.Duration
+	PlayerTimeout time.Duration
 	StartTimeout  time.Duration
 	// TurnAttempts is how many times a failing turn call is tried within its slot
 	// (default 4), waiting TurnBackoff, doubled each time (default 2 s), in between.
@@ -67,6 +69,9 @@ func (s *Service) Open() error {
 	}
 	if s.EngineTimeout <= 0 {
 		s.EngineTimeout = 30 * time.Second
+	}
+	if s.PlayerTimeout <= 0 {
+		s.PlayerTimeout = 5 * time.Second
 	}
 	if s.StartTimeout <= 0 {
 		s.StartTimeout = 5 * time.Minute
@@ -140,10 +145,15 @@ func (s *Service) revive(ids []uuid.UUID) error {
 	err = s.Store.Update(s.ctx, func(tx Tx) error {
 		ops = ops[:0]
 		for _, id := range ids {
-			if running[id] {
+			r, err := tx.Runtime(id)
+			if err != nil {
+				return err
+			}
+			from := r.Status
+			if running[id] || accept(ActEnsure, r) != nil {
 				continue
 			}
-			op := &Operation{ID: uuid.Must(uuid.NewV7()), GameID: id, Op: OpStart, Source: SourceReconciler, Status: OpQueued, CreatedAt: s.now()}
+			op := newOperation(id, OpStart, SourceReconciler, OpDetails{}, from, s.now())
 			if err := tx.PutOperation(op); err != nil {
 				return err
 			}
@@ -161,19 +171,64 @@ func (s *Service) revive(ids []uuid.UUID) error {
 	return nil
 }
 
-// RecordRestart notes that the driver restarted a crashed engine by itself, so the
-// runtime record shows it; restarts is the driver's running count for the game.
-func (s *Service) RecordRestart(id uuid.UUID, restarts int) {
-	err := s.Store.Update(s.ctx, func(tx Tx) error {
-		r, err := tx.Runtime(id)
+// Observe implements InstanceObserver: a driver's news of an engine is written to the
+// game's runtime at once — its endpoint, allocation, node and restart count, passing
+// health when it runs again, critical health (and the reason) when it went down — so
+// nothing waits for the reconciler. News of a game whose engine should not run, or
+// that changes nothing, writes nothing.
+func (s *Service) Observe(in *Instance) {
+	ctx := s.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	update := func(r *Runtime) bool {
+		before := *r
+		if in.Running {
+			if in.Endpoint != "" {
+				r.EngineEndpoint = in.Endpoint
+			}
+			if in.AllocID != "" {
+				r.AllocID = in.AllocID
+			}
+			if in.NodeID != "" {
+				r.NodeID = in.NodeID
+			}
+			r.EngineHealth = HealthPassing
+		} else {
+			r.EngineHealth = HealthCritical
+			if in.Reason != "" {
+				r.LastError = "engine went down: " + in.Reason
+			}
+		}
+		r.Restarts = max(r.Restarts, in.Restarts)
+		return r.EngineEndpoint != before.EngineEndpoint || r.AllocID != before.AllocID || r.NodeID != before.NodeID ||
+			r.EngineHealth != before.EngineHealth || r.Restarts != before.Restarts || r.LastError != before.LastError
+	}
+	observed := func(r *Runtime) bool { return r.Active() || r.Status == StatusFinished || r.Status == StatusStarting }
+	var changed bool
+	if err := s.Store.View(ctx, func(tx Tx) error {
+		r, err := tx.Runtime(in.GameID)
 		if err != nil {
 			return err
 		}
-		r.Restarts, r.UpdatedAt = restarts, s.now()
+		changed = observed(r) && update(r)
+		return nil
+	}); err != nil || !changed {
+		return
+	}
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		r, err := tx.Runtime(in.GameID)
+		if err != nil || !observed(r) || !update(r) {
+			return err
+		}
+		now := s.now()
+		r.LastObservedAt, r.UpdatedAt = &now, now
 		return tx.PutRuntime(r)
 	})
-	if err != nil && s.ctx.Err() == nil {
-		s.log(id).Warn("cannot record engine restart", "error", err)
+	if err != nil && ctx.Err() == nil {
+		s.log(in.GameID).Warn("cannot record the driver's news of the engine", "error", err)
+	} else if err == nil {
+		s.log(in.GameID).Info("engine changed", "running", in.Running, "endpoint", in.Endpoint, "alloc_id", in.AllocID, "node_id", in.NodeID, "restarts", in.Restarts)
 	}
 }
 
@@ -192,16 +247,54 @@ func (s *Service) Close() error {
 // Pending returns the number of operations queued or running in this process.
 func (s *Service) Pending() int { return s.pool.Pending() }
 
-// Ensure hands the game to its engine again if the store says it should run: it
-// queues a start operation from the reconciler. It is what boot recovery and the
-// reconciler call for a game whose engine is gone.
+// Ensure is the reconciler's correction for a game whose engine should run and does
+// not, or runs and answers although its start "failed": a start operation from the
+// reconciler (ActEnsure in the table).
 func (s *Service) Ensure(ctx context.Context, id uuid.UUID) (*Operation, error) {
-	return s.enqueue(ctx, id, OpStart, SourceReconciler, OpDetails{}, func(g *Game, r *Runtime) error {
-		if !r.Active() {
-			return Errorf(ECONFLICT, "game %s is %s, not meant to run", id, r.Status)
+	return s.request(ctx, id, ActEnsure, OpStart, SourceReconciler, OpDetails{}, nil)
+}
+
+// Halt is the reconciler's correction for an engine that runs although its game
+// should not: a stop operation from the reconciler, or a remove for a removed game
+// (ActHalt in the table).
+func (s *Service) Halt(ctx context.Context, id uuid.UUID, remove bool) (*Operation, error) {
+	kind := OpStop
+	if remove {
+		kind = OpRemove
+	}
+	return s.request(ctx, id, ActHalt, kind, SourceReconciler, OpDetails{}, nil)
+}
+
+// Refresh is the reconciler's correction for a runtime whose recorded placement is out
+// of date: a refresh operation recording in's endpoint, allocation and node.
+func (s *Service) Refresh(ctx context.Context, id uuid.UUID, in *Instance) (*Operation, error) {
+	return s.request(ctx, id, ActRefresh, OpRefresh, SourceReconciler, OpDetails{Endpoint: in.Endpoint, AllocID: in.AllocID, NodeID: in.NodeID}, nil)
+}
+
+// RemoveOrphan removes an engine, with its state, that no game claims: an operation
+// from the reconciler on a game ID the store does not know. It has no status, hence
+// no row in the transition table; it is logged and serialised like every operation.
+func (s *Service) RemoveOrphan(ctx context.Context, id uuid.UUID) (*Operation, error) {
+	ticket, err := s.pool.Reserve()
+	if err != nil {
+		return nil, err
+	}
+	op := newOperation(id, OpRemove, SourceReconciler, OpDetails{}, "", s.now())
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		if _, err := tx.Game(id); err == nil {
+			return Errorf(ECONFLICT, "game %s exists: not an orphan", id)
+		} else if ErrorCode(err) != ENOTFOUND {
+			return err
 		}
-		return nil
+		return tx.PutOperation(op)
 	})
+	if err != nil {
+		s.pool.Release(ticket)
+		return nil, err
+	}
+	work := *op
+	s.pool.Submit(ticket, &work)
+	return op, nil
 }
 
 func (s *Service) pokeOutbox() {
@@ -214,8 +307,9 @@ func (s *Service) now() time.Time { return s.Clock.Now().UTC() }
 
 func (s *Service) log(id uuid.UUID) hclog.Logger { return s.Logger.With("game_id", id) }
 
-// engineFor returns a client for the game's running engine, bringing the engine back
-// through the driver when discovery has nothing (e.g. after galaxyd restarted).
+// engineFor returns a client for the game's running engine for an operation (a turn),
+// bringing the engine back through the driver when discovery has nothing (e.g. after
+// galaxyd restarted). Operations may start engines; player calls never do (callEngine).
 func (s *Service) engineFor(ctx context.Context, g *Game, r *Runtime) (EngineClient, error) {
 	token, err := s.secret(ctx, g.ID)
 	if err != nil {

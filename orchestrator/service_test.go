@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,19 +134,21 @@ func TestService_Turns(t *testing.T) {
 	t.Run("PausedSkipsSlot", func(t *testing.T) {
 		h := MustOpenHarness(t)
 		id := started(h, "0 * * * *")
-		if _, err := h.svc.Pause(ctx, id, orchestrator.SourceLobby); err != nil {
+		v, err := h.svc.Pause(ctx, id, orchestrator.SourceLobby)
+		if err != nil {
 			t.Fatal(err)
+		}
+		// A paused game shows no next turn: none will fire.
+		if v.Runtime.NextTurnAt != nil || h.runtime(id).NextTurnAt != nil {
+			t.Fatalf("paused game shows next turn %v", v.Runtime.NextTurnAt)
 		}
 		h.clock.Advance(time.Hour)
-		clocktest.WaitFor(t, "slot skipped", func() bool {
-			r := h.runtime(id)
-			return r.NextTurnAt.Equal(t0.Add(2 * time.Hour))
-		})
-		if r := h.runtime(id); r.CurrentTurn != 0 {
-			t.Fatalf("paused game generated turn %d", r.CurrentTurn)
-		}
-		if _, err := h.svc.Resume(ctx, id, orchestrator.SourceLobby); err != nil {
+		v, err = h.svc.Resume(ctx, id, orchestrator.SourceLobby)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if r := h.runtime(id); r.CurrentTurn != 0 || !r.NextTurnAt.Equal(t0.Add(2*time.Hour)) {
+			t.Fatalf("after resume: turn %d next %v, want turn 0 and the next slot %v", r.CurrentTurn, r.NextTurnAt, t0.Add(2*time.Hour))
 		}
 		h.clock.Advance(time.Hour)
 		waitTurn(h, id, 1)
@@ -269,23 +272,31 @@ func TestService_Orders(t *testing.T) {
 	h := MustOpenHarness(t)
 	g := h.MustCreate("0 * * * *")
 	user := g.Players[0].UserID
-	if _, err := h.svc.SubmitOrders(ctx, g.ID, user, orchestrator.OrdersInput{}); orchestrator.ErrorCode(err) != orchestrator.EGAMEPAUSED {
-		t.Fatalf("orders before start: %v, want game_paused", err)
+	turn := func(n int) orchestrator.OrdersInput { return orchestrator.OrdersInput{Turn: &n} }
+	if _, err := h.svc.SubmitOrders(ctx, g.ID, user, turn(0)); orchestrator.ErrorCode(err) != orchestrator.EGAMENOTRUNNING {
+		t.Fatalf("orders before start: %v, want game_not_running", err)
 	}
 	MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby)))
-	if _, err := h.svc.SubmitOrders(ctx, g.ID, user, orchestrator.OrdersInput{}); err != nil {
+	if _, err := h.svc.SubmitOrders(ctx, g.ID, user, turn(0)); err != nil {
 		t.Fatalf("orders while running: %v", err)
 	}
-	if _, err := h.svc.SubmitOrders(ctx, g.ID, uuid.New(), orchestrator.OrdersInput{}); orchestrator.ErrorCode(err) != orchestrator.EFORBIDDEN {
+	if _, err := h.svc.SubmitOrders(ctx, g.ID, user, orchestrator.OrdersInput{}); orchestrator.ErrorCode(err) != orchestrator.EINVALID || !strings.Contains(err.Error(), "field turn") {
+		t.Fatalf("orders without a turn: %v, want invalid naming the field turn", err)
+	}
+	var e *orchestrator.Error
+	if _, err := h.svc.SubmitOrders(ctx, g.ID, user, turn(1)); !errors.As(err, &e) || e.Code != orchestrator.ECONFLICT || e.Field != "turn" || !strings.Contains(e.Message, "open turn is 0") {
+		t.Fatalf("orders for a future turn: %v, want conflict naming the open turn", err)
+	}
+	if _, err := h.svc.SubmitOrders(ctx, g.ID, uuid.New(), turn(0)); orchestrator.ErrorCode(err) != orchestrator.EFORBIDDEN {
 		t.Fatalf("orders from a stranger: %v, want forbidden", err)
 	}
-	if _, err := h.svc.SubmitOrders(ctx, uuid.New(), user, orchestrator.OrdersInput{}); orchestrator.ErrorCode(err) != orchestrator.ENOTFOUND {
+	if _, err := h.svc.SubmitOrders(ctx, uuid.New(), user, turn(0)); orchestrator.ErrorCode(err) != orchestrator.ENOTFOUND {
 		t.Fatalf("orders for an unknown game: %v, want not_found", err)
 	}
 	if _, err := h.svc.Pause(ctx, g.ID, orchestrator.SourceLobby); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.SubmitOrders(ctx, g.ID, user, orchestrator.OrdersInput{}); orchestrator.ErrorCode(err) != orchestrator.EGAMEPAUSED {
+	if _, err := h.svc.SubmitOrders(ctx, g.ID, user, turn(0)); orchestrator.ErrorCode(err) != orchestrator.EGAMEPAUSED {
 		t.Fatalf("orders while paused: %v, want game_paused", err)
 	}
 }
@@ -399,14 +410,15 @@ func TestService_EarlyTurn(t *testing.T) {
 		t.Fatal(err)
 	}
 	MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby)))
-	res, err := h.svc.SubmitOrders(ctx, g.ID, g.Players[0].UserID, orchestrator.OrdersInput{Final: true})
+	zero := 0
+	res, err := h.svc.SubmitOrders(ctx, g.ID, g.Players[0].UserID, orchestrator.OrdersInput{Turn: &zero, Final: true})
 	if err != nil || res.AllFinal {
 		t.Fatalf("first final orders: %+v %v, want accepted and not all final", res, err)
 	}
 	if r := h.runtime(g.ID); r.PendingTurn != 0 {
 		t.Fatalf("turn %d started with one race final of two", r.PendingTurn)
 	}
-	if res, err = h.svc.SubmitOrders(ctx, g.ID, g.Players[1].UserID, orchestrator.OrdersInput{Final: true}); err != nil || !res.AllFinal {
+	if res, err = h.svc.SubmitOrders(ctx, g.ID, g.Players[1].UserID, orchestrator.OrdersInput{Turn: &zero, Final: true}); err != nil || !res.AllFinal {
 		t.Fatalf("second final orders: %+v %v, want all final", res, err)
 	}
 	clocktest.WaitFor(t, "early turn", func() bool { return h.runtime(g.ID).CurrentTurn == 1 })

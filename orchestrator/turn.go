@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
@@ -12,41 +13,22 @@ import (
 // enqueueTurn closes the open turn and queues its generation: the runtime records
 // "turn N in progress" (status generation_in_progress, PendingTurn N) in the same
 // transaction as the operation row, so a crash after this point replays exactly {turn: N}.
-func (s *Service) enqueueTurn(ctx context.Context, id uuid.UUID, kind Op, src Source) (*Operation, error) {
-	var n int
-	return s.enqueueTx(ctx, id, kind, src, OpDetails{}, func(tx Tx, g *Game, r *Runtime) error {
-		if err := turnAllowed(id, r, kind); err != nil {
-			return err
-		}
-		n = r.CurrentTurn + 1
-		r.Status, r.PendingTurn = StatusGenerationInProgress, n
-		return nil
-	}, func(op *Operation) { op.Details.Turn = n })
-}
-
-func turnAllowed(id uuid.UUID, r *Runtime, kind Op) error {
-	switch {
-	case r.Paused:
-		return Errorf(EGAMEPAUSED, "game %s is paused; resume it first", id)
-	case r.PendingTurn > 0:
-		return Errorf(ECONFLICT, "turn %d of game %s is already being generated", r.PendingTurn, id)
-	case r.Status == StatusRunning:
-		return nil
-	case kind == OpForceNextTurn && (r.Status == StatusGenerationFailed || r.Status == StatusEngineUnreachable):
-		return nil // an operator retrying a failed turn
+func (s *Service) enqueueTurn(ctx context.Context, id uuid.UUID, act Action, src Source) (*Operation, error) {
+	kind := OpTurn
+	if act == ActForceNextTurn {
+		kind = OpForceNextTurn
 	}
-	return conflict(id, r, "generate a turn of")
+	return s.request(ctx, id, act, kind, src, OpDetails{}, func(_ Tx, _ *Game, r *Runtime) error {
+		r.PendingTurn = r.CurrentTurn + 1
+		return nil
+	})
 }
 
 // due is the scheduler's callback for deadlines that passed, in batches: the turns of
-// every game in the batch are closed and queued in one transaction. A paused game lets
-// its slot pass and moves to the next one on the grid.
+// every game in the batch are closed and queued in one transaction. A deadline that
+// moved, or a game the table does not let turn (stopped, failed, a turn already on its
+// way), passes: the change that caused it also set or dropped the deadline.
 func (s *Service) due(ctx context.Context, ids []uuid.UUID) {
-	stale := func(r *Runtime) bool {
-		// The deadline moved, or a turn is already on its way: nothing to do here, the
-		// change that caused it also re-sets the deadline.
-		return r.NextTurnAt == nil || r.NextTurnAt.After(s.now()) || !r.Scheduled() || r.PendingTurn > 0
-	}
 	var tickets []Ticket
 	reserved := ids[:0]
 	for _, id := range ids {
@@ -60,38 +42,26 @@ func (s *Service) due(ctx context.Context, ids []uuid.UUID) {
 	}
 	ids = reserved
 	var ops []*Operation
-	var paused []uuid.UUID
 	err := s.Store.Update(ctx, func(tx Tx) error {
-		ops, paused = ops[:0], paused[:0]
+		ops = ops[:0]
 		now := s.now()
 		for _, id := range ids {
-			g, err := tx.Game(id)
+			r, err := tx.Runtime(id)
 			if ErrorCode(err) == ENOTFOUND {
 				continue
 			} else if err != nil {
 				return err
 			}
-			r, err := tx.Runtime(id)
-			if err != nil {
+			from := r.Status
+			if r.NextTurnAt == nil || r.NextTurnAt.After(now) || r.PendingTurn > 0 || accept(ActTurn, r) != nil {
+				continue
+			}
+			r.PendingTurn = r.CurrentTurn + 1
+			op := newOperation(id, OpTurn, SourceScheduler, OpDetails{Turn: r.PendingTurn}, from, now)
+			if err := tx.PutOperation(op); err != nil {
 				return err
 			}
-			switch {
-			case stale(r):
-				continue
-			case r.Paused:
-				paused = append(paused, id)
-				if err := s.nextSlot(g, r, now); err != nil {
-					return err
-				}
-			default:
-				r.Status, r.PendingTurn = StatusGenerationInProgress, r.CurrentTurn+1
-				op := &Operation{ID: uuid.Must(uuid.NewV7()), GameID: id, Op: OpTurn, Source: SourceScheduler,
-					Status: OpQueued, Details: OpDetails{Turn: r.PendingTurn}, CreatedAt: now}
-				if err := tx.PutOperation(op); err != nil {
-					return err
-				}
-				ops = append(ops, op)
-			}
+			ops = append(ops, op)
 			r.UpdatedAt = now
 			if err := tx.PutRuntime(r); err != nil {
 				return err
@@ -117,21 +87,21 @@ func (s *Service) due(ctx context.Context, ids []uuid.UUID) {
 	for _, t := range tickets[len(ops):] {
 		s.pool.Release(t)
 	}
-	if len(paused) > 0 {
-		s.skipped(ctx, paused)
-	}
 }
 
-// skipped mirrors the moved deadlines of paused games into the scheduler.
-func (s *Service) skipped(ctx context.Context, ids []uuid.UUID) {
-	_ = s.Store.View(ctx, func(tx Tx) error {
-		for _, id := range ids {
-			if r, err := tx.Runtime(id); err == nil {
-				s.reschedule(r)
-			}
-		}
+// plan sets r.NextTurnAt for the state r is in: no deadline while paused or not
+// running; otherwise the deadline already on the grid while it is still ahead (a
+// forced turn keeps it), or the first slot after now — always so with moveOn, which a
+// scheduled turn uses to move to its next slot (slots missed while down run once).
+func (s *Service) plan(g *Game, r *Runtime, now time.Time, moveOn bool) error {
+	if r.Paused || (r.Status != StatusRunning && r.Status != StatusGenerationInProgress) {
+		r.NextTurnAt = nil
 		return nil
-	})
+	}
+	if !moveOn && r.NextTurnAt != nil && r.NextTurnAt.After(now) {
+		return nil
+	}
+	return s.nextSlot(g, r, now)
 }
 
 // nextSlot sets r.NextTurnAt to the first slot of g's schedule after now.
@@ -160,8 +130,11 @@ func (s *Service) reschedule(r *Runtime) {
 }
 
 // execTurn generates turn op.Details.Turn, retrying transport failures and engine
-// 5xx a bounded number of times with backoff.
+// 5xx a bounded number of times with backoff. While it waits for a retry the
+// operation shows running, its attempts and the time of the next one, and a call that
+// found no engine answering marks the engine critical at once.
 func (s *Service) execTurn(ctx context.Context, op *Operation) error {
+	act := actionOf(op)
 	g, r, err := s.load(ctx, op.GameID)
 	if err != nil {
 		return s.finish(ctx, op, err, nil)
@@ -183,11 +156,15 @@ func (s *Service) execTurn(ctx context.Context, op *Operation) error {
 	backoff := s.TurnBackoff
 	began := s.Clock.Now()
 	for attempt := 1; ; attempt++ {
+		op.Attempts = max(op.Attempts, attempt)
 		st, err = s.turnOnce(ctx, g, r, n)
 		if err == nil || ctx.Err() != nil || attempt >= s.TurnAttempts || !retryable(err) {
 			break
 		}
 		s.log(g.ID).Warn("turn failed; retrying", "turn", n, "attempt", attempt, "error", err)
+		if err := s.turnRetrying(ctx, op, n, err, backoff); err != nil {
+			return err
+		}
 		t := s.Clock.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -209,23 +186,23 @@ func (s *Service) execTurn(ctx context.Context, op *Operation) error {
 	err = s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error {
 		now := s.now()
 		r.CurrentTurn, r.PendingTurn, r.Players, r.LastError, r.LastObservedAt = st.Turn, 0, st.Players, "", &now
+		r.EngineHealth = HealthPassing
+		settled := settle(act, op.FromStatus, r, true, false)
 		if st.Finished {
-			r.Status, r.NextTurnAt, r.FinishedAt = StatusFinished, nil, &now
+			if settled {
+				r.Status = StatusFinished
+			}
+			r.NextTurnAt, r.FinishedAt = nil, &now
 			next = r
 			if err := s.addEvent(tx, EventTurnGenerated, r, nil); err != nil {
 				return err
 			}
 			return s.addEvent(tx, EventGameFinished, r, nil)
 		}
-		if r.Status == StatusGenerationInProgress || r.Status == StatusGenerationFailed || r.Status == StatusEngineUnreachable {
-			r.Status = StatusRunning
-		}
-		// A scheduled turn moves to the next slot after now (slots missed while down run
-		// once); a forced turn keeps the deadline that was already on the grid.
-		if op.Op == OpTurn || r.NextTurnAt == nil || !r.NextTurnAt.After(now) {
-			if err := s.nextSlot(g, r, now); err != nil {
-				return err
-			}
+		// A scheduled turn moves to the next slot after now; a forced turn keeps the
+		// deadline that was already on the grid.
+		if err := s.plan(g, r, now, op.Op == OpTurn); err != nil {
+			return err
 		}
 		next = r
 		return s.addEvent(tx, EventTurnGenerated, r, nil)
@@ -234,6 +211,46 @@ func (s *Service) execTurn(ctx context.Context, op *Operation) error {
 		s.reschedule(next)
 	}
 	return err
+}
+
+// turnRetrying records that attempt op.Attempts of turn n failed with cause and the
+// next one follows after wait: the operation is running with its attempts and retry
+// time, the runtime says why, and an engine that did not answer is critical.
+func (s *Service) turnRetrying(ctx context.Context, op *Operation, n int, cause error, wait time.Duration) error {
+	coded := engineError(cause)
+	unreachable := isUnreachable(coded)
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Operation(op.ID)
+		if err != nil {
+			return err
+		}
+		retry := s.now().Add(wait)
+		cur.Status, cur.StartedAt, cur.Attempts, cur.RetryAt = OpRunning, op.StartedAt, op.Attempts, &retry
+		cur.ErrorCode, cur.ErrorMessage = ErrorCode(coded), ErrorMessage(coded)
+		if err := tx.PutOperation(cur); err != nil {
+			return err
+		}
+		r, err := tx.Runtime(op.GameID)
+		if err != nil {
+			return err
+		}
+		r.LastError = fmt.Sprintf("turn %d, attempt %d: %s", n, op.Attempts, ErrorMessage(coded))
+		if unreachable {
+			r.EngineHealth = HealthCritical
+		}
+		r.UpdatedAt = s.now()
+		return tx.PutRuntime(r)
+	})
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// isUnreachable reports whether a coded engine error means no engine answered.
+func isUnreachable(err error) bool {
+	c := ErrorCode(err)
+	return c == EENGINEUNREACHABLE || c == EUNAVAILABLE
 }
 
 func (s *Service) turnOnce(ctx context.Context, g *Game, r *Runtime, n int) (*engine.State, error) {
@@ -261,18 +278,20 @@ func (s *Service) failTurn(ctx context.Context, op *Operation, n int, cause erro
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	act := actionOf(op)
 	coded := engineError(cause)
-	status := StatusGenerationFailed
-	if c := ErrorCode(coded); c == EENGINEUNREACHABLE || c == EUNAVAILABLE {
-		status = StatusEngineUnreachable
-	}
-	s.log(op.GameID).Error("turn failed; game left for an operator", "turn", n, "status", status, "error", cause)
+	down := isUnreachable(coded)
+	s.log(op.GameID).Error("turn failed; game left for an operator", "turn", n, "error", cause)
 	return s.finish(ctx, op, coded, func(tx Tx, g *Game, r *Runtime) error {
 		r.PendingTurn = 0
-		if r.Status == StatusGenerationInProgress {
-			r.Status = status
+		r.LastError = fmt.Sprintf("turn %d: %s", n, ErrorMessage(coded))
+		if down {
+			r.EngineHealth = HealthCritical
 		}
-		r.LastError = ErrorMessage(coded)
-		return s.addEvent(tx, EventGameFailed, r, map[string]any{"turn": n, "status": status, "error": ErrorMessage(coded)})
+		settle(act, op.FromStatus, r, false, down)
+		if err := s.plan(g, r, s.now(), false); err != nil {
+			return err
+		}
+		return s.addEvent(tx, EventGameFailed, r, map[string]any{"turn": n, "status": r.Status, "error": ErrorMessage(coded)})
 	})
 }

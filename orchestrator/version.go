@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -18,6 +19,9 @@ type EngineVersion struct {
 	Command   string    `json:"command,omitempty"`
 	Enabled   bool      `json:"enabled"`
 	Notes     string    `json:"notes,omitempty"`
+	// SettingsSchema is the JSON Schema (draft 2020-12) of the game settings this
+	// engine accepts at init; creates are checked against it. Empty: any settings.
+	SettingsSchema json.RawMessage `json:"settingsSchema,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
@@ -45,6 +49,11 @@ func (v *EngineVersion) Validate() error {
 	}
 	if len(v.Notes) > 4096 {
 		return FieldErrorf("notes", "notes must be at most 4096 bytes")
+	}
+	if len(v.SettingsSchema) > 0 {
+		if _, err := compileSettingsSchema(v.SettingsSchema); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -75,9 +84,12 @@ type EngineVersionService interface {
 	EngineVersions(ctx context.Context) ([]*EngineVersion, error)
 	// EngineVersion returns one. Errors: EINVALID (bad semver), ENOTFOUND.
 	EngineVersion(ctx context.Context, version string) (*EngineVersion, error)
-	// CreateEngineVersion adds one. Errors: EINVALID, ECONFLICT (exists).
+	// CreateEngineVersion adds one, after checking what can be checked at once: its
+	// fields, its settings schema, and that the configured driver could run it (the
+	// local driver: the command exists and is executable). Errors: EINVALID naming the
+	// field, ECONFLICT (exists).
 	CreateEngineVersion(ctx context.Context, v *EngineVersion) (*EngineVersion, error)
-	// PutEngineVersion creates or replaces one (the version in the path wins).
+	// PutEngineVersion creates or replaces one, checked as CreateEngineVersion does.
 	// Errors: EINVALID.
 	PutEngineVersion(ctx context.Context, v *EngineVersion) (*EngineVersion, error)
 	// DeleteEngineVersion removes one. Errors: ENOTFOUND, ECONFLICT (a game still uses it).

@@ -62,7 +62,7 @@ func TestAgainstServer(t *testing.T) {
 	}
 	players := &mock.PlayerService{
 		SubmitOrdersFn: func(_ context.Context, _, _ uuid.UUID, in orchestrator.OrdersInput) (*engine.OrdersResult, error) {
-			return &engine.OrdersResult{Turn: in.Turn, Accepted: len(in.Orders), Final: in.Final}, nil
+			return &engine.OrdersResult{Turn: *in.Turn, Accepted: len(in.Orders), Final: in.Final}, nil
 		},
 	}
 	s := ghttp.NewServer(ghttp.Config{Addr: "127.0.0.1:0", AdminToken: testToken, LobbyToken: "lobby",

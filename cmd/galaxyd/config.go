@@ -61,6 +61,9 @@ type OpsConfig struct {
 	Workers       int    `hcl:"workers,optional"`
 	QueueSize     int    `hcl:"queue_size,optional"`
 	EngineTimeout string `hcl:"engine_timeout,optional"`
+	// PlayerTimeout bounds one player call to an engine (default 5s): a player gets a
+	// coded answer fast instead of waiting on a hung engine.
+	PlayerTimeout string `hcl:"player_timeout,optional"`
 	StartTimeout  string `hcl:"start_timeout,optional"`
 	// TurnAttempts and TurnBackoff bound the retries of a failing turn within its slot
 	// (default 4 attempts, 2s doubled between them).
@@ -176,8 +179,9 @@ func (c *Config) Validate(dev bool) error {
 	}
 	for name, v := range map[string]string{
 		"operations.engine_timeout": c.Ops.EngineTimeout, "operations.start_timeout": c.Ops.StartTimeout,
-		"operations.turn_backoff": c.Ops.TurnBackoff,
-		"local.health_timeout":    c.Local.HealthTimeout, "local.stop_grace": c.Local.StopGrace,
+		"operations.player_timeout": c.Ops.PlayerTimeout,
+		"operations.turn_backoff":   c.Ops.TurnBackoff,
+		"local.health_timeout":      c.Local.HealthTimeout, "local.stop_grace": c.Local.StopGrace,
 		"reconcile.interval": c.Reconcile.Interval,
 	} {
 		if _, err := parseDuration(v); err != nil {

@@ -159,6 +159,7 @@ func (m *Main) Run(ctx context.Context) error {
 	healthTimeout, _ := parseDuration(c.Local.HealthTimeout)
 	stopGrace, _ := parseDuration(c.Local.StopGrace)
 	engineTimeout, _ := parseDuration(c.Ops.EngineTimeout)
+	playerTimeout, _ := parseDuration(c.Ops.PlayerTimeout)
 	startTimeout, _ := parseDuration(c.Ops.StartTimeout)
 	turnBackoff, _ := parseDuration(c.Ops.TurnBackoff)
 
@@ -175,6 +176,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Workers:       c.Ops.Workers,
 		QueueSize:     c.Ops.QueueSize,
 		EngineTimeout: engineTimeout,
+		PlayerTimeout: playerTimeout,
 		StartTimeout:  startTimeout,
 		TurnAttempts:  c.Ops.TurnAttempts,
 		TurnBackoff:   turnBackoff,
@@ -200,8 +202,12 @@ func (m *Main) Run(ctx context.Context) error {
 			Logger:        m.Logger,
 			HealthTimeout: healthTimeout,
 			StopGrace:     stopGrace,
-			OnRestart: func(id uuid.UUID, restarts int, _ error) {
-				svc.RecordRestart(id, restarts)
+			OnRestart: func(id uuid.UUID, restarts int, exitErr error) {
+				in := &orchestrator.Instance{GameID: id, Restarts: restarts}
+				if exitErr != nil {
+					in.Reason = exitErr.Error()
+				}
+				svc.Observe(in)
 			},
 		})
 		if err := d.Open(); err != nil {
