@@ -47,13 +47,13 @@ const (
 // time. An operation is stored before the API acknowledges it and ends in succeeded or
 // failed; a crash never loses one (boot recovery resumes queued and running rows).
 type Operation struct {
-	ID           uuid.UUID  `json:"id"`
-	GameID       uuid.UUID  `json:"gameId"`
-	Op           Op         `json:"op"`
-	Source       Source     `json:"source"`
-	Status       string     `json:"status"`
-	ErrorCode    string     `json:"errorCode,omitempty"`
-	ErrorMessage string     `json:"errorMessage,omitempty"`
+	ID           uuid.UUID `json:"id"`
+	GameID       uuid.UUID `json:"gameId"`
+	Op           Op        `json:"op"`
+	Source       Source    `json:"source"`
+	Status       string    `json:"status"`
+	ErrorCode    string    `json:"errorCode,omitempty"`
+	ErrorMessage string    `json:"errorMessage,omitempty"`
 	// ErrorDetails are per-item problems of a failure, e.g. the settings an engine
 	// refused at init, one per field.
 	ErrorDetails []Detail  `json:"errorDetails,omitempty"`
@@ -63,11 +63,11 @@ type Operation struct {
 	FromStatus string `json:"fromStatus,omitempty"`
 	// Attempts counts the tries of the operation (turns are retried within their slot);
 	// RetryAt is when the next try is due while a failing turn waits for it.
-	Attempts     int        `json:"attempts,omitempty"`
-	RetryAt      *time.Time `json:"retryAt,omitempty"`
-	CreatedAt    time.Time  `json:"createdAt"`
-	StartedAt    *time.Time `json:"startedAt,omitempty"`
-	FinishedAt   *time.Time `json:"finishedAt,omitempty"`
+	Attempts   int        `json:"attempts,omitempty"`
+	RetryAt    *time.Time `json:"retryAt,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	StartedAt  *time.Time `json:"startedAt,omitempty"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 }
 
 // OpDetails records what an operation did or is asked to do.
@@ -85,4 +85,3 @@ type OpDetails struct {
 
 // Done reports whether the operation reached a terminal status.
 func (o *Operation) Done() bool { return o.Status == OpSucceeded || o.Status == OpFailed }
-

@@ -14,16 +14,16 @@ import (
 // Command is the engine binary (absolute path) the local driver runs. Disabled versions
 // stay known to running games but cannot be picked by new creates or patches.
 type EngineVersion struct {
-	Version   string    `json:"version"`
-	ImageRef  string    `json:"imageRef,omitempty"`
-	Command   string    `json:"command,omitempty"`
-	Enabled   bool      `json:"enabled"`
-	Notes     string    `json:"notes,omitempty"`
+	Version  string `json:"version"`
+	ImageRef string `json:"imageRef,omitempty"`
+	Command  string `json:"command,omitempty"`
+	Enabled  bool   `json:"enabled"`
+	Notes    string `json:"notes,omitempty"`
 	// SettingsSchema is the JSON Schema (draft 2020-12) of the game settings this
 	// engine accepts at init; creates are checked against it. Empty: any settings.
 	SettingsSchema json.RawMessage `json:"settingsSchema,omitempty"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	CreatedAt      time.Time       `json:"createdAt"`
+	UpdatedAt      time.Time       `json:"updatedAt"`
 }
 
 // ParseVersion parses a strict semver "MAJOR.MINOR.PATCH[-pre][+build]".
