@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/google/uuid"
+)
+
+// mustScript writes an executable shell script into dir and returns its path.
+func mustScript(tb testing.TB, dir, name, body string) string {
+	tb.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// TestFailedPatchKeepsOldEngine patches a running game to a version whose engine
+// exits at once: the operation fails with the reason, the game stays running on its old
+// engine and version, and turns go on.
+func TestFailedPatchKeepsOldEngine(t *testing.T) {
+	m := MustRunMain(t, t.TempDir())
+	a := api{tb: t, base: m.HTTP.URL()}
+	broken := mustScript(t, t.TempDir(), "broken-engine", "echo 'cannot open the galaxy' >&2\nexit 3")
+	a.must(201, "POST", "/api/v1/engine-versions", uuid.Nil, map[string]any{"version": "0.1.1", "command": broken}, nil)
+	id := MustStartGame(t, a, yearly, "Patchy")
+	a.action(id, "force-next-turn", nil)
+
+	op := a.waitDone(a.post(id, "patch", map[string]string{"version": "0.1.1"}), 60*time.Second)
+	if op.Status != orchestrator.OpFailed || !strings.Contains(op.ErrorMessage, "did not start") {
+		t.Fatalf("patch to a broken engine: %s %s %q, want failed naming the cause", op.Status, op.ErrorCode, op.ErrorMessage)
+	}
+	v := a.game(id)
+	if v.Runtime.Status != orchestrator.StatusRunning || v.EngineVersion != DevEngineVersion || v.Runtime.EngineVersion != DevEngineVersion || v.Runtime.LastError == "" {
+		t.Fatalf("after the failed patch: status %s game %s runtime %s lastError %q, want running on %s with the reason",
+			v.Runtime.Status, v.EngineVersion, v.Runtime.EngineVersion, v.Runtime.LastError, DevEngineVersion)
+	}
+	a.action(id, "force-next-turn", nil)
+	if got := engineState(t, m, id).Turn; got != 2 {
+		t.Fatalf("engine at turn %d after the failed patch and a turn, want 2", got)
+	}
+}
+
+// TestVersionCommandChecked registers versions whose command cannot run: a 400 naming
+// the field, at once.
+func TestVersionCommandChecked(t *testing.T) {
+	m := MustRunMain(t, t.TempDir())
+	a := api{tb: t, base: m.HTTP.URL()}
+	notExec := filepath.Join(t.TempDir(), "engine.txt")
+	if err := os.WriteFile(notExec, []byte("not a program"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"/no/such/engine", notExec, "relative/engine"} {
+		code, body := a.do("POST", "/api/v1/engine-versions", uuid.Nil, map[string]any{"version": "0.2.0", "command": cmd})
+		if code != http.StatusBadRequest || !strings.Contains(string(body), `"field":"command"`) {
+			t.Errorf("command %s: %d %s, want 400 naming command", cmd, code, body)
+		}
+	}
+	code, body := a.do("POST", "/api/v1/engine-versions", uuid.Nil, map[string]any{"version": "0.2.0", "imageRef": "galaxy-engine:0.2.0"})
+	if code != http.StatusBadRequest || !strings.Contains(string(body), `"field":"command"`) {
+		t.Errorf("an image only, on the local driver: %d %s, want 400 naming command", code, body)
+	}
+}
+
+// TestCrashLoopUnderTraffic runs an engine that dies 0.4 s after it starts, on every
+// run, under ~10 player calls a second: every call gets a coded answer at once, and the
+// engine is launched no more often than the local driver's restart backoff allows —
+// player calls never start engines.
+func TestCrashLoopUnderTraffic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a crash-looping engine for a few seconds")
+	}
+	m := MustRunMain(t, t.TempDir())
+	a := api{tb: t, base: m.HTTP.URL()}
+	flaky := mustScript(t, t.TempDir(), "flaky-engine", fmt.Sprintf("%s & pid=$!\nsleep 0.4\nkill -9 $pid\nexit 1", engineBin))
+	a.must(201, "POST", "/api/v1/engine-versions", uuid.Nil, map[string]any{"version": "0.3.0", "command": flaky}, nil)
+	var g orchestrator.GameView
+	a.must(201, "POST", "/api/v1/games", uuid.Nil, map[string]any{
+		"engineVersion": "0.3.0",
+		"schedule":      map[string]string{"cron": yearly},
+		"players":       []map[string]any{{"userId": uuid.New(), "raceName": "Loopy"}},
+	}, &g)
+	began := time.Now()
+	a.action(g.ID, "start", nil)
+
+	logPath := filepath.Join(m.Config.DataDir, "games", g.ID.String(), "engine.log")
+	for time.Since(began) < 4*time.Second {
+		req, _ := http.NewRequest("GET", a.base+"/api/v1/games/"+g.ID.String()+"/report", nil)
+		req.Header.Set("X-Galaxy-User", g.Players[0].UserID.String())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusOK:
+		case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
+		default:
+			t.Fatalf("report during a crash loop: %d (Retry-After %q), want 200 or 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		time.Sleep(100 * time.Millisecond) // ~10 player calls per second
+	}
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Launched at 0 s, then after 0.5, 1 and 2 s of backoff (each run lasts 0.4 s): at
+	// most 4 launches in the first 4.5 s. A slow machine only launches fewer.
+	elapsed := time.Since(began)
+	if got := strings.Count(string(b), "local driver: starting engine"); got > 4 || elapsed < 4*time.Second {
+		t.Fatalf("engine launched %d times in %s of player traffic; the restart backoff allows at most 4", got, elapsed.Round(time.Millisecond))
+	}
+}
