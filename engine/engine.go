@@ -11,8 +11,18 @@ import (
 	"github.com/google/uuid"
 )
 
-// MaxBodyBytes is the largest request body an engine accepts; larger bodies get 413.
+// MaxBodyBytes is the largest request body an engine accepts on every route but
+// admin/restore; larger bodies get 413.
 const MaxBodyBytes = 1 << 20
+
+// MaxRestoreBytes is the largest body admin/restore accepts (a snapshot document, which
+// holds the whole game: a 50-race game in mid-game is a few MiB, so this leaves room);
+// larger bodies get 413. It is also the largest snapshot the Client reads.
+const MaxRestoreBytes = 64 << 20
+
+// SnapshotSchemaVersion is the version of the Snapshot document's own shape (not of
+// the engine state inside it, which is the engine's business).
+const SnapshotSchemaVersion = 1
 
 // Race is one participant of a game as the orchestrator registers it at init.
 // PlayerID is the engine-side identity of the race (the orchestrator's enginePlayerId);
@@ -88,6 +98,22 @@ type OrdersResult struct {
 type CommandRequest struct {
 	Actor   uuid.UUID       `json:"actor"`
 	Command json.RawMessage `json:"command"`
+}
+
+// Snapshot is the document of GET /api/v1/admin/snapshot and the body of POST
+// /api/v1/admin/restore: the engine's whole game at one turn. State is exactly what the
+// engine keeps in state.json (opaque to the orchestrator); GameID, Turn and Finished
+// repeat the state's own, so that an archive can file a snapshot without reading the
+// engine's format. Reports, present when the snapshot was asked with reports=true, maps
+// each race's player id to its report of Turn (the same JSON as GET /api/v1/report), so
+// that a past turn's report can be served without a running engine; restore ignores it.
+type Snapshot struct {
+	SchemaVersion int                           `json:"schemaVersion"`
+	GameID        uuid.UUID                     `json:"gameId"`
+	Turn          int                           `json:"turn"`
+	Finished      bool                          `json:"finished"`
+	State         json.RawMessage               `json:"state"`
+	Reports       map[uuid.UUID]json.RawMessage `json:"reports,omitempty"`
 }
 
 // ErrorBody is the JSON shape of every engine error response:

@@ -77,6 +77,7 @@ func TestAuth(t *testing.T) {
 	routes := []struct{ method, path string }{
 		{"POST", "/api/v1/admin/init"}, {"GET", "/api/v1/admin/state"}, {"POST", "/api/v1/admin/turn"},
 		{"POST", "/api/v1/orders"}, {"POST", "/api/v1/commands"}, {"GET", "/api/v1/report?actor=" + actorA},
+		{"GET", "/api/v1/admin/snapshot"}, {"POST", "/api/v1/admin/restore"},
 	}
 	for _, r := range routes {
 		t.Run("ErrNoToken"+r.path, func(t *testing.T) {
@@ -104,10 +105,11 @@ func TestAuth(t *testing.T) {
 func TestTurn(t *testing.T) {
 	t.Run("ErrBeforeInit", func(t *testing.T) {
 		p := MustStart(t, t.TempDir(), "")
-		MustStatus(t, p.call(t, "POST", "/api/v1/admin/turn", map[string]int{"turn": 1}), http.StatusNotFound)
-		MustStatus(t, p.call(t, "GET", "/api/v1/admin/state", nil), http.StatusNotFound)
-		MustStatus(t, p.call(t, "POST", "/api/v1/orders", map[string]any{"actor": actorA, "turn": 0, "orders": []any{}}), http.StatusNotFound)
-		MustStatus(t, p.call(t, "GET", "/api/v1/report?actor="+actorA, nil), http.StatusNotFound)
+		MustCode(t, p.call(t, "POST", "/api/v1/admin/turn", map[string]int{"turn": 1}), http.StatusNotFound, "not_initialised")
+		MustCode(t, p.call(t, "GET", "/api/v1/admin/state", nil), http.StatusNotFound, "not_initialised")
+		MustCode(t, p.call(t, "POST", "/api/v1/orders", map[string]any{"actor": actorA, "turn": 0, "orders": []any{}}), http.StatusNotFound, "not_initialised")
+		MustCode(t, p.call(t, "GET", "/api/v1/report?actor="+actorA, nil), http.StatusNotFound, "not_initialised")
+		MustCode(t, p.call(t, "POST", "/api/v1/commands", map[string]any{"actor": actorA, "command": map[string]any{"type": "message", "text": "x"}}), http.StatusNotFound, "not_initialised")
 	})
 	p, _ := MustInit(t, "tok", map[string]any{"seed": 7, "maxTurns": 3})
 	t.Run("OK", func(t *testing.T) {

@@ -72,7 +72,7 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, engine.CodeInternal, "cannot write state.json", nil)
 		return
 	}
-	s.snapshot()
+	s.recordTurn()
 	s.logger.Info("game created", "game_id", g.ID, "races", len(g.Races), "planets", len(g.Planets), "seed", g.Seed)
 	writeJSON(w, http.StatusCreated, g.State())
 }
@@ -118,20 +118,22 @@ func (s *Server) handleTurn(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, engine.CodeInternal, "cannot write state.json; the turn was not generated", nil)
 			return
 		}
-		s.snapshot()
+		s.recordTurn()
 		s.logger.Info("turn generated", "game_id", s.game.ID, "turn", s.game.Turn, "finished", s.game.Finished, "duration", time.Since(start))
 	}
 	writeJSON(w, http.StatusOK, s.game.State())
 }
 
-// snapshot records the just-saved state as its turn's snapshot. A failure only costs
+// recordTurn records the just-saved state in the turn history. A failure only costs
 // the report of that turn once it is past, so it is logged, not returned.
-func (s *Server) snapshot() {
-	if err := s.store.Snapshot(s.game.Turn, s.saved); err != nil {
-		s.logger.Warn("cannot snapshot turn", "turn", s.game.Turn, "err", err)
+func (s *Server) recordTurn() {
+	if err := s.store.SaveTurn(s.game.Turn, s.saved); err != nil {
+		s.logger.Warn("cannot record turn", "turn", s.game.Turn, "err", err)
 	}
 }
 
+// writeNoGame is the answer of every game route before init: 404 not_initialised,
+// which tells "no game yet" apart from "no such route" (not_found).
 func writeNoGame(w http.ResponseWriter) {
-	writeError(w, http.StatusNotFound, engine.CodeNotFound, "no game: call admin/init first", nil)
+	writeError(w, http.StatusNotFound, engine.CodeNotInitialised, "no game: call admin/init or admin/restore first", nil)
 }

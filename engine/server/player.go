@@ -120,9 +120,9 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if turn != g.Turn {
-		if g, err = s.store.LoadSnapshot(turn); err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				s.logger.Warn("unreadable turn snapshot", "turn", turn, "err", err)
+		if g, err = s.store.LoadTurn(turn); err != nil || g.ID != s.game.ID || g.Turn != turn {
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				s.logger.Warn("unreadable turn history", "turn", turn, "err", err)
 			}
 			writeError(w, http.StatusNotFound, engine.CodeNotFound, fmt.Sprintf("no report for turn %d", turn), nil)
 			return

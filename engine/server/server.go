@@ -51,22 +51,28 @@ func New(store *Store, adminToken string, logger *slog.Logger) (*Server, error) 
 		return nil, err
 	default:
 		s.game, s.saved = g, data
-		if !store.HasSnapshot(g.Turn) {
-			// A crash between the write of a turn and its snapshot.
-			if err := store.Snapshot(g.Turn, data); err != nil {
-				logger.Warn("cannot snapshot the current turn", "turn", g.Turn, "err", err)
+		// A crash between a rollback's write and its pruning leaves later turns behind.
+		if err := store.PruneTurns(g.Turn); err != nil {
+			logger.Warn("cannot remove the history of turns after the current one", "turn", g.Turn, "err", err)
+		}
+		if !store.HasTurn(g.Turn) {
+			// A crash between the write of a turn and its record.
+			if err := store.SaveTurn(g.Turn, data); err != nil {
+				logger.Warn("cannot record the current turn", "turn", g.Turn, "err", err)
 			}
 		}
 		logger.Info("state loaded", "game_id", g.ID, "turn", g.Turn, "finished", g.Finished)
 	}
 	s.routes = map[string]map[string]http.HandlerFunc{
-		"/healthz":            {http.MethodGet: s.handleHealthz},
-		"/api/v1/admin/init":  {http.MethodPost: s.handleInit},
-		"/api/v1/admin/state": {http.MethodGet: s.handleState},
-		"/api/v1/admin/turn":  {http.MethodPost: s.handleTurn},
-		"/api/v1/orders":      {http.MethodPost: s.handleOrders},
-		"/api/v1/commands":    {http.MethodPost: s.handleCommands},
-		"/api/v1/report":      {http.MethodGet: s.handleReport},
+		"/healthz":               {http.MethodGet: s.handleHealthz},
+		"/api/v1/admin/init":     {http.MethodPost: s.handleInit},
+		"/api/v1/admin/state":    {http.MethodGet: s.handleState},
+		"/api/v1/admin/turn":     {http.MethodPost: s.handleTurn},
+		"/api/v1/orders":         {http.MethodPost: s.handleOrders},
+		"/api/v1/commands":       {http.MethodPost: s.handleCommands},
+		"/api/v1/report":         {http.MethodGet: s.handleReport},
+		"/api/v1/admin/snapshot": {http.MethodGet: s.handleSnapshot},
+		"/api/v1/admin/restore":  {http.MethodPost: s.handleRestore},
 	}
 	return s, nil
 }
