@@ -5,8 +5,6 @@ package engine
 
 import (
 	"encoding/json"
-	"strings"
-	"unicode"
 
 	"github.com/google/uuid"
 )
@@ -136,23 +134,4 @@ type FieldError struct {
 	Index   int    `json:"index"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
-}
-
-// FoldName returns the key under which names (of races, of planets) are unique: two
-// names have the same key exactly when strings.EqualFold says they are equal, so a
-// uniqueness check with it and a lookup with EqualFold never disagree ("S" and "ſ",
-// "Σ" and "ς" fold together).
-func FoldName(name string) string {
-	var b strings.Builder
-	b.Grow(len(name))
-	for _, r := range name {
-		min := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			if f < min {
-				min = f
-			}
-		}
-		b.WriteRune(min)
-	}
-	return b.String()
 }
