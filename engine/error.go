@@ -80,4 +80,7 @@ const (
 	// admin/restore: the route exists, the game does not. (Reference engines before
 	// snapshot/restore answered CodeNotFound here.)
 	CodeNotInitialised = "not_initialised"
+	// CodeNoReport is the 404 of GET /api/v1/report for a turn without a report: not
+	// generated yet, negative, or no longer held by this engine.
+	CodeNoReport = "no_report"
 )

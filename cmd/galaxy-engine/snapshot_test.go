@@ -125,7 +125,7 @@ func TestRestore(t *testing.T) {
 		if _, doc := MustSnapshot(t, p, false); !bytes.Equal(doc.State, doc2.State) {
 			t.Fatal("a snapshot of the restored game differs from the snapshot restored")
 		}
-		MustCode(t, p.call(t, "GET", "/api/v1/report?turn=1&actor="+actorA, nil), http.StatusNotFound, "not_found")
+		MustCode(t, p.call(t, "GET", "/api/v1/report?turn=1&actor="+actorA, nil), http.StatusNotFound, "no_report")
 		MustTurns(t, p, 3, 3)
 		MustStatus(t, p.call(t, "GET", "/api/v1/report?turn=3&actor="+actorB, nil), http.StatusOK)
 	})
@@ -143,7 +143,7 @@ func TestRestore(t *testing.T) {
 			t.Fatalf("state after rollback = %+v, want turn 1", got)
 		}
 		for _, turn := range []int{2, 3} {
-			MustCode(t, p.call(t, "GET", fmt.Sprintf("/api/v1/report?turn=%d&actor=%s", turn, actorA), nil), http.StatusNotFound, "not_found")
+			MustCode(t, p.call(t, "GET", fmt.Sprintf("/api/v1/report?turn=%d&actor=%s", turn, actorA), nil), http.StatusNotFound, "no_report")
 			if _, err := os.Stat(filepath.Join(dir, "turns", fmt.Sprintf("%d.json", turn))); !os.IsNotExist(err) {
 				t.Fatalf("turns/%d.json still there after the rollback to turn 1 (err %v)", turn, err)
 			}

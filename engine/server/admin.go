@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -20,12 +22,21 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "initialized": initialized, "turn": turn})
 }
 
+// handleSettingsSchema answers the JSON Schema of the settings admin/init accepts. It
+// needs no token: it is the same for every game and not secret.
+func (s *Server) handleSettingsSchema(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/schema+json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(game.SettingsSchema)
+}
+
 // initBody is admin/init's body with the game id as a string, so that a malformed id
-// gets its own message rather than a decoder error.
+// gets its own message rather than a decoder error, and the settings raw, so that
+// their numbers are read exactly (see game.ParseSettings).
 type initBody struct {
-	GameID   *string        `json:"gameId"`
-	Races    []engine.Race  `json:"races"`
-	Settings map[string]any `json:"settings"`
+	GameID   *string         `json:"gameId"`
+	Races    []engine.Race   `json:"races"`
+	Settings json.RawMessage `json:"settings"`
 }
 
 // handleInit creates the game: 201 with its state, 400 for a bad request, 409 when a
@@ -44,7 +55,16 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, "gameId", "gameId must be a non-zero UUID", "must be a non-zero UUID")
 		return
 	}
-	settings, err := game.ParseSettings(b.Settings)
+	var raw map[string]any
+	if len(b.Settings) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(b.Settings))
+		dec.UseNumber()
+		if err := dec.Decode(&raw); err != nil {
+			writeFieldError(w, "settings", "settings must be a JSON object", "must be an object")
+			return
+		}
+	}
+	settings, err := game.ParseSettings(raw)
 	if err != nil {
 		writeGameError(w, err)
 		return
