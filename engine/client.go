@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -175,28 +177,124 @@ func (c *Client) Report(ctx context.Context, actor uuid.UUID, turn int) (json.Ra
 	return out, nil
 }
 
-// do sends one request and decodes a 2xx answer into out (when non-nil).
+// Snapshot returns the engine's snapshot document (GET /api/v1/admin/snapshot) as it
+// was sent, with its ETag (the quoted hex SHA-256 of the document). withReports adds
+// every race's report of the current turn. The document is checked against its ETag,
+// so a truncated or altered answer is an error, never a half snapshot. Errors: a 404
+// *Error with Code CodeNotInitialised before init; ErrNotSupported (wrapping the
+// *Error) when the engine has no such route.
+func (c *Client) Snapshot(ctx context.Context, withReports bool) (doc []byte, etag string, err error) {
+	path := "/api/v1/admin/snapshot"
+	if withReports {
+		path += "?reports=true"
+	}
+	h, data, err := c.roundTrip(ctx, http.MethodGet, path, nil, MaxRestoreBytes, true)
+	if err != nil {
+		return nil, "", notSupported(err)
+	}
+	etag = h.Get("ETag")
+	if etag != "" {
+		sum := sha256.Sum256(data)
+		if want := `"` + hex.EncodeToString(sum[:]) + `"`; etag != want {
+			return nil, "", fmt.Errorf("engine: GET %s: the document does not match its ETag %s (it hashes to %s)", routeOf(path), etag, want)
+		}
+	}
+	return data, etag, nil
+}
+
+// Restore gives the engine the game in doc, a document from Snapshot (POST
+// /api/v1/admin/restore), and returns the state it now holds. Without replace the
+// engine must have no game yet; with replace it may hold one, of the same gameId only
+// (a rollback or a repair). doc is sent as is. Errors: 400 for a malformed document
+// (the field named in Details), 409 when the engine holds a game (without replace) or
+// another game (with replace), 413 past MaxRestoreBytes, ErrNotSupported (wrapping the
+// *Error) when the engine has no such route.
+func (c *Client) Restore(ctx context.Context, doc []byte, replace bool) (*State, error) {
+	path := "/api/v1/admin/restore"
+	if replace {
+		path += "?replace=true"
+	}
+	_, data, err := c.roundTrip(ctx, http.MethodPost, path, doc, maxAnswerBytes, true)
+	if err != nil {
+		return nil, notSupported(err)
+	}
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("engine: POST %s: undecodable answer: %w", routeOf(path), err)
+	}
+	return &st, nil
+}
+
+// ParseSnapshot decodes a snapshot document and checks what an archive relies on: a
+// known SchemaVersion, a non-zero GameID, a turn that is not negative and a state.
+func ParseSnapshot(doc []byte) (*Snapshot, error) {
+	var s Snapshot
+	if err := json.Unmarshal(doc, &s); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	switch {
+	case s.SchemaVersion != SnapshotSchemaVersion:
+		return nil, fmt.Errorf("snapshot: schemaVersion %d, want %d", s.SchemaVersion, SnapshotSchemaVersion)
+	case s.GameID == uuid.Nil:
+		return nil, errors.New("snapshot: gameId is missing or zero")
+	case s.Turn < 0:
+		return nil, errors.New("snapshot: turn is negative")
+	case len(s.State) == 0 || string(s.State) == "null":
+		return nil, errors.New("snapshot: state is missing")
+	}
+	return &s, nil
+}
+
+// notSupported wraps ErrNotSupported around an answer that says the route does not
+// exist: 405, or a 404 that is not the engine's "no game yet".
+func notSupported(err error) error {
+	var e *Error
+	if errors.As(err, &e) && (e.StatusCode == http.StatusMethodNotAllowed ||
+		e.StatusCode == http.StatusNotFound && e.Code != CodeNotInitialised) {
+		return fmt.Errorf("%w: %w", ErrNotSupported, err)
+	}
+	return err
+}
+
+// do sends in as JSON (when non-nil) and decodes a 2xx answer into out (when non-nil).
 func (c *Client) do(ctx context.Context, method, path string, in, out any, auth bool) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("engine: encode %s %s: %w", method, routeOf(path), err)
+		}
+	}
+	_, data, err := c.roundTrip(ctx, method, path, body, maxAnswerBytes, auth)
+	if err != nil || out == nil {
+		return err
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("engine: %s %s: undecodable answer: %w", method, routeOf(path), err)
+	}
+	return nil
+}
+
+// roundTrip sends one request (body, when non-nil, as JSON) and returns the headers
+// and body of a 2xx answer, reading at most limit bytes (more is an error); a non-2xx
+// answer is an *Error, no answer an ErrUnreachable error.
+func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte, limit int64, auth bool) (http.Header, []byte, error) {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("engine: encode %s %s: %w", method, routeOf(path), err)
-		}
-		body = bytes.NewReader(b)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		// A malformed base URL: a configuration error, not an unreachable engine.
-		return fmt.Errorf("engine: %s %s: bad base URL: %w", method, routeOf(path), err)
+		return nil, nil, fmt.Errorf("engine: %s %s: bad base URL: %w", method, routeOf(path), err)
 	}
 	req.Header.Set("Accept", "application/json")
-	if in != nil {
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if auth && c.token != "" {
@@ -204,24 +302,21 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return unreachable(method, path, err)
+		return nil, nil, unreachable(method, path, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		// The connection broke while the answer was read: the engine may have acted.
-		return unreachable(method, path, err)
+		return nil, nil, unreachable(method, path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return answerError(resp.StatusCode, data)
+		return nil, nil, answerError(resp.StatusCode, data)
 	}
-	if out == nil {
-		return nil
+	if int64(len(data)) > limit {
+		return nil, nil, fmt.Errorf("engine: %s %s: answer larger than %d bytes", method, routeOf(path), limit)
 	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("engine: %s %s: undecodable %d answer: %w", method, routeOf(path), resp.StatusCode, err)
-	}
-	return nil
+	return resp.Header, data, nil
 }
 
 // unreachable wraps ErrUnreachable and the transport's cause. The *url.Error is

@@ -158,3 +158,108 @@ func TestClientUnreachable(t *testing.T) {
 		}
 	})
 }
+
+func TestClientSnapshot(t *testing.T) {
+	ctx := context.Background()
+	src := engine.NewClient(MustEngine(t).URL, token)
+	dst := engine.NewClient(MustEngine(t).URL, token)
+	t.Run("ErrNotInitialised", func(t *testing.T) {
+		_, _, err := src.Snapshot(ctx, false)
+		var ee *engine.Error
+		if !errors.As(err, &ee) || ee.StatusCode != 404 || ee.Code != engine.CodeNotInitialised || engine.IsNotSupported(err) {
+			t.Fatalf("err = %v, want a 404 not_initialised that is not ErrNotSupported", err)
+		}
+	})
+	if _, err := src.Init(ctx, initRequest()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Turn(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OK", func(t *testing.T) {
+		doc, etag, err := src.Snapshot(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, err := engine.ParseSnapshot(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snap.GameID != gameID || snap.Turn != 1 || len(snap.Reports) != 2 || len(etag) != 66 {
+			t.Fatalf("snapshot = game %s turn %d with %d reports, etag %q", snap.GameID, snap.Turn, len(snap.Reports), etag)
+		}
+		st, err := dst.Restore(ctx, doc, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.GameID != gameID || st.Turn != 1 {
+			t.Fatalf("restored state = %+v", st)
+		}
+		if _, err := dst.Restore(ctx, doc, false); !engine.IsStatus(err, 409) {
+			t.Fatalf("second restore: err = %v, want 409", err)
+		}
+		if _, err := dst.Restore(ctx, doc, true); err != nil {
+			t.Fatalf("restore with replace: %v", err)
+		}
+	})
+	t.Run("ErrBadDocument", func(t *testing.T) {
+		_, err := dst.Restore(ctx, []byte(`{"schemaVersion":1,"gameId":"00000000-0000-0000-0000-000000000000"}`), true)
+		var ee *engine.Error
+		if !errors.As(err, &ee) || ee.StatusCode != 400 || len(ee.Details) != 1 || ee.Details[0].Field != "gameId" {
+			t.Fatalf("err = %v, want a 400 naming gameId", err)
+		}
+	})
+	t.Run("ErrNotSupported", func(t *testing.T) {
+		for name, h := range map[string]http.HandlerFunc{
+			"NoRoute": func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(404)
+				w.Write([]byte(`{"error":{"code":"not_found","message":"no route"}}`))
+			},
+			"PlainNotFound":    func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) },
+			"MethodNotAllowed": func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(405) },
+		} {
+			t.Run(name, func(t *testing.T) {
+				old := httptest.NewServer(h)
+				defer old.Close()
+				c := engine.NewClient(old.URL, token)
+				_, _, err := c.Snapshot(ctx, false)
+				if !engine.IsNotSupported(err) || !errors.Is(err, engine.ErrNotSupported) {
+					t.Fatalf("Snapshot: err = %v, want ErrNotSupported", err)
+				}
+				var ee *engine.Error
+				if !errors.As(err, &ee) {
+					t.Fatalf("Snapshot: err = %v, want it to wrap the *engine.Error", err)
+				}
+				if _, err := c.Restore(ctx, []byte(`{}`), false); !engine.IsNotSupported(err) {
+					t.Fatalf("Restore: err = %v, want ErrNotSupported", err)
+				}
+			})
+		}
+	})
+	t.Run("ErrETagMismatch", func(t *testing.T) {
+		bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("ETag", `"`+strings.Repeat("0", 64)+`"`)
+			w.Write([]byte(`{"schemaVersion":1}`))
+		}))
+		defer bad.Close()
+		if _, _, err := engine.NewClient(bad.URL, token).Snapshot(ctx, false); err == nil || !strings.Contains(err.Error(), "ETag") {
+			t.Fatalf("err = %v, want an ETag mismatch", err)
+		}
+	})
+}
+
+func TestParseSnapshot(t *testing.T) {
+	for name, doc := range map[string]string{
+		"ErrSchema":   `{"schemaVersion":2,"gameId":"` + gameID.String() + `","turn":0,"state":{}}`,
+		"ErrZeroID":   `{"schemaVersion":1,"gameId":"00000000-0000-0000-0000-000000000000","turn":0,"state":{}}`,
+		"ErrNoState":  `{"schemaVersion":1,"gameId":"` + gameID.String() + `","turn":0}`,
+		"ErrNegative": `{"schemaVersion":1,"gameId":"` + gameID.String() + `","turn":-1,"state":{}}`,
+		"ErrJSON":     `{`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := engine.ParseSnapshot([]byte(doc)); err == nil {
+				t.Fatal("err = nil")
+			}
+		})
+	}
+}

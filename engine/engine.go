@@ -5,14 +5,22 @@ package engine
 
 import (
 	"encoding/json"
-	"strings"
-	"unicode"
 
 	"github.com/google/uuid"
 )
 
-// MaxBodyBytes is the largest request body an engine accepts; larger bodies get 413.
+// MaxBodyBytes is the largest request body an engine accepts on every route but
+// admin/restore; larger bodies get 413.
 const MaxBodyBytes = 1 << 20
+
+// MaxRestoreBytes is the largest body admin/restore accepts (a snapshot document, which
+// holds the whole game: a 50-race game in mid-game is a few MiB, so this leaves room);
+// larger bodies get 413. It is also the largest snapshot the Client reads.
+const MaxRestoreBytes = 64 << 20
+
+// SnapshotSchemaVersion is the version of the Snapshot document's own shape (not of
+// the engine state inside it, which is the engine's business).
+const SnapshotSchemaVersion = 1
 
 // Race is one participant of a game as the orchestrator registers it at init.
 // PlayerID is the engine-side identity of the race (the orchestrator's enginePlayerId);
@@ -90,6 +98,22 @@ type CommandRequest struct {
 	Command json.RawMessage `json:"command"`
 }
 
+// Snapshot is the document of GET /api/v1/admin/snapshot and the body of POST
+// /api/v1/admin/restore: the engine's whole game at one turn. State is exactly what the
+// engine keeps in state.json (opaque to the orchestrator); GameID, Turn and Finished
+// repeat the state's own, so that an archive can file a snapshot without reading the
+// engine's format. Reports, present when the snapshot was asked with reports=true, maps
+// each race's player id to its report of Turn (the same JSON as GET /api/v1/report), so
+// that a past turn's report can be served without a running engine; restore ignores it.
+type Snapshot struct {
+	SchemaVersion int                           `json:"schemaVersion"`
+	GameID        uuid.UUID                     `json:"gameId"`
+	Turn          int                           `json:"turn"`
+	Finished      bool                          `json:"finished"`
+	State         json.RawMessage               `json:"state"`
+	Reports       map[uuid.UUID]json.RawMessage `json:"reports,omitempty"`
+}
+
 // ErrorBody is the JSON shape of every engine error response:
 // {"error":{"code":..., "message":..., "details":[...]}}.
 type ErrorBody struct {
@@ -110,23 +134,4 @@ type FieldError struct {
 	Index   int    `json:"index"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
-}
-
-// FoldName returns the key under which names (of races, of planets) are unique: two
-// names have the same key exactly when strings.EqualFold says they are equal, so a
-// uniqueness check with it and a lookup with EqualFold never disagree ("S" and "ſ",
-// "Σ" and "ς" fold together).
-func FoldName(name string) string {
-	var b strings.Builder
-	b.Grow(len(name))
-	for _, r := range name {
-		min := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			if f < min {
-				min = f
-			}
-		}
-		b.WriteRune(min)
-	}
-	return b.String()
 }

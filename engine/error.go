@@ -12,6 +12,15 @@ import (
 // A retry may succeed; the engine may or may not have acted on the request.
 var ErrUnreachable = errors.New("engine unreachable")
 
+// ErrNotSupported is wrapped (together with the engine's *Error) by the errors of
+// Client methods whose route the engine does not have: an older or third-party engine
+// answering 405, or 404 with any code but CodeNotInitialised. The orchestrator turns
+// it into "this engine version has no archive features" rather than a failure.
+var ErrNotSupported = errors.New("engine does not support this route")
+
+// IsNotSupported reports whether err says the engine lacks the route called.
+func IsNotSupported(err error) bool { return errors.Is(err, ErrNotSupported) }
+
 // Error is an error answer from an engine: any non-2xx status. StatusCode is the HTTP
 // status; Code, Message and Details come from the ErrorBody when the engine sent one
 // (Code is "http_<status>" and Message a short excerpt of the body otherwise).
@@ -61,9 +70,17 @@ const (
 	CodeBadJSON      = "bad_json"     // 400: the body is not the expected JSON
 	CodeUnauthorized = "unauthorized" // 401: missing or wrong admin token
 	CodeForbidden    = "forbidden"    // 403: the actor is not a race of this game
-	CodeNotFound     = "not_found"    // 404: no game yet, no such report or route
+	CodeNotFound     = "not_found"    // 404: no such route
 	CodeNotAllowed   = "not_allowed"  // 405: wrong method for the route
 	CodeConflict     = "conflict"     // 409: wrong turn, already initialised, finished
-	CodeTooLarge     = "too_large"    // 413: body over MaxBodyBytes
+	CodeTooLarge     = "too_large"    // 413: body over MaxBodyBytes (MaxRestoreBytes for restore)
 	CodeInternal     = "internal"     // 500: the engine failed (e.g. cannot write state)
+
+	// CodeNotInitialised is the 404 of every game route before admin/init or
+	// admin/restore: the route exists, the game does not. (Reference engines before
+	// snapshot/restore answered CodeNotFound here.)
+	CodeNotInitialised = "not_initialised"
+	// CodeNoReport is the 404 of GET /api/v1/report for a turn without a report: not
+	// generated yet, negative, or no longer held by this engine.
+	CodeNoReport = "no_report"
 )

@@ -77,6 +77,7 @@ func TestAuth(t *testing.T) {
 	routes := []struct{ method, path string }{
 		{"POST", "/api/v1/admin/init"}, {"GET", "/api/v1/admin/state"}, {"POST", "/api/v1/admin/turn"},
 		{"POST", "/api/v1/orders"}, {"POST", "/api/v1/commands"}, {"GET", "/api/v1/report?actor=" + actorA},
+		{"GET", "/api/v1/admin/snapshot"}, {"POST", "/api/v1/admin/restore"},
 	}
 	for _, r := range routes {
 		t.Run("ErrNoToken"+r.path, func(t *testing.T) {
@@ -104,10 +105,11 @@ func TestAuth(t *testing.T) {
 func TestTurn(t *testing.T) {
 	t.Run("ErrBeforeInit", func(t *testing.T) {
 		p := MustStart(t, t.TempDir(), "")
-		MustStatus(t, p.call(t, "POST", "/api/v1/admin/turn", map[string]int{"turn": 1}), http.StatusNotFound)
-		MustStatus(t, p.call(t, "GET", "/api/v1/admin/state", nil), http.StatusNotFound)
-		MustStatus(t, p.call(t, "POST", "/api/v1/orders", map[string]any{"actor": actorA, "turn": 0, "orders": []any{}}), http.StatusNotFound)
-		MustStatus(t, p.call(t, "GET", "/api/v1/report?actor="+actorA, nil), http.StatusNotFound)
+		MustCode(t, p.call(t, "POST", "/api/v1/admin/turn", map[string]int{"turn": 1}), http.StatusNotFound, "not_initialised")
+		MustCode(t, p.call(t, "GET", "/api/v1/admin/state", nil), http.StatusNotFound, "not_initialised")
+		MustCode(t, p.call(t, "POST", "/api/v1/orders", map[string]any{"actor": actorA, "turn": 0, "orders": []any{}}), http.StatusNotFound, "not_initialised")
+		MustCode(t, p.call(t, "GET", "/api/v1/report?actor="+actorA, nil), http.StatusNotFound, "not_initialised")
+		MustCode(t, p.call(t, "POST", "/api/v1/commands", map[string]any{"actor": actorA, "command": map[string]any{"type": "message", "text": "x"}}), http.StatusNotFound, "not_initialised")
 	})
 	p, _ := MustInit(t, "tok", map[string]any{"seed": 7, "maxTurns": 3})
 	t.Run("OK", func(t *testing.T) {
@@ -193,9 +195,27 @@ func TestOrders(t *testing.T) {
 			}
 		}
 	})
-	t.Run("ErrWrongTurn", func(t *testing.T) {
-		MustStatus(t, p.call(t, "POST", "/api/v1/orders", map[string]any{"actor": actorA, "turn": 0, "orders": []any{}}), http.StatusConflict)
-	})
+	for name, turn := range map[string]int{"ErrPastTurn": 0, "ErrFutureTurn": 2} {
+		t.Run(name, func(t *testing.T) {
+			a := p.call(t, "POST", "/api/v1/orders", map[string]any{"actor": actorA, "turn": turn, "orders": []any{}})
+			MustCode(t, a, http.StatusConflict, "conflict")
+			if _, msg, _ := a.errorBody(t); !strings.Contains(msg, "open turn is 1") {
+				t.Fatalf("message %q should name the open turn 1", msg)
+			}
+		})
+	}
+	for name, body := range map[string]string{
+		"ErrMissingTurn": `{"actor":"` + actorA + `","orders":[]}`,
+		"ErrNullTurn":    `{"actor":"` + actorA + `","turn":null,"orders":[]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := p.call(t, "POST", "/api/v1/orders", body)
+			MustCode(t, a, http.StatusBadRequest, "invalid")
+			if _, _, details := a.errorBody(t); len(details) != 1 || details[0]["field"] != "turn" {
+				t.Fatalf("error %s should name the field turn", a.Body)
+			}
+		})
+	}
 	t.Run("ErrUnknownActor", func(t *testing.T) {
 		MustStatus(t, p.call(t, "POST", "/api/v1/orders", map[string]any{"actor": "33333333-3333-3333-3333-333333333333", "turn": 1, "orders": []any{}}), http.StatusForbidden)
 	})
@@ -242,11 +262,29 @@ func TestReport(t *testing.T) {
 			}
 		}
 	})
+	t.Run("OK/LatestWithoutTurn", func(t *testing.T) {
+		for _, q := range []string{"", "&turn="} {
+			latest := p.call(t, "GET", "/api/v1/report?actor="+actorA+q, nil)
+			if got := decode[struct{ Turn int }](t, latest).Turn; got != 1 {
+				t.Fatalf("report%s is of turn %d, want the latest, 1", q, got)
+			}
+		}
+	})
+	t.Run("OK/TurnZero", func(t *testing.T) {
+		a := p.call(t, "GET", "/api/v1/report?turn=0&actor="+actorA, nil)
+		MustStatus(t, a, http.StatusOK)
+		if got := decode[struct{ Turn int }](t, a).Turn; got != 0 {
+			t.Fatalf("report of turn=0 is of turn %d", got)
+		}
+	})
 	for name, q := range map[string]string{"ErrFutureTurn": "&turn=2", "ErrNegativeTurn": "&turn=-1"} {
 		t.Run(name, func(t *testing.T) {
-			MustStatus(t, p.call(t, "GET", "/api/v1/report?actor="+actorA+q, nil), http.StatusNotFound)
+			MustCode(t, p.call(t, "GET", "/api/v1/report?actor="+actorA+q, nil), http.StatusNotFound, "no_report")
 		})
 	}
+	t.Run("ErrTurnNotAnInteger", func(t *testing.T) {
+		MustStatus(t, p.call(t, "GET", "/api/v1/report?turn=one&actor="+actorA, nil), http.StatusBadRequest)
+	})
 	t.Run("ErrUnknownActor", func(t *testing.T) {
 		MustStatus(t, p.call(t, "GET", "/api/v1/report?actor=33333333-3333-3333-3333-333333333333", nil), http.StatusForbidden)
 	})

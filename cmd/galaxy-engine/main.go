@@ -8,13 +8,18 @@
 //	NOMAD_PORT_http            when GALAXY_ENGINE_ADDR is unset: listen on 127.0.0.1:<port>
 //	GALAXY_ENGINE_ADMIN_TOKEN  when set, required as a Bearer token on every route but /healthz
 //
+// Flags:
+//
+//	-settings-schema           print the JSON Schema of admin/init's settings and exit
+//
 // Exit codes: 0 after a clean shutdown (SIGTERM, SIGINT), 1 when the engine cannot
-// run (corrupt state.json, address in use), 2 for a configuration error.
+// run (corrupt state.json, address in use), 2 for a configuration error (or a bad flag).
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/galaxy-orchestrator/galaxy/engine/game"
 	"github.com/galaxy-orchestrator/galaxy/engine/server"
 )
 
@@ -42,7 +48,7 @@ const shutdownTimeout = 20 * time.Second
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	os.Exit(run(ctx, os.Getenv, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
 // Config is the engine's configuration, read from the environment.
@@ -76,8 +82,28 @@ func ParseConfig(getenv func(string) string) (Config, error) {
 }
 
 // run starts the engine and serves until ctx is done, then shuts down gracefully:
-// requests in flight — a turn being written — finish first. It returns the exit code.
-func run(ctx context.Context, getenv func(string) string, stderr io.Writer) int {
+// requests in flight — a turn being written — finish first. With -settings-schema it
+// prints game.SettingsSchema to stdout instead. It returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("galaxy-engine", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	printSchema := fs.Bool("settings-schema", false, "print the JSON Schema (draft 2020-12) of admin/init's settings and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitConfig
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "galaxy-engine takes no arguments (got %q); it is configured by its environment\n", fs.Args())
+		return exitConfig
+	}
+	if *printSchema {
+		if _, err := stdout.Write(game.SettingsSchema); err != nil {
+			return exitFail
+		}
+		return exitOK
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg, err := ParseConfig(getenv)
 	if err != nil {

@@ -170,6 +170,7 @@ func MustRouter(tb testing.TB) routers.Router {
 // answer is one HTTP answer.
 type answer struct {
 	Status int
+	Header http.Header
 	Body   []byte
 }
 
@@ -236,7 +237,7 @@ func (p *proc) callAs(tb testing.TB, token, method, path string, body any) answe
 		tb.Fatal(err)
 	}
 	MustMatchSpec(tb, method, path, data, resp, out)
-	return answer{Status: resp.StatusCode, Body: out}
+	return answer{Status: resp.StatusCode, Header: resp.Header, Body: out}
 }
 
 // MustMatchSpec validates an actual answer against openapi.yaml: its status must be

@@ -38,50 +38,6 @@ type Game struct {
 	Messages []Message `json:"messages,omitempty"`
 }
 
-// Settings are the rules' knobs read from admin/init's settings. Seed drives galaxy
-// creation (a random one is chosen and kept when absent); MaxTurns ends the game after
-// that many turns (0: never).
-type Settings struct {
-	Seed     uint64
-	HasSeed  bool
-	MaxTurns int
-}
-
-// maxSafeInt is the largest integer a JSON number (a float64) carries exactly: seeds
-// above it would not survive a round trip through settings.
-const maxSafeInt = 1<<53 - 1
-
-// ParseSettings reads "seed" (an integer in [0, 2^53)) and "maxTurns" (an integer in
-// [0, 1000000]) from an init request's settings; other keys are ignored, so the
-// orchestrator may pass its own. Errors are Invalid with one detail per bad key.
-func ParseSettings(m map[string]any) (Settings, error) {
-	var s Settings
-	var details []engine.FieldError
-	intSetting := func(key string, max float64) (float64, bool) {
-		v, ok := m[key]
-		if !ok || v == nil {
-			return 0, false
-		}
-		f, isNum := v.(float64)
-		if !isNum || f != math.Trunc(f) || f < 0 || f > max {
-			details = append(details, engine.FieldError{Index: -1, Field: "settings." + key,
-				Message: fmt.Sprintf("%s must be an integer between 0 and %.0f", key, max)})
-			return 0, false
-		}
-		return f, true
-	}
-	if f, ok := intSetting("seed", maxSafeInt); ok {
-		s.Seed, s.HasSeed = uint64(f), true
-	}
-	if f, ok := intSetting("maxTurns", 1e6); ok {
-		s.MaxTurns = int(f)
-	}
-	if len(details) > 0 {
-		return s, &Error{Kind: Invalid, Message: "invalid settings", Details: details}
-	}
-	return s, nil
-}
-
 // New creates the game id for races: it validates them (at least one; names valid and
 // unique ignoring case; player ids non-zero and unique) and builds the galaxy from
 // s.Seed. The caller picks a random seed when s.HasSeed is false. Errors are Invalid,

@@ -2,15 +2,10 @@ package game
 
 import (
 	"strings"
-	"unicode"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/google/uuid"
 )
-
-// MaxNameLen is the longest race or planet name, in runes (the orchestrator applies the
-// same limit to race names at create).
-const MaxNameLen = 20
 
 // Race is one player of a game. Tech levels start at 1.0 and only grow. Orders are the
 // race's orders for the open turn (replaced as a whole by SetOrders); Rejected lists
@@ -57,20 +52,12 @@ type Rejection struct {
 	Reason string `json:"reason"`
 }
 
-// validName reports why name cannot name a race or a planet ("" when it can): non-empty,
-// at most MaxNameLen runes, printable, no white space. Planet names also must not look
-// like planet numbers, which validPlanetName checks.
+// validName reports why name cannot name a race or a planet ("" when it can): the
+// rule of engine.CheckName. Planet names also must not look like planet numbers, which
+// validPlanetName checks.
 func validName(name string) string {
-	switch {
-	case name == "":
-		return "name is required"
-	case len([]rune(name)) > MaxNameLen:
-		return "name must be at most 20 characters"
-	}
-	for _, r := range name {
-		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
-			return "name must not contain spaces or control characters"
-		}
+	if err := engine.CheckName(name); err != nil {
+		return err.Error()
 	}
 	return ""
 }

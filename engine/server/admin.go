@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -20,12 +22,21 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "initialized": initialized, "turn": turn})
 }
 
+// handleSettingsSchema answers the JSON Schema of the settings admin/init accepts. It
+// needs no token: it is the same for every game and not secret.
+func (s *Server) handleSettingsSchema(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/schema+json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(game.SettingsSchema)
+}
+
 // initBody is admin/init's body with the game id as a string, so that a malformed id
-// gets its own message rather than a decoder error.
+// gets its own message rather than a decoder error, and the settings raw, so that
+// their numbers are read exactly (see game.ParseSettings).
 type initBody struct {
-	GameID   *string        `json:"gameId"`
-	Races    []engine.Race  `json:"races"`
-	Settings map[string]any `json:"settings"`
+	GameID   *string         `json:"gameId"`
+	Races    []engine.Race   `json:"races"`
+	Settings json.RawMessage `json:"settings"`
 }
 
 // handleInit creates the game: 201 with its state, 400 for a bad request, 409 when a
@@ -44,7 +55,16 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, "gameId", "gameId must be a non-zero UUID", "must be a non-zero UUID")
 		return
 	}
-	settings, err := game.ParseSettings(b.Settings)
+	var raw map[string]any
+	if len(b.Settings) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(b.Settings))
+		dec.UseNumber()
+		if err := dec.Decode(&raw); err != nil {
+			writeFieldError(w, "settings", "settings must be a JSON object", "must be an object")
+			return
+		}
+	}
+	settings, err := game.ParseSettings(raw)
 	if err != nil {
 		writeGameError(w, err)
 		return
@@ -72,7 +92,7 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, engine.CodeInternal, "cannot write state.json", nil)
 		return
 	}
-	s.snapshot()
+	s.recordTurn()
 	s.logger.Info("game created", "game_id", g.ID, "races", len(g.Races), "planets", len(g.Planets), "seed", g.Seed)
 	writeJSON(w, http.StatusCreated, g.State())
 }
@@ -118,20 +138,22 @@ func (s *Server) handleTurn(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, engine.CodeInternal, "cannot write state.json; the turn was not generated", nil)
 			return
 		}
-		s.snapshot()
+		s.recordTurn()
 		s.logger.Info("turn generated", "game_id", s.game.ID, "turn", s.game.Turn, "finished", s.game.Finished, "duration", time.Since(start))
 	}
 	writeJSON(w, http.StatusOK, s.game.State())
 }
 
-// snapshot records the just-saved state as its turn's snapshot. A failure only costs
+// recordTurn records the just-saved state in the turn history. A failure only costs
 // the report of that turn once it is past, so it is logged, not returned.
-func (s *Server) snapshot() {
-	if err := s.store.Snapshot(s.game.Turn, s.saved); err != nil {
-		s.logger.Warn("cannot snapshot turn", "turn", s.game.Turn, "err", err)
+func (s *Server) recordTurn() {
+	if err := s.store.SaveTurn(s.game.Turn, s.saved); err != nil {
+		s.logger.Warn("cannot record turn", "turn", s.game.Turn, "err", err)
 	}
 }
 
+// writeNoGame is the answer of every game route before init: 404 not_initialised,
+// which tells "no game yet" apart from "no such route" (not_found).
 func writeNoGame(w http.ResponseWriter) {
-	writeError(w, http.StatusNotFound, engine.CodeNotFound, "no game: call admin/init first", nil)
+	writeError(w, http.StatusNotFound, engine.CodeNotInitialised, "no game: call admin/init or admin/restore first", nil)
 }

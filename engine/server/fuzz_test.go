@@ -105,3 +105,37 @@ func FuzzInit(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRestore sends body to admin/restore (with and without replace) on an engine that
+// holds a game: a 4xx with the engine's error shape or a 2xx, never a 5xx; the game
+// held is never replaced by one of another id.
+func FuzzRestore(f *testing.F) {
+	s, _ := MustServer(f)
+	MustInitRaces(f, s, 2)
+	snap := do(f, s, "GET", "/api/v1/admin/snapshot?reports=true", nil)
+	if snap.Code != http.StatusOK {
+		f.Fatalf("snapshot: %d %s", snap.Code, snap.Body)
+	}
+	doc := snap.Body.String()
+	f.Add(doc)
+	f.Add(strings.Replace(doc, `"schemaVersion":1`, `"schemaVersion":2`, 1))
+	f.Add(strings.Replace(doc, `"turn":0`, `"turn":1`, 1))
+	f.Add(strings.Replace(doc, `"version":1`, `"version":0`, 1))
+	f.Add(`{"schemaVersion":1,"gameId":"6f1c0f37-9d3c-4a43-9a6b-6c7a8e1d2f10","turn":0,"finished":false,"state":{}}`)
+	f.Add(`{"schemaVersion":1,"gameId":"6f1c0f37-9d3c-4a43-9a6b-6c7a8e1d2f10","turn":0,"state":null}`)
+	f.Add(`{"schemaVersion":"1"}`)
+	f.Add(`{}`)
+	f.Add(``)
+	s.mu.Lock()
+	id := s.game.ID
+	s.mu.Unlock()
+	f.Fuzz(func(t *testing.T, body string) {
+		fuzzSend(t, s, "/api/v1/admin/restore", body)
+		fuzzSend(t, s, "/api/v1/admin/restore?replace=true", body)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.game == nil || s.game.ID != id {
+			t.Fatalf("the game held was replaced by %v", s.game)
+		}
+	})
+}

@@ -87,9 +87,10 @@ func (s *Server) handleCommands(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// handleReport answers one race's report of a turn (the current one when turn is
-// omitted): 404 for a turn that has no report (negative, future, or whose snapshot is
-// missing), 403 for an actor who is not a race.
+// handleReport answers one race's report of a turn: the latest (current) turn when
+// turn is omitted or empty, turn 0 for turn=0. 404 no_report for a turn that has no
+// report (negative, future, or whose recorded state is gone, e.g. before a restore),
+// 403 for an actor who is not a race, 400 for a turn that is not an integer.
 func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	actor, err := uuid.Parse(q.Get("actor"))
@@ -116,15 +117,15 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if turn < 0 || turn > g.Turn {
-		writeError(w, http.StatusNotFound, engine.CodeNotFound, fmt.Sprintf("no report for turn %d; the current turn is %d", turn, g.Turn), nil)
+		writeError(w, http.StatusNotFound, engine.CodeNoReport, fmt.Sprintf("no report for turn %d; the current turn is %d", turn, g.Turn), nil)
 		return
 	}
 	if turn != g.Turn {
-		if g, err = s.store.LoadSnapshot(turn); err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				s.logger.Warn("unreadable turn snapshot", "turn", turn, "err", err)
+		if g, err = s.store.LoadTurn(turn); err != nil || g.ID != s.game.ID || g.Turn != turn {
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				s.logger.Warn("unreadable turn history", "turn", turn, "err", err)
 			}
-			writeError(w, http.StatusNotFound, engine.CodeNotFound, fmt.Sprintf("no report for turn %d", turn), nil)
+			writeError(w, http.StatusNotFound, engine.CodeNoReport, fmt.Sprintf("no report for turn %d: this engine no longer has that turn's state", turn), nil)
 			return
 		}
 	}

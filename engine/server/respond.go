@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/galaxy-orchestrator/galaxy/engine/game"
@@ -58,16 +59,24 @@ func writeGameError(w http.ResponseWriter, err error) {
 // body, malformed JSON, a wrong type or trailing data. Unknown fields are ignored so
 // that a newer orchestrator can talk to an older engine.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	if r.ContentLength > engine.MaxBodyBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, engine.CodeTooLarge, fmt.Sprintf("body larger than %d bytes", engine.MaxBodyBytes), nil)
+	return decodeBodyLimit(w, r, v, engine.MaxBodyBytes)
+}
+
+// decodeBodyLimit is decodeBody with its own size limit (admin/restore's is larger).
+// A value of the wrong JSON type is a 400 whose detail names the field.
+func decodeBodyLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
+	tooLarge := func() bool {
+		writeError(w, http.StatusRequestEntityTooLarge, engine.CodeTooLarge, fmt.Sprintf("body larger than %d bytes", limit), nil)
 		return false
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, engine.MaxBodyBytes))
+	if r.ContentLength > limit {
+		return tooLarge()
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, engine.CodeTooLarge, fmt.Sprintf("body larger than %d bytes", engine.MaxBodyBytes), nil)
-			return false
+			return tooLarge()
 		}
 		writeError(w, http.StatusBadRequest, engine.CodeBadJSON, "cannot read the body: "+err.Error(), nil)
 		return false
@@ -78,6 +87,13 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) && ute.Field != "" {
+			why := fmt.Sprintf("must be %s, not a JSON %s", jsonKind(ute.Type), ute.Value)
+			writeError(w, http.StatusBadRequest, engine.CodeBadJSON, "malformed JSON: "+ute.Field+" "+why,
+				[]engine.FieldError{{Index: -1, Field: ute.Field, Message: why}})
+			return false
+		}
 		writeError(w, http.StatusBadRequest, engine.CodeBadJSON, "malformed JSON: "+err.Error(), nil)
 		return false
 	}
@@ -86,6 +102,29 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// jsonKind names the JSON kind a Go type decodes from, for error messages.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		if t.Kind() == reflect.Array && t.Elem().Kind() == reflect.Uint8 { // uuid.UUID
+			return "a string"
+		}
+		return "an array"
+	}
+	return "an object"
 }
 
 // writeFieldError answers 400 invalid for a bad request field: msg for people, and a

@@ -35,7 +35,7 @@ type Server struct {
 // New returns a Server over store, loading its state.json when there is one so that a
 // restarted engine continues the same game. An unreadable or corrupt state.json is an
 // error (the file is left untouched). adminToken, when non-empty, is required as a
-// Bearer token on every route except /healthz. A nil logger discards logs.
+// Bearer token on every route except /healthz and /api/v1/settings-schema. A nil logger discards logs.
 func New(store *Store, adminToken string, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -51,28 +51,39 @@ func New(store *Store, adminToken string, logger *slog.Logger) (*Server, error) 
 		return nil, err
 	default:
 		s.game, s.saved = g, data
-		if !store.HasSnapshot(g.Turn) {
-			// A crash between the write of a turn and its snapshot.
-			if err := store.Snapshot(g.Turn, data); err != nil {
-				logger.Warn("cannot snapshot the current turn", "turn", g.Turn, "err", err)
+		// A crash between a rollback's write and its pruning leaves later turns behind.
+		if err := store.PruneTurns(g.Turn); err != nil {
+			logger.Warn("cannot remove the history of turns after the current one", "turn", g.Turn, "err", err)
+		}
+		if !store.HasTurn(g.Turn) {
+			// A crash between the write of a turn and its record.
+			if err := store.SaveTurn(g.Turn, data); err != nil {
+				logger.Warn("cannot record the current turn", "turn", g.Turn, "err", err)
 			}
 		}
 		logger.Info("state loaded", "game_id", g.ID, "turn", g.Turn, "finished", g.Finished)
 	}
 	s.routes = map[string]map[string]http.HandlerFunc{
-		"/healthz":            {http.MethodGet: s.handleHealthz},
-		"/api/v1/admin/init":  {http.MethodPost: s.handleInit},
-		"/api/v1/admin/state": {http.MethodGet: s.handleState},
-		"/api/v1/admin/turn":  {http.MethodPost: s.handleTurn},
-		"/api/v1/orders":      {http.MethodPost: s.handleOrders},
-		"/api/v1/commands":    {http.MethodPost: s.handleCommands},
-		"/api/v1/report":      {http.MethodGet: s.handleReport},
+		"/healthz":                {http.MethodGet: s.handleHealthz},
+		"/api/v1/admin/init":      {http.MethodPost: s.handleInit},
+		"/api/v1/admin/state":     {http.MethodGet: s.handleState},
+		"/api/v1/admin/turn":      {http.MethodPost: s.handleTurn},
+		"/api/v1/orders":          {http.MethodPost: s.handleOrders},
+		"/api/v1/commands":        {http.MethodPost: s.handleCommands},
+		"/api/v1/report":          {http.MethodGet: s.handleReport},
+		"/api/v1/settings-schema": {http.MethodGet: s.handleSettingsSchema},
+		"/api/v1/admin/snapshot":  {http.MethodGet: s.handleSnapshot},
+		"/api/v1/admin/restore":   {http.MethodPost: s.handleRestore},
 	}
 	return s, nil
 }
 
+// openRoutes lists the routes that need no admin token: nothing there is secret or changes
+// the game.
+var openRoutes = map[string]bool{"/healthz": true, "/api/v1/settings-schema": true}
+
 // ServeHTTP routes a request, answering 404 and 405 in the ErrorBody shape too, and
-// enforces the admin token on every route but /healthz. A panic in a handler becomes a
+// enforces the admin token on every route but the open ones. A panic in a handler becomes a
 // 500 rather than a dropped connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
@@ -97,7 +108,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, engine.CodeNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path, nil)
 		return
 	}
-	if r.URL.Path != "/healthz" && !s.authorized(r) {
+	if !openRoutes[r.URL.Path] && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="galaxy-engine"`)
 		writeError(w, http.StatusUnauthorized, engine.CodeUnauthorized, "missing or wrong admin token", nil)
 		return

@@ -18,15 +18,15 @@ import (
 // StateFile is the name of the game's state in the state directory.
 const StateFile = "state.json"
 
-// turnsDir is the subdirectory holding one snapshot per generated turn (turns/N.json),
-// from which reports of past turns are rebuilt.
+// turnsDir is the subdirectory holding the state of every generated turn
+// (turns/N.json), from which reports of past turns are rebuilt.
 const turnsDir = "turns"
 
 // ErrNoState is returned by Store.Load when the directory holds no state.json yet.
 var ErrNoState = errors.New("no state.json")
 
-// Store keeps one game in a directory: state.json, always replaced atomically, and
-// turns/N.json snapshots. It does no locking: the Server serialises its calls.
+// Store keeps one game in a directory: state.json, always replaced atomically, and the
+// turn history turns/N.json. It does no locking: the Server serialises its calls.
 type Store struct {
 	dir string
 }
@@ -108,39 +108,71 @@ func (s *Store) Save(data []byte) error {
 	return writeAtomic(s.dir, StateFile, data)
 }
 
-// Snapshot records the current state.json as the snapshot of turn, for reports of
-// past turns: a hard link (no copy) when the filesystem allows, else a copy.
-func (s *Store) Snapshot(turn int, data []byte) error {
+// SaveTurn records the current state.json as the state of turn, for reports of past
+// turns: a hard link (no copy) when the filesystem allows, else a copy.
+func (s *Store) SaveTurn(turn int, data []byte) error {
 	dir := filepath.Join(s.dir, turnsDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	name := snapshotName(turn)
+	name := turnName(turn)
 	dst := filepath.Join(dir, name)
-	os.Remove(dst) // a snapshot left by an earlier run of the same turn
+	os.Remove(dst) // left by an earlier run of the same turn, or by a timeline rolled back
 	if err := os.Link(s.Path(), dst); err == nil {
 		return syncDir(dir)
 	}
 	return writeAtomic(dir, name, data)
 }
 
-// HasSnapshot reports whether turn has a snapshot.
-func (s *Store) HasSnapshot(turn int) bool {
-	_, err := os.Stat(filepath.Join(s.dir, turnsDir, snapshotName(turn)))
+// HasTurn reports whether turn has a recorded state.
+func (s *Store) HasTurn(turn int) bool {
+	_, err := os.Stat(filepath.Join(s.dir, turnsDir, turnName(turn)))
 	return err == nil
 }
 
-// LoadSnapshot reads the snapshot of turn; an error wrapping os.ErrNotExist when
+// LoadTurn reads the recorded state of turn; an error wrapping os.ErrNotExist when
 // there is none.
-func (s *Store) LoadSnapshot(turn int) (*game.Game, error) {
-	data, err := os.ReadFile(filepath.Join(s.dir, turnsDir, snapshotName(turn)))
+func (s *Store) LoadTurn(turn int) (*game.Game, error) {
+	data, err := os.ReadFile(filepath.Join(s.dir, turnsDir, turnName(turn)))
 	if err != nil {
 		return nil, err
 	}
 	return decodeGame(data)
 }
 
-func snapshotName(turn int) string { return strconv.Itoa(turn) + ".json" }
+// PruneTurns removes the recorded states of every turn after turn: after a rollback
+// they describe turns that no longer happened, and a later turn of the same number must
+// never be reported from them. It returns the first error but tries every file.
+func (s *Store) PruneTurns(turn int) error {
+	dir := filepath.Join(s.dir, turnsDir)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var first error
+	removed := false
+	for _, e := range entries {
+		n, err := strconv.Atoi(strings.TrimSuffix(e.Name(), ".json"))
+		if err != nil || !strings.HasSuffix(e.Name(), ".json") || n <= turn {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && first == nil {
+			first = err
+		}
+		removed = true
+	}
+	if removed {
+		if err := syncDir(dir); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func turnName(turn int) string { return strconv.Itoa(turn) + ".json" }
 
 // decodeGame parses and checks a state.
 func decodeGame(data []byte) (*game.Game, error) {

@@ -32,3 +32,15 @@ func FuzzFoldName(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckName(t *testing.T) {
+	for name, want := range map[string]error{
+		"Zorg": nil, "Mutant_Camels": nil, "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9": nil,
+		"": engine.ErrNameEmpty, "abcdefghijklmnopqrstu": engine.ErrNameTooLong,
+		"a b": engine.ErrNameSpaces, "a\tb": engine.ErrNameSpaces, "x\u00a0y": engine.ErrNameSpaces, "\u0000": engine.ErrNameSpaces,
+	} {
+		if got := engine.CheckName(name); got != want {
+			t.Errorf("CheckName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
