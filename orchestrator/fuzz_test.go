@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 )
 
@@ -205,10 +206,10 @@ func FuzzGameInputValidate(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for i, p := range in.Players {
-			if err := orchestrator.ValidateRaceName(p.RaceName); err != nil {
+			if err := engine.CheckName(p.RaceName); err != nil {
 				t.Fatalf("valid input, player %d: race name %q: %v", i, p.RaceName, err)
 			}
-			if key := strings.ToLower(p.RaceName); seen[key] {
+			if key := engine.FoldName(p.RaceName); seen[key] {
 				t.Fatalf("valid input, player %d: race name %q twice", i, p.RaceName)
 			} else {
 				seen[key] = true

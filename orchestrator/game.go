@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
-	"unicode"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/google/uuid"
@@ -14,7 +13,6 @@ import (
 // Limits on a game's definition.
 const (
 	MaxPlayers      = 64
-	MaxRaceNameLen  = 20
 	MaxSettingsSize = 64 << 10 // bytes of JSON
 )
 
@@ -81,8 +79,8 @@ func (in *GameInput) Validate() error {
 			return FieldErrorf(field("userId"), "user %s appears twice", p.UserID)
 		}
 		users[p.UserID] = true
-		if err := ValidateRaceName(p.RaceName); err != nil {
-			return FieldErrorf(field("raceName"), "%s", err.Error())
+		if err := engine.CheckName(p.RaceName); err != nil {
+			return FieldErrorf(field("raceName"), "race %v", err) // the engine's rule, applied at create
 		}
 		key := engine.FoldName(p.RaceName)
 		if races[key] {
@@ -97,27 +95,6 @@ func (in *GameInput) Validate() error {
 	}
 	return nil
 }
-
-// ValidateRaceName applies the engine's rules (non-empty, at most 20 characters, no
-// white space, printable) so a bad name is refused at create, not at start.
-func ValidateRaceName(name string) error {
-	switch {
-	case name == "":
-		return stringError("race name is required")
-	case len([]rune(name)) > MaxRaceNameLen:
-		return stringError("race name must be at most 20 characters")
-	}
-	for _, r := range name {
-		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
-			return stringError("race name must not contain spaces or control characters")
-		}
-	}
-	return nil
-}
-
-type stringError string
-
-func (e stringError) Error() string { return string(e) }
 
 // Player returns the player mapped to userID, or nil.
 func (g *Game) Player(userID uuid.UUID) *Player {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -117,5 +118,32 @@ func TestCrashLoopUnderTraffic(t *testing.T) {
 	elapsed := time.Since(began)
 	if got := strings.Count(string(b), "local driver: starting engine"); got > 4 || elapsed < 4*time.Second {
 		t.Fatalf("engine launched %d times in %s of player traffic; the restart backoff allows at most 4", got, elapsed.Round(time.Millisecond))
+	}
+}
+
+// TestSettingsCheckedAtCreate: -dev registers the reference engine with the settings
+// schema it publishes, so settings it would refuse at start are a 400 at create,
+// naming the setting.
+func TestSettingsCheckedAtCreate(t *testing.T) {
+	m := MustRunMain(t, t.TempDir())
+	a := api{tb: t, base: m.HTTP.URL()}
+	for settings, field := range map[string]string{
+		`{"maxTurns": -1}`:  "settings.maxTurns",
+		`{"maxTurns": 1.5}`: "settings.maxTurns",
+		`{"seed": "x"}`:     "settings.seed",
+	} {
+		var s map[string]any
+		if err := json.Unmarshal([]byte(settings), &s); err != nil {
+			t.Fatal(err)
+		}
+		code, body := a.do("POST", "/api/v1/games", uuid.Nil, map[string]any{
+			"engineVersion": DevEngineVersion,
+			"schedule":      map[string]string{"cron": yearly},
+			"players":       []map[string]any{{"userId": uuid.New(), "raceName": "Setty"}},
+			"settings":      s,
+		})
+		if code != http.StatusBadRequest || !strings.Contains(string(body), `"field":"`+field+`"`) {
+			t.Errorf("settings %s: %d %s, want 400 naming %s", settings, code, body, field)
+		}
 	}
 }

@@ -4,7 +4,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -293,6 +295,10 @@ func (m *Main) registerDevEngine(ctx context.Context, st orchestrator.Store) err
 	if cmd, err = filepath.Abs(cmd); err != nil {
 		return err
 	}
+	schema := settingsSchema(ctx, cmd)
+	if schema == nil {
+		m.Logger.Warn("the reference engine publishes no settings schema; game settings are not checked at create", "command", cmd)
+	}
 	return st.Update(ctx, func(tx orchestrator.Tx) error {
 		v, err := tx.EngineVersion(DevEngineVersion)
 		if err != nil && orchestrator.ErrorCode(err) != orchestrator.ENOTFOUND {
@@ -301,13 +307,29 @@ func (m *Main) registerDevEngine(ctx context.Context, st orchestrator.Store) err
 		now := time.Now().UTC()
 		if v == nil {
 			v = &orchestrator.EngineVersion{Version: DevEngineVersion, Enabled: true, Notes: "reference engine (registered by -dev)", CreatedAt: now}
-		} else if v.Command == cmd {
+		} else if v.Command == cmd && bytes.Equal(v.SettingsSchema, schema) {
 			return nil
 		}
-		v.Command, v.UpdatedAt = cmd, now
+		v.Command, v.SettingsSchema, v.UpdatedAt = cmd, schema, now
 		m.Logger.Info("registered the reference engine", "version", DevEngineVersion, "command", cmd)
 		return tx.PutEngineVersion(v)
 	})
+}
+
+// settingsSchema asks an engine binary for the JSON Schema of its settings
+// (`-settings-schema`); nil when it has none to give.
+func settingsSchema(ctx context.Context, cmd string) json.RawMessage {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, cmd, "-settings-schema").Output()
+	if err != nil || !json.Valid(out) {
+		return nil
+	}
+	var compact bytes.Buffer
+	if json.Compact(&compact, out) != nil {
+		return nil
+	}
+	return compact.Bytes()
 }
 
 // Close shuts down in reverse order: the API stops taking requests, the service stops
