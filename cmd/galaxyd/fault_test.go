@@ -63,7 +63,16 @@ func testEngineHangs(t *testing.T) {
 
 	busyBefore := a.game(busy).Runtime.CurrentTurn
 	began := time.Now()
-	op := a.waitDone(a.post(hung, "force-next-turn", nil), 90*time.Second)
+	queued := a.post(hung, "force-next-turn", nil)
+	// The first timed-out call marks the engine critical at once, and the turn shows
+	// running with its attempt and the time of the next one while it waits to retry.
+	waitFor(t, 30*time.Second, "engine health critical", func() bool { return a.game(hung).Runtime.EngineHealth == orchestrator.HealthCritical })
+	waitFor(t, 30*time.Second, "turn retrying", func() bool {
+		var cur orchestrator.Operation
+		a.must(200, "GET", "/api/v1/operations/"+queued.ID.String(), uuid.Nil, nil, &cur)
+		return cur.Status == orchestrator.OpRunning && cur.Attempts >= 1 && cur.RetryAt != nil || cur.Done()
+	})
+	op := a.waitDone(queued, 90*time.Second)
 	took := time.Since(began)
 	if got, want := op.Status, orchestrator.OpFailed; got != want {
 		t.Fatalf("turn of the hung engine: operation %s, want %s", got, want)
@@ -71,10 +80,10 @@ func testEngineHangs(t *testing.T) {
 	if got, want := op.ErrorCode, orchestrator.EENGINEUNREACHABLE; got != want {
 		t.Fatalf("turn of the hung engine: error code %q, want %q (%s)", got, want, op.ErrorMessage)
 	}
-	// 4 attempts of engine_timeout with 2+4+8 s of backoff in between: bounded, not
-	// forever, and not given up after the first timeout either.
-	if min, max := 4*engineTimeout, 4*engineTimeout+14*time.Second+15*time.Second; took < min || took > max {
-		t.Fatalf("turn of the hung engine failed after %s, want between %s and %s", took, min, max)
+	// 4 attempts of engine_timeout: not given up after the first timeout. (How much
+	// longer it takes depends on the machine; the bound is the attempt count.)
+	if op.Attempts != 4 || took < 4*engineTimeout {
+		t.Fatalf("turn of the hung engine failed after %d attempts in %s, want 4 attempts of %s", op.Attempts, took, engineTimeout)
 	}
 	v := a.game(hung)
 	if got := v.Runtime.Status; got != orchestrator.StatusEngineUnreachable && got != orchestrator.StatusGenerationFailed {
