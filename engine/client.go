@@ -261,7 +261,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 	var body []byte
 	if in != nil {
 		var err error
-		if body, err = json.Marshal(in); err != nil {
+		if body, err = encode(in); err != nil {
 			return fmt.Errorf("engine: encode %s %s: %w", method, routeOf(path), err)
 		}
 	}
@@ -273,6 +273,19 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 		return fmt.Errorf("engine: %s %s: undecodable answer: %w", method, routeOf(path), err)
 	}
 	return nil
+}
+
+// encode is json.Marshal without HTML escaping: a player's "<" stays one byte instead
+// of six ("\u003c"), so a body that fit the orchestrator's limit still fits the
+// engine's after it is wrapped and forwarded.
+func encode(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // roundTrip sends one request (body, when non-nil, as JSON) and returns the headers

@@ -1,9 +1,11 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -261,5 +263,24 @@ func TestParseSnapshot(t *testing.T) {
 				t.Fatal("err = nil")
 			}
 		})
+	}
+}
+
+// TestClient_NoHTMLEscaping: orders are forwarded byte for byte, "<", ">" and "&"
+// included, so a body that fits the orchestrator's limit fits the engine's.
+func TestClient_NoHTMLEscaping(t *testing.T) {
+	var got []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"turn":0,"accepted":1,"final":false,"allFinal":false}`))
+	}))
+	defer srv.Close()
+	order := json.RawMessage(`{"type":"message","text":"<a & b>"}`)
+	if _, err := engine.NewClient(srv.URL, "").SubmitOrders(context.Background(), engine.OrdersRequest{Orders: []json.RawMessage{order}}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(got, order) {
+		t.Fatalf("forwarded body %s does not hold the order %s as it was", got, order)
 	}
 }

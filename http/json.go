@@ -42,7 +42,7 @@ func decode(r *http.Request, dst any) error {
 	body, err := io.ReadAll(r.Body)
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		return tooLarge()
+		return tooLarge(maxErr.Limit)
 	} else if err != nil {
 		return orchestrator.Errorf(orchestrator.EINVALID, "cannot read the request body")
 	}

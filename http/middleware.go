@@ -77,7 +77,7 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 		// Refuse a declared oversize body before reading it; MaxBytesReader catches
 		// bodies that lie about (or omit) their length while they are decoded.
 		if r.ContentLength > MaxBodyBytes {
-			s.Error(sw, r, tooLarge())
+			s.Error(sw, r, tooLarge(MaxBodyBytes))
 			return
 		}
 		r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
@@ -143,6 +143,6 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func tooLarge() error {
-	return orchestrator.Errorf(orchestrator.ETOOLARGE, "request body must be at most %d bytes", MaxBodyBytes)
+func tooLarge(limit int64) error {
+	return orchestrator.Errorf(orchestrator.ETOOLARGE, "request body must be at most %d bytes", limit)
 }

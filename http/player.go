@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
 )
@@ -12,6 +13,23 @@ import (
 // command object, forwarded as is.
 type CommandRequest struct {
 	Command json.RawMessage `json:"command"`
+}
+
+// MaxPlayerBodyBytes bounds the body of the orders and commands routes: what an engine
+// accepts (engine.MaxBodyBytes) less room for the envelope galaxyd wraps it in (actor,
+// turn, final), so that an accepted body always fits the engine. galaxyd forwards
+// orders without HTML escaping, so they do not grow on the way.
+const MaxPlayerBodyBytes = engine.MaxBodyBytes - 4<<10
+
+// limitPlayerBody applies MaxPlayerBodyBytes; it answers 413 and returns false for a
+// declared oversize body.
+func (s *Server) limitPlayerBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.ContentLength > MaxPlayerBodyBytes {
+		s.Error(w, r, tooLarge(MaxPlayerBodyBytes))
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxPlayerBodyBytes)
+	return true
 }
 
 // player resolves the game and user of a player route.
@@ -32,6 +50,9 @@ func (s *Server) handleSubmitOrders(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	if !s.limitPlayerBody(w, r) {
+		return
+	}
 	var in orchestrator.OrdersInput
 	if err := decode(r, &in); err != nil {
 		s.Error(w, r, err)
@@ -50,6 +71,9 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 	gameID, user, err := player(r)
 	if err != nil {
 		s.Error(w, r, err)
+		return
+	}
+	if !s.limitPlayerBody(w, r) {
 		return
 	}
 	var in CommandRequest

@@ -130,7 +130,15 @@ func (s *Service) callEngine(ctx context.Context, g *Game, r *Runtime, call func
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.PlayerTimeout)
 	defer cancel()
-	err = engineError(call(cctx, s.Engines(ep, token)))
+	raw := call(cctx, s.Engines(ep, token))
+	err = engineError(raw)
+	if ErrorCode(err) == EENGINE {
+		// An engine's own failure may name its internals (paths, state); players get
+		// the fact, the log gets the words. 4xx answers are about the player's input
+		// and keep the engine's message and per-order details.
+		s.log(g.ID).Warn("engine failed a player call", "error", raw)
+		err = Errorf(EENGINE, "the game's engine failed to handle the request")
+	}
 	switch {
 	case isUnreachable(err) && ctx.Err() == nil:
 		s.setHealth(g.ID, HealthCritical)

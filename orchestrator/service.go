@@ -384,6 +384,9 @@ func engineError(err error) error {
 		case 409:
 			e.Code = ECONFLICT
 			e.Message = ee.Message
+		case 413:
+			e.Code = ETOOLARGE
+			e.Message = ee.Message
 		}
 		for _, d := range ee.Details {
 			e.Details = append(e.Details, Detail{Index: d.Index, Field: d.Field, Message: d.Message})
