@@ -18,6 +18,7 @@ var statuses = map[string]int{
 	orchestrator.EUNAUTHORIZED:      http.StatusUnauthorized,
 	orchestrator.EFORBIDDEN:         http.StatusForbidden,
 	orchestrator.ETOOLARGE:          http.StatusRequestEntityTooLarge,
+	orchestrator.EMEDIATYPE:         http.StatusUnsupportedMediaType,
 	orchestrator.EOVERLOADED:        http.StatusTooManyRequests,
 	orchestrator.EUNAVAILABLE:       http.StatusServiceUnavailable,
 	orchestrator.EGAMEPAUSED:        http.StatusConflict,

@@ -63,6 +63,7 @@ func TestDecode_TooLargeChunked(t *testing.T) {
 	req := s.Request(t, "POST", "/api/v1/games", AdminToken, nil)
 	req.Body = readCloser{strings.NewReader(body)}
 	req.ContentLength = -1
+	req.Header.Set("Content-Type", "application/json")
 	resp, b := MustDo(t, req)
 	MustError(t, resp, b, http.StatusRequestEntityTooLarge, "too_large", "")
 }

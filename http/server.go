@@ -56,6 +56,13 @@ type Config struct {
 	LobbyToken string
 	AdminToken string
 
+	// LoopbackOnly refuses (403) requests whose Host is not a loopback name or address:
+	// galaxyd -dev sets it, against DNS rebinding.
+	LoopbackOnly bool
+	// AllowedOrigins lists browser origins ("https://console.example") allowed besides
+	// galaxyd's own; requests with any other Origin are refused (403).
+	AllowedOrigins []string
+
 	// Logger receives request and error logs; NewServer names it "http". Tokens and
 	// Authorization headers are never logged.
 	Logger hclog.Logger
@@ -105,7 +112,7 @@ func NewServer(cfg Config) *Server {
 // Handler returns the server's complete handler (middleware and routes). Open serves
 // it; tests may call it directly.
 func (s *Server) Handler() http.Handler {
-	return s.withRequest(s.recoverPanics(s.router))
+	return s.withRequest(s.guard(s.recoverPanics(s.router)))
 }
 
 // Open listens on Addr and serves in the background. It returns once the listener is

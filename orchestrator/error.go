@@ -12,21 +12,22 @@ import (
 // Error codes. Each maps to one HTTP status in http/error.go; the codes are part of
 // the public API and never change meaning.
 const (
-	EINVALID           = "invalid"             // bad input; Field names the culprit
-	ENOTFOUND          = "not_found"           // no such game, operation or version
-	ECONFLICT          = "conflict"            // the request contradicts the current state
-	EUNAUTHORIZED      = "unauthorized"        // missing or wrong bearer token
-	EFORBIDDEN         = "forbidden"           // authenticated but not allowed (e.g. not a player)
-	ETOOLARGE          = "too_large"           // request body over the limit
-	EOVERLOADED        = "overloaded"          // the worker queue is full; retry later
-	EUNAVAILABLE       = "unavailable"         // a dependency (driver, engine) cannot serve now
-	EGAMEPAUSED        = "game_paused"         // orders refused: the game is paused
-	ETURNCLOSED        = "turn_already_closed" // orders refused: a turn is being generated (or failed)
-	EGAMENOTRUNNING    = "game_not_running"    // player calls refused: the game is not started, stopped or failed to start
-	EGAMEFINISHED      = "game_finished"       // the game has finished: no more orders or turns
-	EENGINE            = "engine_error"        // the engine answered with an error
-	EENGINEUNREACHABLE = "engine_unreachable"  // the engine did not answer
-	EINTERNAL          = "internal"            // a bug or an I/O failure; details are logged only
+	EINVALID           = "invalid"                // bad input; Field names the culprit
+	ENOTFOUND          = "not_found"              // no such game, operation or version
+	ECONFLICT          = "conflict"               // the request contradicts the current state
+	EUNAUTHORIZED      = "unauthorized"           // missing or wrong bearer token
+	EFORBIDDEN         = "forbidden"              // authenticated but not allowed (e.g. not a player)
+	ETOOLARGE          = "too_large"              // request body over the limit
+	EMEDIATYPE         = "unsupported_media_type" // a request body that is not JSON
+	EOVERLOADED        = "overloaded"             // the worker queue is full; retry later
+	EUNAVAILABLE       = "unavailable"            // a dependency (driver, engine) cannot serve now
+	EGAMEPAUSED        = "game_paused"            // orders refused: the game is paused
+	ETURNCLOSED        = "turn_already_closed"    // orders refused: a turn is being generated (or failed)
+	EGAMENOTRUNNING    = "game_not_running"       // player calls refused: the game is not started, stopped or failed to start
+	EGAMEFINISHED      = "game_finished"          // the game has finished: no more orders or turns
+	EENGINE            = "engine_error"           // the engine answered with an error
+	EENGINEUNREACHABLE = "engine_unreachable"     // the engine did not answer
+	EINTERNAL          = "internal"               // a bug or an I/O failure; details are logged only
 )
 
 // Error is the one error type of the domain. Code is machine-readable (one of the E*

@@ -54,3 +54,32 @@ func (a api) raw(method, path string, user uuid.UUID, body string) (int, []byte)
 	out, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, out
 }
+
+// TestDevRefusesCrossSite replays the blind cross-site request that once registered
+// an attacker's engine command on a -dev galaxyd (no tokens): refused, nothing stored.
+func TestDevRefusesCrossSite(t *testing.T) {
+	m := MustRunMain(t, t.TempDir())
+	a := api{tb: t, base: m.HTTP.URL()}
+	for _, h := range []map[string]string{
+		{"Origin": "http://evil.example", "Content-Type": "text/plain"},
+		{"Content-Type": "text/plain"},
+		{"Host": "rebound.example:8080", "Content-Type": "application/json"},
+	} {
+		req, _ := http.NewRequest("POST", a.base+"/api/v1/engine-versions", strings.NewReader(`{"version":"6.6.6","command":"/bin/sh"}`))
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		req.Host = h["Host"]
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusUnsupportedMediaType {
+			t.Fatalf("cross-site request %v: %d, want 403 or 415", h, resp.StatusCode)
+		}
+	}
+	if code, _ := a.do("GET", "/api/v1/engine-versions/6.6.6", uuid.Nil, nil); code != http.StatusNotFound {
+		t.Fatalf("the attacker's version: %d, want 404 (never registered)", code)
+	}
+}

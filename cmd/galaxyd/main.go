@@ -255,6 +255,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:               m.Logger,
 		LobbyToken:           c.LobbyToken,
 		AdminToken:           c.AdminToken,
+		LoopbackOnly:         m.Dev,
 		GameService:          svc,
 		PlayerService:        svc,
 		EngineVersionService: svc,
