@@ -21,6 +21,7 @@ var statuses = map[string]int{
 	orchestrator.EMEDIATYPE:         http.StatusUnsupportedMediaType,
 	orchestrator.EOVERLOADED:        http.StatusTooManyRequests,
 	orchestrator.EUNAVAILABLE:       http.StatusServiceUnavailable,
+	orchestrator.ESTORAGE:           http.StatusServiceUnavailable,
 	orchestrator.EGAMEPAUSED:        http.StatusConflict,
 	orchestrator.ETURNCLOSED:        http.StatusConflict,
 	orchestrator.EGAMENOTRUNNING:    http.StatusConflict,

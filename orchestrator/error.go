@@ -27,6 +27,7 @@ const (
 	EGAMEFINISHED      = "game_finished"          // the game has finished: no more orders or turns
 	EENGINE            = "engine_error"           // the engine answered with an error
 	EENGINEUNREACHABLE = "engine_unreachable"     // the engine did not answer
+	ESTORAGE           = "storage_unavailable"    // the store cannot write (disk full, I/O error); retry later
 	EINTERNAL          = "internal"               // a bug or an I/O failure; details are logged only
 )
 

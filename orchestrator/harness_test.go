@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -253,10 +254,24 @@ func (d *fakeDriver) Endpoint(_ context.Context, id uuid.UUID) (string, error) {
 	return "fake://" + id.String(), nil
 }
 
+// faultyStore is a real store whose writes can be made to fail as a full disk does.
+type faultyStore struct {
+	*store.Store
+	full atomic.Bool
+}
+
+func (f *faultyStore) Update(ctx context.Context, fn func(orchestrator.Tx) error) error {
+	if f.full.Load() {
+		return fmt.Errorf("%w: write galaxy.db: no space left on device", &orchestrator.Error{Code: orchestrator.ESTORAGE, Message: "the store cannot write right now (no space left on device); retry later"})
+	}
+	return f.Store.Update(ctx, fn)
+}
+
 type harness struct {
 	tb     testing.TB
 	path   string
 	store  *store.Store
+	disk   *faultyStore
 	clock  *clocktest.FakeClock
 	driver *fakeDriver
 	svc    *orchestrator.Service
@@ -296,8 +311,9 @@ func (h *harness) open() {
 		h.tb.Fatal(err)
 	}
 	h.store = st
+	h.disk = &faultyStore{Store: st}
 	h.svc = &orchestrator.Service{
-		Store: st, Driver: h.driver, Discovery: h.driver, Clock: h.clock,
+		Store: h.disk, Driver: h.driver, Discovery: h.driver, Clock: h.clock,
 		Engines: func(ep, _ string) orchestrator.EngineClient {
 			id := uuid.MustParse(ep[len("fake://"):])
 			return h.driver.engine(id)

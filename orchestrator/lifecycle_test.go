@@ -296,3 +296,38 @@ func TestLifecycle_PlayerCodes(t *testing.T) {
 		t.Fatalf("orders for a removed game: %v, want not_found", err)
 	}
 }
+
+// A full disk: writes answer storage_unavailable, and a turn generated while the store
+// could not record it is recorded once it can, with the delay in lastError — never lost.
+func TestLifecycle_DiskFull(t *testing.T) {
+	ctx := context.Background()
+	h := MustOpenHarness(t)
+	id := h.mustStart()
+	h.disk.full.Store(true)
+	if _, err := h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin); orchestrator.ErrorCode(err) != orchestrator.ESTORAGE {
+		t.Fatalf("a request while the disk is full: %v, want storage_unavailable", err)
+	}
+	h.disk.full.Store(false)
+	e := h.driver.engine(id)
+	e.setTurnErr(func(context.Context, int) error {
+		h.disk.full.Store(true) // the disk fills while the engine generates the turn
+		return nil
+	})
+	op, err := h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two timers: the scheduler's, and the backoff of the record that failed.
+	clocktest.WaitFor(t, "the record retried", func() bool { return h.clock.Armed() >= 2 })
+	e.setTurnErr(nil)
+	h.disk.full.Store(false)
+	h.clock.Advance(time.Second)
+	MustSucceed(t, h.MustWait(op, nil))
+	r := h.runtime(id)
+	if r.CurrentTurn != 1 || !strings.Contains(r.LastError, "could not be recorded until") || !strings.Contains(r.LastError, "no space left on device") {
+		t.Fatalf("after the disk freed: turn %d lastError %q, want turn 1 recorded late, saying so", r.CurrentTurn, r.LastError)
+	}
+	if _, turns := e.calls(); len(turns) != 1 {
+		t.Fatalf("engine turn calls %v, want exactly one", turns)
+	}
+}

@@ -18,6 +18,7 @@ type Metrics struct {
 	findings     *prometheus.CounterVec
 	orphans      prometheus.Gauge
 	driverErrors *prometheus.CounterVec
+	storeErrors  prometheus.Counter
 }
 
 // NewMetrics creates the series and registers them, with a collector that reads games
@@ -48,8 +49,11 @@ func NewMetrics(reg prometheus.Registerer, st Store, cacheFor time.Duration) *Me
 		driverErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "galaxy_driver_errors_total", Help: "Failed calls to Nomad, Consul or the local driver, by backend and call.",
 		}, []string{"backend", "call"}),
+		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "galaxy_store_errors_total", Help: "Store commits that could not be written (a full or failing disk).",
+		}),
 	}
-	reg.MustRegister(m.ops, m.opDuration, m.turnDuration, m.deliveries, m.findings, m.orphans, m.driverErrors,
+	reg.MustRegister(m.ops, m.opDuration, m.turnDuration, m.deliveries, m.findings, m.orphans, m.driverErrors, m.storeErrors,
 		&storeCollector{store: st, cacheFor: cacheFor})
 	return m
 }
@@ -92,6 +96,13 @@ func (m *Metrics) Reconciled(r *ReconcileReport) {
 	m.findings.WithLabelValues("orphan_removed").Add(float64(r.OrphansRemoved))
 	m.findings.WithLabelValues("error").Add(float64(len(r.Errors)))
 	m.orphans.Set(float64(len(r.Orphans)))
+}
+
+// StoreError counts a commit the store could not write; it fits store.WithOnError.
+func (m *Metrics) StoreError(error) {
+	if m != nil {
+		m.storeErrors.Inc()
+	}
 }
 
 // DriverError counts a failed call to a driver's backend ("nomad", "consul", "local").
@@ -138,8 +149,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 
 func (c *storeCollector) scan() []prometheus.Metric {
 	statuses := map[string]int{}
-	for _, s := range []string{StatusCreated, StatusStarting, StatusRunning, StatusGenerationInProgress, StatusFinished,
-		StatusStopping, StatusStopped, StatusStartFailed, StatusEngineUnreachable, StatusGenerationFailed, StatusRemoved} {
+	for _, s := range Statuses {
 		statuses[s] = 0
 	}
 	health := map[string]int{}

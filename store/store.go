@@ -25,6 +25,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
@@ -79,6 +81,7 @@ type Option func(*options)
 type options struct {
 	timeout    time.Duration
 	batchDelay time.Duration
+	onError    func(error)
 }
 
 // WithTimeout sets how long Open waits for the file lock before it fails (default
@@ -91,12 +94,26 @@ func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout =
 // fsyncs on its own.
 func WithBatchDelay(d time.Duration) Option { return func(o *options) { o.batchDelay = d } }
 
+// WithOnError sets a function called with every write the store could not commit (a
+// full or failing disk), for metrics. It must not block.
+func WithOnError(fn func(error)) Option { return func(o *options) { o.onError = fn } }
+
 // Store is an orchestrator.Store backed by one bbolt file. It is safe for concurrent
 // use; bbolt allows one writer and many readers at a time.
 type Store struct {
-	path  string
-	db    *bolt.DB
-	batch bool
+	path    string
+	db      *bolt.DB
+	batch   bool
+	onError func(error)
+	// failing holds the error of the last commit when it failed and no commit has
+	// succeeded since (nil otherwise): what Healthy reports.
+	failing atomic.Pointer[storageFailure]
+}
+
+// storageFailure is a write the disk refused, and since when writes fail.
+type storageFailure struct {
+	err   error
+	since time.Time
 }
 
 var _ orchestrator.Store = (*Store)(nil)
@@ -127,7 +144,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	// NoSync stays false: an Update returns only after its commit is fsync'd.
 	db.MaxBatchDelay = o.batchDelay
-	s := &Store{path: path, db: db, batch: o.batchDelay > 0}
+	s := &Store{path: path, db: db, batch: o.batchDelay > 0, onError: o.onError}
 	if err := db.Update(s.init); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -182,15 +199,60 @@ func (s *Store) View(ctx context.Context, fn func(orchestrator.Tx) error) error 
 // must have no effect outside tx. An error from fn rolls fn's writes back and is
 // returned unchanged. ctx is checked before the transaction starts only: once a commit
 // is under way it is not abandoned.
+//
+// An error that is not fn's — the commit could not be written: a full disk, an I/O
+// error — is EUNAVAILABLE coded as ErrStorage ("storage_unavailable" in the API), and
+// Healthy reports it until a commit succeeds again.
 func (s *Store) Update(ctx context.Context, fn func(orchestrator.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	wrapped := func(btx *bolt.Tx) error { return fn(&tx{tx: btx}) }
-	if s.batch {
-		return s.db.Batch(wrapped)
+	var fnErr error
+	wrapped := func(btx *bolt.Tx) error {
+		fnErr = fn(&tx{tx: btx})
+		return fnErr
 	}
-	return s.db.Update(wrapped)
+	var err error
+	if s.batch {
+		err = s.db.Batch(wrapped)
+	} else {
+		err = s.db.Update(wrapped)
+	}
+	switch {
+	case err == nil:
+		s.failing.Store(nil)
+		return nil
+	case err == fnErr: //nolint:errorlint // identity: the error is fn's own, unchanged
+		return err
+	}
+	if f := s.failing.Load(); f == nil {
+		s.failing.Store(&storageFailure{err: err, since: time.Now()})
+	}
+	if s.onError != nil {
+		s.onError(err)
+	}
+	return fmt.Errorf("%w: %v", &orchestrator.Error{Code: orchestrator.ESTORAGE, Message: "the store cannot write right now (" + cause(err) + "); retry later"}, err)
+}
+
+// Healthy returns nil while the store's writes succeed, and ESTORAGE, naming the cause
+// and since when, after a commit failed and until one succeeds again: what /readyz
+// reports.
+func (s *Store) Healthy() error {
+	f := s.failing.Load()
+	if f == nil {
+		return nil
+	}
+	return &orchestrator.Error{Code: orchestrator.ESTORAGE, Message: fmt.Sprintf("the store cannot write since %s: %s", f.since.UTC().Format(time.RFC3339), cause(f.err))}
+}
+
+// cause names why a write failed without the file's path: the system's reason ("no
+// space left on device") when there is one.
+func cause(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno.Error()
+	}
+	return "write failed"
 }
 
 // tx implements orchestrator.Tx over one bbolt transaction. It is valid only inside

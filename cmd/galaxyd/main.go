@@ -152,7 +152,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	st, err := store.Open(filepath.Join(c.DataDir, "galaxy.db"))
+	// The metrics exist before the store so that its first failed write is counted.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var metrics *orchestrator.Metrics
+	st, err := store.Open(filepath.Join(c.DataDir, "galaxy.db"), store.WithOnError(func(err error) { metrics.StoreError(err) }))
 	if err != nil {
 		return err
 	}
@@ -165,9 +169,7 @@ func (m *Main) Run(ctx context.Context) error {
 	startTimeout, _ := parseDuration(c.Ops.StartTimeout)
 	turnBackoff, _ := parseDuration(c.Ops.TurnBackoff)
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := orchestrator.NewMetrics(reg, st, 10*time.Second)
+	metrics = orchestrator.NewMetrics(reg, st, 10*time.Second)
 	reconcileInterval, _ := parseDuration(c.Reconcile.Interval)
 
 	svc := &orchestrator.Service{
@@ -261,7 +263,12 @@ func (m *Main) Run(ctx context.Context) error {
 		EngineVersionService: svc,
 		ReconcileService:     m.Reconciler,
 		Metrics:              promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		// Ready while the store reads and its last write went through: a full disk
+		// takes galaxyd out of rotation, with the reason.
 		Ready: func(ctx context.Context) error {
+			if err := st.Healthy(); err != nil {
+				return err
+			}
 			return st.View(ctx, func(orchestrator.Tx) error { return nil })
 		},
 	}
