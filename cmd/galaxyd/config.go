@@ -137,6 +137,33 @@ func (c *Config) applyDefaults(dev bool) {
 	}
 }
 
+// MinTokenLength is the shortest API token accepted outside -dev: a bearer token is a
+// password that never expires, and 32 characters (`openssl rand -hex 16`) is the least
+// that no one guesses.
+const MinTokenLength = 32
+
+// checkFile looks at the config file's permissions: world-writable is refused outside
+// -dev (anyone could point galaxyd at their own engine), and a file that holds secrets
+// readable by group or others draws a warning, returned for the log.
+func (c *Config) checkFile(path string, dev bool) (warnings []string, err error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	mode := fi.Mode().Perm()
+	if mode&0o002 != 0 {
+		if !dev {
+			return nil, fmt.Errorf("config %s is world-writable (mode %04o): anyone on this machine could change it; chmod 0600 it", path, mode)
+		}
+		warnings = append(warnings, fmt.Sprintf("config %s is world-writable (mode %04o); chmod 0600 it", path, mode))
+	}
+	secrets := c.LobbyToken != "" || c.AdminToken != "" || c.Lobby != nil && c.Lobby.WebhookSecret != ""
+	if secrets && mode&0o044 != 0 {
+		warnings = append(warnings, fmt.Sprintf("config %s holds tokens and is readable by group or others (mode %04o); chmod 0600 it, or pass the tokens in GALAXY_LOBBY_TOKEN and GALAXY_ADMIN_TOKEN", path, mode))
+	}
+	return warnings, nil
+}
+
 // Validate refuses configurations that would run insecurely or not at all.
 func (c *Config) Validate(dev bool) error {
 	if c.DataDir == "" {
@@ -170,6 +197,13 @@ func (c *Config) Validate(dev bool) error {
 	}
 	if c.LobbyToken != "" && c.LobbyToken == c.AdminToken {
 		return fmt.Errorf("lobby_token and admin_token must differ")
+	}
+	if !dev {
+		for name, tok := range map[string]string{"lobby_token": c.LobbyToken, "admin_token": c.AdminToken} {
+			if len(tok) < MinTokenLength {
+				return fmt.Errorf("%s must be at least %d characters (e.g. `openssl rand -hex 32`)", name, MinTokenLength)
+			}
+		}
 	}
 	if c.Lobby != nil && c.Lobby.WebhookURL != "" {
 		u, err := url.Parse(c.Lobby.WebhookURL)

@@ -70,6 +70,8 @@ type Main struct {
 	EngineCommand string
 	// Stderr receives the logs (os.Stderr by default).
 	Stderr *os.File
+	// warnings found while parsing the configuration, logged once the logger exists.
+	warnings []string
 
 	Logger hclog.Logger
 	Store  *store.Store
@@ -116,6 +118,9 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if m.warnings, err = c.checkFile(m.ConfigPath, m.Dev); err != nil {
+			return err
+		}
 		m.Config = *c
 	}
 	// Flags are merged last: they win over the file.
@@ -149,8 +154,11 @@ func (m *Main) Run(ctx context.Context) error {
 			Output:     m.Stderr,
 		})
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
+	for _, w := range m.warnings {
+		m.Logger.Warn(w)
+	}
+	if err := privateDataDir(c.DataDir); err != nil {
+		return err
 	}
 	// The metrics exist before the store so that its first failed write is counted.
 	reg := prometheus.NewRegistry()
@@ -283,6 +291,23 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger.Warn("running WITHOUT API tokens: anyone who can reach " + m.HTTP.URL() + " controls every game; this is only allowed with -dev on loopback")
 	}
 	m.Logger.Info("galaxyd ready", "url", m.HTTP.URL(), "driver", c.Driver, "data_dir", c.DataDir, "dev", m.Dev)
+	return nil
+}
+
+// privateDataDir creates the data directory (0700) or checks an existing one before
+// anything is written into it: a world-writable directory would let anyone replace the
+// store or an engine's state.
+func privateDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if fi.Mode().Perm()&0o002 != 0 {
+		return fmt.Errorf("data dir %s is world-writable (mode %04o); chmod 0700 it", dir, fi.Mode().Perm())
+	}
 	return nil
 }
 

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 )
 
 // orderSeeds are order lists: valid ones, near misses and hostile JSON. HOME stands for
@@ -200,21 +198,5 @@ func FuzzCommand(f *testing.F) {
 			t.Fatalf("Generate(1) after command %s = %v, %v", cmd, generated, err)
 		}
 		mustSound(t, g)
-	})
-}
-
-// FuzzRaceName checks that the orchestrator refuses at create exactly the race names
-// the engine would refuse at init (DESIGN §3: a bad name fails at create, not at start).
-func FuzzRaceName(f *testing.F) {
-	for _, s := range []string{"Zorg", "", "a b", "a\tb", "x\u00a0y", "a\u200bb", "\u0000", strings.Repeat("\u00e9", 20),
-		strings.Repeat("\u00e9", 21), "\U0001F680", "\xff", "\u2028", "\u3000", "\u0085", "\u180e"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, name string) {
-		engineOK := validName(name) == ""
-		orchOK := orchestrator.ValidateRaceName(name) == nil
-		if engineOK != orchOK {
-			t.Fatalf("race name %q: engine accepts %v, orchestrator accepts %v", name, engineOK, orchOK)
-		}
 	})
 }
