@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -72,6 +73,10 @@ type Config struct {
 	EngineVersionService orchestrator.EngineVersionService
 	// ReconcileService backs /api/v1/reconcile (admin); nil answers 503.
 	ReconcileService orchestrator.ReconcileService
+
+	// Backup, when set, backs GET /api/v1/admin/backup (admin): it streams a consistent
+	// copy of the store to w. Nil answers 404.
+	Backup func(ctx context.Context, w io.Writer) (int64, error)
 
 	// Ready backs /readyz: nil error means ready (200), any error 503. A nil Ready
 	// means always ready.
@@ -242,6 +247,7 @@ func (s *Server) routes() {
 	api.Handle("/games/{id}/commands", s.lobby(s.handleCommand)).Methods("POST")
 	api.Handle("/games/{id}/report", s.lobby(s.handleReport)).Methods("GET")
 
+	api.Handle("/admin/backup", s.admin(s.handleBackup)).Methods("GET")
 	api.Handle("/reconcile", s.admin(s.handleGetReconcile)).Methods("GET")
 	api.Handle("/reconcile", s.admin(s.handleRunReconcile)).Methods("POST")
 

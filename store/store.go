@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -145,6 +146,14 @@ func Open(path string, opts ...Option) (*Store, error) {
 	// NoSync stays false: an Update returns only after its commit is fsync'd.
 	db.MaxBatchDelay = o.batchDelay
 	s := &Store{path: path, db: db, batch: o.batchDelay > 0, onError: o.onError}
+	var ready bool
+	if err := db.View(func(tx *bolt.Tx) (err error) { ready, err = s.ready(tx); return err }); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if ready {
+		return s, nil // nothing to create: opening writes nothing
+	}
 	if err := db.Update(s.init); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -152,18 +161,38 @@ func Open(path string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
+// ready reports whether the file already has this schema version and every bucket;
+// it fails for a file of a newer galaxyd (ErrSchemaTooNew) or a corrupt version.
+func (s *Store) ready(tx *bolt.Tx) (bool, error) {
+	b := tx.Bucket(bucketMeta)
+	if b == nil {
+		return false, nil
+	}
+	v := b.Get(keySchema)
+	if v == nil {
+		return false, nil
+	}
+	if len(v) != 8 {
+		return false, fmt.Errorf("corrupt schema version (%d bytes)", len(v))
+	}
+	if n := binary.BigEndian.Uint64(v); n > SchemaVersion {
+		return false, fmt.Errorf("schema version %d, this galaxyd supports up to %d: %w", n, SchemaVersion, ErrSchemaTooNew)
+	} else if n < SchemaVersion {
+		return false, nil
+	}
+	for _, name := range allBuckets {
+		if tx.Bucket(name) == nil {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // init checks the schema version before touching anything, then creates the buckets
 // that are missing, so a file from a newer galaxyd is left exactly as it was.
 func (s *Store) init(tx *bolt.Tx) error {
-	if b := tx.Bucket(bucketMeta); b != nil {
-		if v := b.Get(keySchema); v != nil {
-			if len(v) != 8 {
-				return fmt.Errorf("corrupt schema version (%d bytes)", len(v))
-			}
-			if n := binary.BigEndian.Uint64(v); n > SchemaVersion {
-				return fmt.Errorf("schema version %d, this galaxyd supports up to %d: %w", n, SchemaVersion, ErrSchemaTooNew)
-			}
-		}
+	if _, err := s.ready(tx); err != nil {
+		return err
 	}
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -171,6 +200,21 @@ func (s *Store) init(tx *bolt.Tx) error {
 		}
 	}
 	return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint64(nil, SchemaVersion))
+}
+
+// Backup writes a consistent copy of the whole store file to w while the store keeps
+// serving (one read transaction: bbolt's Tx.WriteTo), and returns its size. The copy is
+// a store file: stop galaxyd, put it in place of galaxy.db, start galaxyd.
+func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
 }
 
 // Path returns the file the store was opened on.

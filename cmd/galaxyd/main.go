@@ -37,6 +37,7 @@ import (
 const DevEngineVersion = "0.1.0"
 
 func main() {
+	store.RunVerifyChild() // galaxyd checks store files in a child of itself
 	m := NewMain()
 	if err := m.ParseFlags(context.Background(), os.Args[1:]); errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)
@@ -164,7 +165,21 @@ func (m *Main) Run(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var metrics *orchestrator.Metrics
-	st, err := store.Open(filepath.Join(c.DataDir, "galaxy.db"), store.WithOnError(func(err error) { metrics.StoreError(err) }))
+	dbPath := filepath.Join(c.DataDir, "galaxy.db")
+	fresh, err := checkStoreFile(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	if c.Driver == "local" {
+		ids, err := local.StoredGames(c.DataDir)
+		if err != nil {
+			return fmt.Errorf("list engine state: %w", err)
+		}
+		if fresh && len(ids) > 0 {
+			return refuseEmptyStore(dbPath, "the data directory", ids)
+		}
+	}
+	st, err := store.Open(dbPath, store.WithOnError(func(err error) { metrics.StoreError(err) }))
 	if err != nil {
 		return err
 	}
@@ -228,6 +243,11 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Driver = d
 	}
 	svc.Driver, svc.Discovery = m.Driver, m.Driver
+	if c.Driver == "nomad" {
+		if err := m.refuseEmptyOverCluster(ctx, dbPath); err != nil {
+			return err
+		}
+	}
 
 	if m.Dev {
 		if err := m.registerDevEngine(ctx, st); err != nil {
@@ -271,6 +291,7 @@ func (m *Main) Run(ctx context.Context) error {
 		EngineVersionService: svc,
 		ReconcileService:     m.Reconciler,
 		Metrics:              promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Backup:               st.Backup,
 		// Ready while the store reads and its last write went through: a full disk
 		// takes galaxyd out of rotation, with the reason.
 		Ready: func(ctx context.Context) error {
@@ -292,6 +313,50 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Logger.Info("galaxyd ready", "url", m.HTTP.URL(), "driver", c.Driver, "data_dir", c.DataDir, "dev", m.Dev)
 	return nil
+}
+
+// checkStoreFile verifies the store file before it is opened and reports whether it
+// is new (missing or empty). A corrupt file is refused with what to do next.
+func checkStoreFile(ctx context.Context, path string) (fresh bool, err error) {
+	if err := store.Verify(ctx, path); err != nil {
+		return false, fmt.Errorf("%w\ngalaxyd will not start on a damaged store: restore a backup of it (README: Backups) to %s, or move it aside and restore from state (README: Backups)", err, path)
+	}
+	fi, err := os.Stat(path)
+	return errors.Is(err, os.ErrNotExist) || err == nil && fi.Size() == 0, nil
+}
+
+// refuseEmptyStore is the error for a store that is new while games exist: starting
+// would serve no games and let the reconciler treat theirs as orphans.
+func refuseEmptyStore(path, where string, ids []uuid.UUID) error {
+	return fmt.Errorf("the store %s is missing or empty, but %s holds %d games (the first: %s): galaxyd will not start an empty store over them.\n"+
+		"Restore the store from a backup (README: Backups), or restore it from the games' state (README: Backups)", path, where, len(ids), ids[0])
+}
+
+// refuseEmptyOverCluster refuses a store without games while the Nomad cluster runs
+// jobs of this stack: the Nomad side of refuseEmptyStore, asked once the driver can
+// list them.
+func (m *Main) refuseEmptyOverCluster(ctx context.Context, path string) error {
+	var empty bool
+	if err := m.Store.View(ctx, func(tx orchestrator.Tx) error {
+		games, err := tx.Games(uuid.Nil, 1)
+		empty = len(games) == 0
+		return err
+	}); err != nil || !empty {
+		return err
+	}
+	insts, err := m.Driver.Instances(ctx)
+	if err != nil {
+		m.Logger.Warn("cannot list the cluster's game jobs to check the store against them", "error", err)
+		return nil
+	}
+	if len(insts) == 0 {
+		return nil
+	}
+	ids := make([]uuid.UUID, len(insts))
+	for i, in := range insts {
+		ids[i] = in.GameID
+	}
+	return refuseEmptyStore(path, "the Nomad cluster", ids)
 }
 
 // privateDataDir creates the data directory (0700) or checks an existing one before

@@ -16,6 +16,7 @@ import (
 	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/galaxy-orchestrator/galaxy/nomad/nomadtest"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/galaxy-orchestrator/galaxy/store"
 	"github.com/google/uuid"
 )
 
@@ -23,6 +24,7 @@ import (
 var engineBin, galaxydBin string
 
 func TestMain(m *testing.M) {
+	store.RunVerifyChild() // galaxyd checks store files in a child: this test binary here
 	dir, err := os.MkdirTemp("", "galaxyd-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
