@@ -276,7 +276,7 @@ type harness struct {
 	driver *fakeDriver
 	svc    *orchestrator.Service
 	// tune, when set, adjusts the service before each Open.
-	tune func(s *orchestrator.Service)
+	tune func(c *orchestrator.Config)
 }
 
 var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -296,7 +296,7 @@ func MustOpenHarnessAt(tb testing.TB, start time.Time) *harness {
 
 // MustOpenHarnessWith is MustOpenHarnessAt with tune applied to the service before it
 // opens (timeouts, attempts).
-func MustOpenHarnessWith(tb testing.TB, start time.Time, tune func(s *orchestrator.Service)) *harness {
+func MustOpenHarnessWith(tb testing.TB, start time.Time, tune func(c *orchestrator.Config)) *harness {
 	tb.Helper()
 	h := &harness{tb: tb, path: filepath.Join(tb.TempDir(), "galaxy.db"), clock: clocktest.NewFakeClock(start), driver: newFakeDriver(), tune: tune}
 	h.open()
@@ -312,7 +312,7 @@ func (h *harness) open() {
 	}
 	h.store = st
 	h.disk = &faultyStore{Store: st}
-	h.svc = &orchestrator.Service{
+	cfg := orchestrator.Config{
 		Store: h.disk, Driver: h.driver, Discovery: h.driver, Clock: h.clock,
 		Engines: func(ep, _ string) orchestrator.EngineClient {
 			id := uuid.MustParse(ep[len("fake://"):])
@@ -321,8 +321,9 @@ func (h *harness) open() {
 		TurnAttempts: 2, TurnBackoff: time.Millisecond, Workers: 2, QueueSize: 16,
 	}
 	if h.tune != nil {
-		h.tune(h.svc)
+		h.tune(&cfg)
 	}
+	h.svc = orchestrator.NewService(cfg)
 	if err := h.svc.Open(); err != nil {
 		h.tb.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -13,8 +12,18 @@ import (
 // MaxListLimit caps a page of games or operations.
 const MaxListLimit = 1000
 
+// Lifecycle implements GameService: games are created, read and listed here, and
+// every lifecycle action is asked of the transition table and queued as an operation.
+type Lifecycle struct {
+	*deps
+	q     *queue
+	turns *TurnEngine
+}
+
+var _ GameService = (*Lifecycle)(nil)
+
 // CreateGame implements GameService.
-func (s *Service) CreateGame(ctx context.Context, in GameInput, idemKey string) (*GameView, bool, error) {
+func (s *Lifecycle) CreateGame(ctx context.Context, in GameInput, idemKey string) (*GameView, bool, error) {
 	if err := in.Validate(); err != nil {
 		return nil, false, err
 	}
@@ -96,7 +105,7 @@ func (s *Service) CreateGame(ctx context.Context, in GameInput, idemKey string) 
 }
 
 // Game implements GameService.
-func (s *Service) Game(ctx context.Context, id uuid.UUID) (*GameView, error) {
+func (s *Lifecycle) Game(ctx context.Context, id uuid.UUID) (*GameView, error) {
 	g, r, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err
@@ -106,7 +115,7 @@ func (s *Service) Game(ctx context.Context, id uuid.UUID) (*GameView, error) {
 
 // Games implements GameService. A status filter is applied after paging by ID, so a
 // page may hold fewer than Limit games; the caller pages on with After.
-func (s *Service) Games(ctx context.Context, f GameFilter) ([]*GameView, error) {
+func (s *Lifecycle) Games(ctx context.Context, f GameFilter) ([]*GameView, error) {
 	if f.Limit <= 0 || f.Limit > MaxListLimit {
 		f.Limit = MaxListLimit
 	}
@@ -133,33 +142,33 @@ func (s *Service) Games(ctx context.Context, f GameFilter) ([]*GameView, error) 
 
 // Start implements GameService: the engine runs and the game is initialised once.
 // The transition table says from which statuses.
-func (s *Service) Start(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
-	return s.request(ctx, id, ActStart, OpStart, src, OpDetails{}, nil)
+func (s *Lifecycle) Start(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
+	return s.q.request(ctx, id, ActStart, OpStart, src, OpDetails{}, nil)
 }
 
 // Stop implements GameService: the engine is stopped, its state kept.
-func (s *Service) Stop(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
-	return s.request(ctx, id, ActStop, OpStop, src, OpDetails{}, nil)
+func (s *Lifecycle) Stop(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
+	return s.q.request(ctx, id, ActStop, OpStop, src, OpDetails{}, nil)
 }
 
 // Restart implements GameService: the engine is stopped and started again; the game
 // is never re-initialised.
-func (s *Service) Restart(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
-	return s.request(ctx, id, ActRestart, OpRestart, src, OpDetails{}, nil)
+func (s *Lifecycle) Restart(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
+	return s.q.request(ctx, id, ActRestart, OpRestart, src, OpDetails{}, nil)
 }
 
 // ForceNextTurn implements GameService: the next turn runs now; the following
 // deadline stays on the game's grid.
-func (s *Service) ForceNextTurn(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
-	return s.enqueueTurn(ctx, id, ActForceNextTurn, src)
+func (s *Lifecycle) ForceNextTurn(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
+	return s.turns.enqueue(ctx, id, ActForceNextTurn, src)
 }
 
 // Patch implements GameService: the game moves to version within its major.minor.
-func (s *Service) Patch(ctx context.Context, id uuid.UUID, version string, src Source) (*Operation, error) {
+func (s *Lifecycle) Patch(ctx context.Context, id uuid.UUID, version string, src Source) (*Operation, error) {
 	if _, err := ParseVersion(version); err != nil {
 		return nil, err
 	}
-	return s.request(ctx, id, ActPatch, OpPatch, src, OpDetails{Version: version}, func(tx Tx, g *Game, r *Runtime) error {
+	return s.q.request(ctx, id, ActPatch, OpPatch, src, OpDetails{Version: version}, func(tx Tx, g *Game, r *Runtime) error {
 		if err := CheckPatch(g.EngineVersion, version); err != nil {
 			return err
 		}
@@ -170,8 +179,8 @@ func (s *Service) Patch(ctx context.Context, id uuid.UUID, version string, src S
 
 // Remove implements GameService: the engine is stopped and its state deleted; the
 // game's records stay, with status removed.
-func (s *Service) Remove(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
-	return s.request(ctx, id, ActRemove, OpRemove, src, OpDetails{}, nil)
+func (s *Lifecycle) Remove(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
+	return s.q.request(ctx, id, ActRemove, OpRemove, src, OpDetails{}, nil)
 }
 
 // usableVersion returns the registered, enabled engine version, or the coded error
@@ -190,12 +199,12 @@ func usableVersion(tx Tx, version, field string) (*EngineVersion, error) {
 }
 
 // Pause implements GameService.
-func (s *Service) Pause(ctx context.Context, id uuid.UUID, src Source) (*GameView, error) {
+func (s *Lifecycle) Pause(ctx context.Context, id uuid.UUID, src Source) (*GameView, error) {
 	return s.setPaused(ctx, id, true, src)
 }
 
 // Resume implements GameService.
-func (s *Service) Resume(ctx context.Context, id uuid.UUID, src Source) (*GameView, error) {
+func (s *Lifecycle) Resume(ctx context.Context, id uuid.UUID, src Source) (*GameView, error) {
 	return s.setPaused(ctx, id, false, src)
 }
 
@@ -203,7 +212,7 @@ func (s *Service) Resume(ctx context.Context, id uuid.UUID, src Source) (*GameVi
 // in one transaction: pause and resume are instant but belong in the log like the rest.
 // A paused game holds no deadline (it shows no next turn); resume puts it back on its
 // grid, at the first slot after now.
-func (s *Service) setPaused(ctx context.Context, id uuid.UUID, paused bool, src Source) (*GameView, error) {
+func (s *Lifecycle) setPaused(ctx context.Context, id uuid.UUID, paused bool, src Source) (*GameView, error) {
 	act, kind, typ := ActResume, OpResume, EventGameResumed
 	if paused {
 		act, kind, typ = ActPause, OpPause, EventGamePaused
@@ -221,7 +230,7 @@ func (s *Service) setPaused(ctx context.Context, id uuid.UUID, paused bool, src 
 		now := s.now()
 		if r.Paused != paused {
 			r.Paused = paused
-			if err := s.plan(g, r, now, false); err != nil {
+			if err := s.turns.plan(g, r, now, false); err != nil {
 				return err
 			}
 			r.UpdatedAt = now
@@ -241,7 +250,7 @@ func (s *Service) setPaused(ctx context.Context, id uuid.UUID, paused bool, src 
 		return nil
 	})
 	if err == nil {
-		s.reschedule(v.Runtime)
+		s.turns.reschedule(v.Runtime)
 		s.pokeOutbox()
 		s.log(id).Info("game paused flag set", "paused", paused)
 	}
@@ -249,7 +258,7 @@ func (s *Service) setPaused(ctx context.Context, id uuid.UUID, paused bool, src 
 }
 
 // Operations implements GameService.
-func (s *Service) Operations(ctx context.Context, gameID uuid.UUID, limit int) ([]*Operation, error) {
+func (s *Lifecycle) Operations(ctx context.Context, gameID uuid.UUID, limit int) ([]*Operation, error) {
 	if limit <= 0 || limit > MaxListLimit {
 		limit = MaxListLimit
 	}
@@ -266,65 +275,11 @@ func (s *Service) Operations(ctx context.Context, gameID uuid.UUID, limit int) (
 }
 
 // Operation implements GameService.
-func (s *Service) Operation(ctx context.Context, id uuid.UUID) (*Operation, error) {
+func (s *Lifecycle) Operation(ctx context.Context, id uuid.UUID) (*Operation, error) {
 	var op *Operation
 	err := s.Store.View(ctx, func(tx Tx) (err error) {
 		op, err = tx.Operation(id)
 		return err
 	})
 	return op, err
-}
-
-// newOperation is the one constructor of operation rows: a queued operation of kind
-// on game id, accepted from status from at now, with a fresh UUIDv7 (so IDs sort by
-// creation time).
-func newOperation(id uuid.UUID, kind Op, src Source, d OpDetails, from string, now time.Time) *Operation {
-	return &Operation{ID: uuid.Must(uuid.NewV7()), GameID: id, Op: kind, Source: src, Status: OpQueued, Details: d, FromStatus: from, CreatedAt: now}
-}
-
-// request asks the transition table whether act may run on the game, and records the
-// queued operation and the runtime's queued status in one transaction (check, when
-// set, adds its own validation inside it), then hands the operation to the pool. The
-// queue slot is reserved first, so a full queue refuses the request before anything
-// is written.
-func (s *Service) request(ctx context.Context, id uuid.UUID, act Action, kind Op, src Source, d OpDetails, check func(Tx, *Game, *Runtime) error) (*Operation, error) {
-	ticket, err := s.pool.Reserve()
-	if err != nil {
-		return nil, err
-	}
-	var op *Operation
-	err = s.Store.Update(ctx, func(tx Tx) error {
-		g, r, err := gameAndRuntime(tx, id)
-		if err != nil {
-			return err
-		}
-		from := r.Status
-		if err := accept(act, r); err != nil {
-			return err
-		}
-		if check != nil {
-			if err := check(tx, g, r); err != nil {
-				return err
-			}
-		}
-		now := s.now()
-		r.UpdatedAt = now
-		op = newOperation(id, kind, src, d, from, now)
-		if act == ActForceNextTurn || act == ActTurn {
-			op.Details.Turn = r.PendingTurn
-		}
-		if err := tx.PutRuntime(r); err != nil {
-			return err
-		}
-		return tx.PutOperation(op)
-	})
-	if err != nil {
-		s.pool.Release(ticket)
-		return nil, err
-	}
-	// The worker owns its own copy: the caller goes on to encode op for the client.
-	work := *op
-	s.pool.Submit(ticket, &work)
-	s.log(id).Info("operation queued", "operation_id", op.ID, "op", kind, "source", src)
-	return op, nil
 }

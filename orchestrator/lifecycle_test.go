@@ -39,7 +39,8 @@ func (h *harness) mustFail(op *orchestrator.Operation, err error) *orchestrator.
 
 func (h *harness) reconcile() *orchestrator.ReconcileReport {
 	h.tb.Helper()
-	rc := &orchestrator.Reconciler{Service: h.svc, Clock: h.clock}
+	rc := orchestrator.NewReconciler(h.disk, h.driver, h.svc)
+	rc.Clock = h.clock
 	rep, err := rc.Reconcile(context.Background())
 	if err != nil {
 		h.tb.Fatal(err)
@@ -191,7 +192,7 @@ func TestLifecycle_AdoptLateStart(t *testing.T) {
 // shows running with its attempt and retry time, player calls fail fast.
 func TestLifecycle_HungEngine(t *testing.T) {
 	ctx := context.Background()
-	h := MustOpenHarnessWith(t, t0, func(s *orchestrator.Service) {
+	h := MustOpenHarnessWith(t, t0, func(s *orchestrator.Config) {
 		s.EngineTimeout, s.PlayerTimeout = 50*time.Millisecond, 50*time.Millisecond
 		s.TurnBackoff = time.Minute
 	})

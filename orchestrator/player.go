@@ -12,9 +12,19 @@ import (
 // MaxOrders bounds the orders of one submission.
 const MaxOrders = 1000
 
+// PlayerProxy implements PlayerService: it forwards players' calls to their game's
+// running engine, never starting one, and keeps the engine's health honest.
+type PlayerProxy struct {
+	*deps
+	turns   *TurnEngine
+	monitor *Monitor
+}
+
+var _ PlayerService = (*PlayerProxy)(nil)
+
 // player resolves a game, its runtime and the user's race, or the coded error the
 // player routes promise.
-func (s *Service) player(ctx context.Context, gameID, userID uuid.UUID) (*Game, *Runtime, *Player, error) {
+func (s *PlayerProxy) player(ctx context.Context, gameID, userID uuid.UUID) (*Game, *Runtime, *Player, error) {
 	g, r, err := s.load(ctx, gameID)
 	if err != nil {
 		return nil, nil, nil, err
@@ -31,7 +41,7 @@ func (s *Service) player(ctx context.Context, gameID, userID uuid.UUID) (*Game, 
 
 // SubmitOrders implements PlayerService. in.Turn must name the open turn. When every
 // race has marked its orders final and the game has EarlyTurn, the turn runs at once.
-func (s *Service) SubmitOrders(ctx context.Context, gameID, userID uuid.UUID, in OrdersInput) (*engine.OrdersResult, error) {
+func (s *PlayerProxy) SubmitOrders(ctx context.Context, gameID, userID uuid.UUID, in OrdersInput) (*engine.OrdersResult, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -58,7 +68,7 @@ func (s *Service) SubmitOrders(ctx context.Context, gameID, userID uuid.UUID, in
 		return nil, err
 	}
 	if res.AllFinal && g.EarlyTurn {
-		if _, err := s.enqueueTurn(ctx, gameID, ActTurn, SourceScheduler); err != nil {
+		if _, err := s.turns.enqueue(ctx, gameID, ActTurn, SourceScheduler); err != nil {
 			s.log(gameID).Warn("cannot run the early turn", "error", err)
 		}
 	}
@@ -66,7 +76,7 @@ func (s *Service) SubmitOrders(ctx context.Context, gameID, userID uuid.UUID, in
 }
 
 // Command implements PlayerService.
-func (s *Service) Command(ctx context.Context, gameID, userID uuid.UUID, command json.RawMessage) (json.RawMessage, error) {
+func (s *PlayerProxy) Command(ctx context.Context, gameID, userID uuid.UUID, command json.RawMessage) (json.RawMessage, error) {
 	if len(command) == 0 || string(command) == "null" {
 		return nil, FieldErrorf("command", "command is required")
 	}
@@ -87,7 +97,7 @@ func (s *Service) Command(ctx context.Context, gameID, userID uuid.UUID, command
 
 // Report implements PlayerService. Without q.Turn it is the last generated turn's.
 // Reports stay readable while a game is paused or finished, as long as its engine runs.
-func (s *Service) Report(ctx context.Context, gameID, userID uuid.UUID, q ReportQuery) (json.RawMessage, error) {
+func (s *PlayerProxy) Report(ctx context.Context, gameID, userID uuid.UUID, q ReportQuery) (json.RawMessage, error) {
 	if q.Turn != nil && *q.Turn < 0 {
 		return nil, FieldErrorf("turn", "turn must not be negative")
 	}
@@ -117,7 +127,7 @@ func (s *Service) Report(ctx context.Context, gameID, userID uuid.UUID, q Report
 // PlayerTimeout. Player traffic never starts an engine: when none runs the call fails at
 // once with EUNAVAILABLE (the API adds Retry-After), and (re)starts stay with operations
 // and the driver's backoff. The call's outcome keeps the engine's health honest.
-func (s *Service) callEngine(ctx context.Context, g *Game, r *Runtime, call func(context.Context, EngineClient) error) error {
+func (s *PlayerProxy) callEngine(ctx context.Context, g *Game, r *Runtime, call func(context.Context, EngineClient) error) error {
 	token, err := s.secret(ctx, g.ID)
 	if err != nil {
 		return err
@@ -141,25 +151,9 @@ func (s *Service) callEngine(ctx context.Context, g *Game, r *Runtime, call func
 	}
 	switch {
 	case isUnreachable(err) && ctx.Err() == nil:
-		s.setHealth(g.ID, HealthCritical)
+		s.monitor.setHealth(g.ID, HealthCritical)
 	case err == nil && r.EngineHealth != HealthPassing:
-		s.setHealth(g.ID, HealthPassing)
+		s.monitor.setHealth(g.ID, HealthPassing)
 	}
 	return err
-}
-
-// setHealth records the engine's health when it changed; it is a fact about the
-// engine, written outside any operation.
-func (s *Service) setHealth(id uuid.UUID, health string) {
-	err := s.Store.Update(s.ctx, func(tx Tx) error {
-		r, err := tx.Runtime(id)
-		if err != nil || r.EngineHealth == health || !r.Active() && r.Status != StatusFinished {
-			return err
-		}
-		r.EngineHealth, r.UpdatedAt = health, s.now()
-		return tx.PutRuntime(r)
-	})
-	if err != nil && s.ctx.Err() == nil {
-		s.log(id).Warn("cannot record engine health", "health", health, "error", err)
-	}
 }

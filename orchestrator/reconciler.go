@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -43,9 +44,13 @@ type ReconcileService interface {
 // store wants (runtime records) with what the driver runs, and converges: it restarts
 // what should run, stops what should not, refreshes endpoints and reports orphans.
 type Reconciler struct {
-	Service *Service
-	Logger  hclog.Logger
-	Clock   Clock
+	// Store holds what should be; Driver says what runs; Corrections queues what the
+	// reconciler decides (it acts through operations only).
+	Store       Store
+	Driver      Driver
+	Corrections Corrections
+	Logger      hclog.Logger
+	Clock       Clock
 	// Interval between passes (default 30 s).
 	Interval time.Duration
 	// RemoveOrphans removes engines (and their state) that belong to no game.
@@ -64,9 +69,20 @@ type Reconciler struct {
 
 var _ ReconcileService = (*Reconciler)(nil)
 
-// Open starts the interval loop.
-func (rc *Reconciler) Open() {
-	rc.defaults()
+// NewReconciler returns a reconciler of store against driver that acts through c,
+// with the default interval, clock and logger; set fields before Open to change them.
+func NewReconciler(store Store, driver Driver, c Corrections) *Reconciler {
+	return &Reconciler{Store: store, Driver: driver, Corrections: c, Logger: hclog.NewNullLogger(), Clock: SystemClock{}, Interval: 30 * time.Second}
+}
+
+// Open validates the reconciler and starts the interval loop; Close stops it.
+func (rc *Reconciler) Open() error {
+	switch {
+	case rc.Store == nil || rc.Driver == nil || rc.Corrections == nil:
+		return fmt.Errorf("orchestrator: a Reconciler needs a Store, a Driver and Corrections")
+	case rc.Interval <= 0:
+		return fmt.Errorf("orchestrator: reconcile interval %s must be positive", rc.Interval)
+	}
 	rc.ctx, rc.cancel = context.WithCancel(context.Background())
 	rc.wg.Add(1)
 	go func() {
@@ -84,18 +100,7 @@ func (rc *Reconciler) Open() {
 			}
 		}
 	}()
-}
-
-func (rc *Reconciler) defaults() {
-	if rc.Logger == nil {
-		rc.Logger = hclog.NewNullLogger()
-	}
-	if rc.Clock == nil {
-		rc.Clock = SystemClock{}
-	}
-	if rc.Interval <= 0 {
-		rc.Interval = 30 * time.Second
-	}
+	return nil
 }
 
 // Close stops the loop.
@@ -117,12 +122,10 @@ func (rc *Reconciler) LastReconcile() *ReconcileReport {
 func (rc *Reconciler) Reconcile(ctx context.Context) (*ReconcileReport, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	rc.defaults()
-	s := rc.Service
 	rep := &ReconcileReport{StartedAt: rc.Clock.Now().UTC(), Restarted: []uuid.UUID{}, Stopped: []uuid.UUID{}, Refreshed: []uuid.UUID{}, Orphans: []*Instance{}, Errors: []string{}}
 	start := time.Now()
 
-	insts, err := s.Driver.Instances(ctx)
+	insts, err := rc.Driver.Instances(ctx)
 	if err != nil {
 		return nil, Errorf(EUNAVAILABLE, "the driver cannot list engines: %v", ErrorMessage(err))
 	}
@@ -132,7 +135,7 @@ func (rc *Reconciler) Reconcile(ctx context.Context) (*ReconcileReport, error) {
 	}
 	var runtimes []*Runtime
 	busy := map[uuid.UUID]bool{}
-	if err := s.Store.View(ctx, func(tx Tx) error {
+	if err := rc.Store.View(ctx, func(tx Tx) error {
 		ops, err := tx.PendingOperations()
 		if err != nil {
 			return err
@@ -164,20 +167,20 @@ func (rc *Reconciler) Reconcile(ctx context.Context) (*ReconcileReport, error) {
 			} else {
 				lg.Warn("engine should run and does not; starting it")
 			}
-			if _, err := s.Ensure(ctx, r.GameID); err != nil {
+			if _, err := rc.Corrections.Ensure(ctx, r.GameID); err != nil {
 				fail(r.GameID, err)
 				continue
 			}
 			rep.Restarted = append(rep.Restarted, r.GameID)
 		case ActHalt:
 			lg.Warn("engine runs although the game should not; stopping it")
-			if _, err := s.Halt(ctx, r.GameID, r.Status == StatusRemoved); err != nil {
+			if _, err := rc.Corrections.Halt(ctx, r.GameID, r.Status == StatusRemoved); err != nil {
 				fail(r.GameID, err)
 				continue
 			}
 			rep.Stopped = append(rep.Stopped, r.GameID)
 		case ActRefresh:
-			if _, err := s.Refresh(ctx, r.GameID, in); err != nil {
+			if _, err := rc.Corrections.Refresh(ctx, r.GameID, in); err != nil {
 				fail(r.GameID, err)
 				continue
 			}
@@ -191,7 +194,7 @@ func (rc *Reconciler) Reconcile(ctx context.Context) (*ReconcileReport, error) {
 		rep.Orphans = append(rep.Orphans, in)
 		rc.Logger.Warn("orphaned engine: no game claims it", "game_id", in.GameID, "job_id", in.JobID, "endpoint", in.Endpoint, "removing", rc.RemoveOrphans)
 		if rc.RemoveOrphans {
-			if _, err := s.RemoveOrphan(ctx, in.GameID); err != nil {
+			if _, err := rc.Corrections.RemoveOrphan(ctx, in.GameID); err != nil {
 				fail(in.GameID, err)
 				continue
 			}

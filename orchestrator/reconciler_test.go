@@ -26,7 +26,8 @@ func TestReconciler(t *testing.T) {
 	h.driver.running[orphan] = true  // no game claims this one
 	h.driver.mu.Unlock()
 
-	rc := &orchestrator.Reconciler{Service: h.svc, Clock: h.clock}
+	rc := orchestrator.NewReconciler(h.disk, h.driver, h.svc)
+	rc.Clock = h.clock
 	rep, err := rc.Reconcile(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -5,8 +5,16 @@ import (
 	"sort"
 )
 
+// Registry implements EngineVersionService: the engine versions games may run, each
+// checked when it is registered.
+type Registry struct {
+	*deps
+}
+
+var _ EngineVersionService = (*Registry)(nil)
+
 // EngineVersions implements EngineVersionService.
-func (s *Service) EngineVersions(ctx context.Context) ([]*EngineVersion, error) {
+func (s *Registry) EngineVersions(ctx context.Context) ([]*EngineVersion, error) {
 	var out []*EngineVersion
 	err := s.Store.View(ctx, func(tx Tx) (err error) {
 		out, err = tx.EngineVersions()
@@ -24,7 +32,7 @@ func (s *Service) EngineVersions(ctx context.Context) ([]*EngineVersion, error) 
 }
 
 // EngineVersion implements EngineVersionService.
-func (s *Service) EngineVersion(ctx context.Context, version string) (*EngineVersion, error) {
+func (s *Registry) EngineVersion(ctx context.Context, version string) (*EngineVersion, error) {
 	if _, err := ParseVersion(version); err != nil {
 		return nil, err
 	}
@@ -37,7 +45,7 @@ func (s *Service) EngineVersion(ctx context.Context, version string) (*EngineVer
 }
 
 // checkVersion is what every registration checks: the record, then the driver.
-func (s *Service) checkVersion(v *EngineVersion) error {
+func (s *Registry) checkVersion(v *EngineVersion) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
@@ -45,7 +53,7 @@ func (s *Service) checkVersion(v *EngineVersion) error {
 }
 
 // CreateEngineVersion implements EngineVersionService.
-func (s *Service) CreateEngineVersion(ctx context.Context, v *EngineVersion) (*EngineVersion, error) {
+func (s *Registry) CreateEngineVersion(ctx context.Context, v *EngineVersion) (*EngineVersion, error) {
 	if err := s.checkVersion(v); err != nil {
 		return nil, err
 	}
@@ -66,7 +74,7 @@ func (s *Service) CreateEngineVersion(ctx context.Context, v *EngineVersion) (*E
 }
 
 // PutEngineVersion implements EngineVersionService.
-func (s *Service) PutEngineVersion(ctx context.Context, v *EngineVersion) (*EngineVersion, error) {
+func (s *Registry) PutEngineVersion(ctx context.Context, v *EngineVersion) (*EngineVersion, error) {
 	if err := s.checkVersion(v); err != nil {
 		return nil, err
 	}
@@ -87,7 +95,7 @@ func (s *Service) PutEngineVersion(ctx context.Context, v *EngineVersion) (*Engi
 }
 
 // DeleteEngineVersion implements EngineVersionService.
-func (s *Service) DeleteEngineVersion(ctx context.Context, version string) error {
+func (s *Registry) DeleteEngineVersion(ctx context.Context, version string) error {
 	if _, err := ParseVersion(version); err != nil {
 		return err
 	}

@@ -14,12 +14,11 @@ import (
 // handed to Due by a small, fixed set of dispatchers; the deadline is removed from the
 // heap at that moment, and Due is expected to Set the next one.
 type Scheduler struct {
-	// Due is called once per passed deadline, from one of Dispatchers goroutines.
-	Due func(ctx context.Context, gameID uuid.UUID, at time.Time)
-	// DueBatch, when set instead of Due, receives up to MaxBatch passed deadlines at a
-	// time, so that many games falling due together cost one store transaction.
-	DueBatch func(ctx context.Context, gameIDs []uuid.UUID)
-	// MaxBatch bounds a DueBatch call (256 when 0).
+	// Due receives up to MaxBatch passed deadlines at a time, in deadline order, from
+	// one of Dispatchers goroutines, so that many games falling due together cost one
+	// store transaction.
+	Due func(ctx context.Context, due []Deadline)
+	// MaxBatch bounds a Due call (256 when 0).
 	MaxBatch int
 	// Clock defaults to SystemClock.
 	Clock Clock
@@ -42,6 +41,12 @@ type Scheduler struct {
 type deadline struct {
 	at int64 // unix nanoseconds: 8 bytes instead of time.Time's 24
 	id uuid.UUID
+}
+
+// Deadline is a game's passed deadline, as Due receives it.
+type Deadline struct {
+	GameID uuid.UUID
+	At     time.Time
 }
 
 // NewScheduler returns a scheduler with room for n games before it grows.
@@ -108,17 +113,6 @@ func (s *Scheduler) Remove(id uuid.UUID) {
 		heap.Remove(s.heapIface(), int(i))
 	}
 	s.mu.Unlock()
-}
-
-// Next returns the game's deadline and whether it has one.
-func (s *Scheduler) Next(id uuid.UUID) (time.Time, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	i, ok := s.index[id]
-	if !ok {
-		return time.Time{}, false
-	}
-	return time.Unix(0, s.h.items[i].at), true
 }
 
 // Len returns the number of scheduled games.
@@ -189,21 +183,17 @@ func (s *Scheduler) dispatch() {
 		case <-s.ctx.Done():
 			return
 		case d := <-s.due:
-			if s.DueBatch == nil {
-				s.Due(s.ctx, d.id, time.Unix(0, d.at))
-				continue
-			}
-			ids := []uuid.UUID{d.id}
+			batch := []Deadline{{GameID: d.id, At: time.Unix(0, d.at)}}
 		drain:
-			for len(ids) < s.MaxBatch {
+			for len(batch) < s.MaxBatch {
 				select {
 				case d := <-s.due:
-					ids = append(ids, d.id)
+					batch = append(batch, Deadline{GameID: d.id, At: time.Unix(0, d.at)})
 				default:
 					break drain
 				}
 			}
-			s.DueBatch(s.ctx, ids)
+			s.Due(s.ctx, batch)
 		}
 	}
 }

@@ -115,7 +115,11 @@ func impls(due func(uuid.UUID, time.Time)) []struct {
 	}{
 		{"heap", func() (schedulerImpl, func()) {
 			s := orchestrator.NewScheduler(benchGames)
-			s.Due = func(_ context.Context, id uuid.UUID, at time.Time) { due(id, at) }
+			s.Due = func(_ context.Context, batch []orchestrator.Deadline) {
+				for _, d := range batch {
+					due(d.GameID, d.At)
+				}
+			}
 			s.Open()
 			return s, s.Close
 		}},

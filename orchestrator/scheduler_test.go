@@ -34,7 +34,11 @@ func MustOpenScheduler(tb testing.TB, clock *clocktest.FakeClock, log *dueLog) *
 	s := orchestrator.NewScheduler(16)
 	s.Clock = clock
 	s.Dispatchers = 1
-	s.Due = func(_ context.Context, id uuid.UUID, at time.Time) { log.add(id, at) }
+	s.Due = func(_ context.Context, due []orchestrator.Deadline) {
+		for _, d := range due {
+			log.add(d.GameID, d.At)
+		}
+	}
 	s.Open()
 	tb.Cleanup(s.Close)
 	return s
@@ -79,11 +83,8 @@ func TestScheduler(t *testing.T) {
 		s.Set(b, t0.Add(2*time.Second))
 		s.Set(a, t0.Add(5*time.Second)) // moved behind b
 		s.Remove(b)
-		if at, ok := s.Next(a); !ok || !at.Equal(t0.Add(5*time.Second)) {
-			t.Fatalf("Next(a)=%v,%v, want %v", at, ok, t0.Add(5*time.Second))
-		}
-		if _, ok := s.Next(b); ok {
-			t.Fatal("b still scheduled after Remove")
+		if got := s.Len(); got != 1 {
+			t.Fatalf("Len()=%d after moving a and removing b, want 1", got)
 		}
 		clocktest.WaitFor(t, "timer armed", func() bool { return clock.Armed() > 0 })
 		clock.Advance(4 * time.Second)
@@ -93,6 +94,11 @@ func TestScheduler(t *testing.T) {
 		}
 		clock.Advance(time.Second)
 		clocktest.WaitFor(t, "a fired", func() bool { return log.len() == 1 })
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		if log.ids[0] != a || !log.at[0].Equal(t0.Add(5*time.Second)) {
+			t.Fatalf("fired %v at %v, want a at its moved deadline %v", log.ids, log.at, t0.Add(5*time.Second))
+		}
 	})
 
 	t.Run("EarlierDeadlineWakesLoop", func(t *testing.T) {

@@ -96,7 +96,7 @@ func BenchmarkServiceTurns(b *testing.B) {
 		var mu sync.Mutex
 		late := make([]time.Duration, 0, dueNow)
 		done := make(chan struct{})
-		svc := &orchestrator.Service{
+		svc := orchestrator.NewService(orchestrator.Config{
 			Store: st, Driver: driver, Discovery: driver,
 			Engines: func(ep, _ string) orchestrator.EngineClient {
 				id := uuid.MustParse(ep[len("fake://"):])
@@ -113,7 +113,7 @@ func BenchmarkServiceTurns(b *testing.B) {
 				return e
 			},
 			QueueSize: 2 * dueNow, Workers: 64,
-		}
+		})
 		t0 := time.Now()
 		if err := svc.Open(); err != nil {
 			b.Fatal(err)

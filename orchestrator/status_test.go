@@ -65,7 +65,7 @@ func TestTransitions(t *testing.T) {
 // action is refused exactly where the table refuses it, with the table's code.
 func TestTransitions_Service(t *testing.T) {
 	ctx := context.Background()
-	h := MustOpenHarnessWith(t, t0, func(s *orchestrator.Service) { s.QueueSize = 1000 })
+	h := MustOpenHarnessWith(t, t0, func(s *orchestrator.Config) { s.QueueSize = 1000 })
 	h.MustCreate("0 0 1 1 *")
 	h.mustVersion("1.0.1")
 	// Operations are refused or accepted before a worker runs them; a driver that

@@ -27,8 +27,6 @@ type Tx interface {
 	// (uuid.Nil = from the start), in ID order.
 	Games(after uuid.UUID, limit int) ([]*Game, error)
 	PutGame(g *Game) error
-	// DeleteGame removes the game, its runtime, its secret and its operations index.
-	DeleteGame(id uuid.UUID) error
 
 	Runtime(gameID uuid.UUID) (*Runtime, error)
 	// Runtimes calls fn for every runtime record; fn returning an error stops the walk.

@@ -52,34 +52,3 @@ func (t *tx) PutGame(g *orchestrator.Game) error {
 	}
 	return put(t.bucket(bucketGames), idKey(g.ID), g, "game "+g.ID.String())
 }
-
-// DeleteGame implements orchestrator.Tx. It removes everything keyed by the game so
-// nothing dangles: the game, its runtime, its secret, its operations (rows, game_ops
-// index and pending entries). It keeps the game's outbox events (the lobby must still
-// hear that the game was removed) and the idempotency keys that created it (a replayed
-// create must not mint a second game). Everything is removed even when the game row
-// itself is missing, and then ENOTFOUND is returned; inside Update the caller may ignore
-// it and still commit the clean-up.
-func (t *tx) DeleteGame(id uuid.UUID) error {
-	if err := t.writable("delete game"); err != nil {
-		return err
-	}
-	key := id[:]
-	found := t.bucket(bucketGames).Get(key) != nil
-	if err := del(t.bucket(bucketGames), key, "game "+id.String()); err != nil {
-		return err
-	}
-	if err := del(t.bucket(bucketRuntimes), key, "runtime of game "+id.String()); err != nil {
-		return err
-	}
-	if err := del(t.bucket(bucketSecrets), key, "secret of game "+id.String()); err != nil {
-		return err
-	}
-	if err := t.deleteGameOperations(id); err != nil {
-		return err
-	}
-	if !found {
-		return notFound("game %s", id)
-	}
-	return nil
-}

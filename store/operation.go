@@ -120,30 +120,6 @@ func (t *tx) indexedOperation(id []byte, index string) (*orchestrator.Operation,
 	return &op, nil
 }
 
-// deleteGameOperations removes the game's operations with their index and pending
-// entries. Keys are collected first because bbolt cursors do not survive deletes.
-func (t *tx) deleteGameOperations(gameID uuid.UUID) error {
-	var keys [][]byte
-	c := t.bucket(bucketGameOps).Cursor()
-	for k, _ := c.Seek(gameID[:]); k != nil && bytes.HasPrefix(k, gameID[:]); k, _ = c.Next() {
-		keys = append(keys, bytes.Clone(k))
-	}
-	for _, k := range keys {
-		opID := k[len(gameID):]
-		what := fmt.Sprintf("operation %x of game %s", opID, gameID)
-		if err := del(t.bucket(bucketOperations), opID, what); err != nil {
-			return err
-		}
-		if err := del(t.bucket(bucketPendingOps), opID, "pending "+what); err != nil {
-			return err
-		}
-		if err := del(t.bucket(bucketGameOps), k, "index of "+what); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // gameOpKey is the game_ops key: game ID then operation ID, so one game's entries are
 // contiguous and in creation order.
 func gameOpKey(gameID, opID uuid.UUID) []byte {

@@ -393,8 +393,7 @@ func TestStore_View(t *testing.T) {
 		s := MustOpenStore(t)
 		g := newGame(t)
 		writes := map[string]func(tx orchestrator.Tx) error{
-			"PutGame":    func(tx orchestrator.Tx) error { return tx.PutGame(g) },
-			"DeleteGame": func(tx orchestrator.Tx) error { return tx.DeleteGame(g.ID) },
+			"PutGame": func(tx orchestrator.Tx) error { return tx.PutGame(g) },
 			"PutRuntime": func(tx orchestrator.Tx) error {
 				return tx.PutRuntime(&orchestrator.Runtime{GameID: g.ID, Status: orchestrator.StatusCreated})
 			},

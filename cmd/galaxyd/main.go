@@ -195,19 +195,13 @@ func (m *Main) Run(ctx context.Context) error {
 	metrics = orchestrator.NewMetrics(reg, st, 10*time.Second)
 	reconcileInterval, _ := parseDuration(c.Reconcile.Interval)
 
-	svc := &orchestrator.Service{
-		Metrics:       metrics,
-		Store:         st,
-		Engines:       func(ep, token string) orchestrator.EngineClient { return engine.NewClient(ep, token) },
-		Logger:        m.Logger.Named("orchestrator"),
-		Workers:       c.Ops.Workers,
-		QueueSize:     c.Ops.QueueSize,
-		EngineTimeout: engineTimeout,
-		PlayerTimeout: playerTimeout,
-		StartTimeout:  startTimeout,
-		TurnAttempts:  c.Ops.TurnAttempts,
-		TurnBackoff:   turnBackoff,
-		Events:        c.Lobby != nil && c.Lobby.WebhookURL != "",
+	// The drivers report engines that changed by themselves to the service's monitor,
+	// which exists only once the driver does.
+	var svc *orchestrator.Service
+	observe := func(in *orchestrator.Instance) {
+		if svc != nil {
+			svc.Observe(in)
+		}
 	}
 	switch c.Driver {
 	case "nomad":
@@ -234,7 +228,7 @@ func (m *Main) Run(ctx context.Context) error {
 				if exitErr != nil {
 					in.Reason = exitErr.Error()
 				}
-				svc.Observe(in)
+				observe(in)
 			},
 		})
 		if err := d.Open(); err != nil {
@@ -242,27 +236,42 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Driver = d
 	}
-	svc.Driver, svc.Discovery = m.Driver, m.Driver
 	if c.Driver == "nomad" {
 		if err := m.refuseEmptyOverCluster(ctx, dbPath); err != nil {
 			return err
 		}
 	}
-
 	if m.Dev {
 		if err := m.registerDevEngine(ctx, st); err != nil {
 			return err
 		}
 	}
-	if svc.Events {
+	events := c.Lobby != nil && c.Lobby.WebhookURL != ""
+	if events {
 		m.Outbox = &orchestrator.Outbox{
 			Store:      st,
 			Notifier:   &webhook.Notifier{URL: c.Lobby.WebhookURL, Secret: c.Lobby.WebhookSecret},
 			Logger:     m.Logger.Named("outbox"),
 			OnDelivery: metrics.Delivery,
 		}
-		svc.Outbox = m.Outbox
 	}
+	svc = orchestrator.NewService(orchestrator.Config{
+		Store:         st,
+		Driver:        m.Driver,
+		Discovery:     m.Driver,
+		Engines:       func(ep, token string) orchestrator.EngineClient { return engine.NewClient(ep, token) },
+		Logger:        m.Logger.Named("orchestrator"),
+		Workers:       c.Ops.Workers,
+		QueueSize:     c.Ops.QueueSize,
+		EngineTimeout: engineTimeout,
+		PlayerTimeout: playerTimeout,
+		StartTimeout:  startTimeout,
+		TurnAttempts:  c.Ops.TurnAttempts,
+		TurnBackoff:   turnBackoff,
+		Events:        events,
+		Metrics:       metrics,
+		Outbox:        m.Outbox,
+	})
 	if err := svc.Open(); err != nil {
 		return err
 	}
@@ -271,14 +280,16 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Outbox.Open()
 	}
 
-	m.Reconciler = &orchestrator.Reconciler{
-		Service:       svc,
-		Logger:        m.Logger.Named("reconciler"),
-		Interval:      reconcileInterval,
-		RemoveOrphans: c.Reconcile.RemoveOrphans,
-		OnReport:      metrics.Reconciled,
+	m.Reconciler = orchestrator.NewReconciler(st, m.Driver, svc)
+	m.Reconciler.Logger = m.Logger.Named("reconciler")
+	m.Reconciler.RemoveOrphans = c.Reconcile.RemoveOrphans
+	m.Reconciler.OnReport = metrics.Reconciled
+	if reconcileInterval > 0 {
+		m.Reconciler.Interval = reconcileInterval
 	}
-	m.Reconciler.Open()
+	if err := m.Reconciler.Open(); err != nil {
+		return err
+	}
 
 	httpCfg := ghttp.Config{
 		Addr:                 c.Listen,

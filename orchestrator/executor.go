@@ -2,19 +2,23 @@ package orchestrator
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
-	"github.com/google/uuid"
 )
+
+// Executor runs operations for the worker pool: start, restart and patch (and the
+// reconciler's ensure), stop and remove (and halt), refresh; turns it hands to the
+// TurnEngine. Every operation is re-runnable.
+type Executor struct {
+	*deps
+	turns *TurnEngine
+}
 
 // run executes one operation for the worker pool. Every operation is re-runnable: a
 // crash at any point leaves it queued or running in the store, and the next boot runs
 // it again from the start, which converges on the same result.
-func (s *Service) run(ctx context.Context, op *Operation) {
+func (s *Executor) run(ctx context.Context, op *Operation) {
 	lg := s.log(op.GameID).With("operation_id", op.ID, "op", op.Op)
 	now := s.now()
 	// A turn is already recorded as in progress on the runtime; its operation row
@@ -58,7 +62,7 @@ func (s *Service) run(ctx context.Context, op *Operation) {
 	case OpStop, OpRemove:
 		err = s.execStop(ctx, op)
 	case OpTurn, OpForceNextTurn:
-		err = s.execTurn(ctx, op)
+		err = s.turns.execTurn(ctx, op)
 	case OpRefresh:
 		err = s.execRefresh(ctx, op)
 	default:
@@ -77,101 +81,11 @@ func (s *Service) run(ctx context.Context, op *Operation) {
 	lg.Info("operation finished", "status", op.Status, "error_code", op.ErrorCode)
 }
 
-// finish records the outcome of op together with the state change apply makes, in one
-// transaction. A store that cannot write (ESTORAGE: a full disk) does not lose the
-// outcome: finish tries again with backoff until the commit goes through (or galaxyd
-// shuts down, and the operation resumes at boot), and a success recorded late says so
-// in the game's lastError.
-func (s *Service) finish(ctx context.Context, op *Operation, opErr error, apply func(tx Tx, g *Game, r *Runtime) error) error {
-	if opErr != nil && ctx.Err() != nil {
-		return ctx.Err()
-	}
-	defer s.pokeOutbox()
-	var failedSince time.Time
-	var failure error
-	for backoff := time.Second; ; backoff = min(2*backoff, 30*time.Second) {
-		err := s.Store.Update(ctx, func(tx Tx) error { return s.record(tx, op, opErr, apply, failedSince, failure) })
-		if ErrorCode(err) != ESTORAGE {
-			return err
-		}
-		if failedSince.IsZero() {
-			failedSince, failure = s.now(), err
-			s.log(op.GameID).Error("cannot record the end of an operation; retrying until the store can write", "operation_id", op.ID, "op", op.Op, "error", err)
-		}
-		t := s.Clock.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C():
-		}
-	}
-}
-
-// record is finish's transaction. late, when set, is since when the store refused it.
-func (s *Service) record(tx Tx, op *Operation, opErr error, apply func(tx Tx, g *Game, r *Runtime) error, late time.Time, failure error) error {
-	cur, err := tx.Operation(op.ID)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	cur.FinishedAt = &now
-	cur.Status, cur.ErrorCode, cur.ErrorMessage, cur.ErrorDetails, cur.RetryAt = OpSucceeded, "", "", nil, nil
-	if opErr != nil {
-		cur.Status, cur.ErrorCode, cur.ErrorMessage = OpFailed, ErrorCode(opErr), ErrorMessage(opErr)
-		var e *Error
-		if errors.As(opErr, &e) {
-			cur.ErrorDetails = e.Details
-		}
-	}
-	cur.Details = op.Details
-	if cur.StartedAt == nil {
-		cur.StartedAt = op.StartedAt
-	}
-	cur.Attempts = max(cur.Attempts, op.Attempts)
-	if apply != nil {
-		g, r, err := gameAndRuntime(tx, op.GameID)
-		if ErrorCode(err) == ENOTFOUND {
-			// An orphan's removal: there is no game to update.
-			*op = *cur
-			return tx.PutOperation(cur)
-		} else if err != nil {
-			return err
-		}
-		if err := apply(tx, g, r); err != nil {
-			return err
-		}
-		if !late.IsZero() && opErr == nil {
-			what := string(op.Op)
-			if op.Details.Turn > 0 {
-				what = fmt.Sprintf("%s %d", op.Op, op.Details.Turn)
-			}
-			r.LastError = fmt.Sprintf("%s succeeded at %s but could not be recorded until %s: %s", what,
-				late.Format(time.RFC3339), now.Format(time.RFC3339), ErrorMessage(failure))
-		}
-		r.UpdatedAt = now
-		if err := tx.PutRuntime(r); err != nil {
-			return err
-		}
-	}
-	*op = *cur
-	return tx.PutOperation(cur)
-}
-
-// load reads a game and its runtime in a read-only transaction. Errors: ENOTFOUND.
-func (s *Service) load(ctx context.Context, id uuid.UUID) (g *Game, r *Runtime, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
-		g, r, err = gameAndRuntime(tx, id)
-		return err
-	})
-	return g, r, err
-}
-
 // execStart runs start, restart and patch (and the reconciler's ensure): the driver
 // brings the engine up, then the game is initialised once, or its state is checked to
 // be ours. A patch of a game without an engine (the table leads it nowhere) only
 // records the version.
-func (s *Service) execStart(ctx context.Context, op *Operation) error {
+func (s *Executor) execStart(ctx context.Context, op *Operation) error {
 	act := actionOf(op)
 	g, r, err := s.load(ctx, op.GameID)
 	if err != nil {
@@ -235,7 +149,7 @@ func (s *Service) execStart(ctx context.Context, op *Operation) error {
 		case r.Status == StatusRunning && r.PendingTurn > 0:
 			r.Status = StatusGenerationInProgress
 		}
-		if err := s.plan(g, r, now, false); err != nil {
+		if err := s.turns.plan(g, r, now, false); err != nil {
 			return err
 		}
 		next = r
@@ -245,7 +159,7 @@ func (s *Service) execStart(ctx context.Context, op *Operation) error {
 		return s.addEvent(tx, EventGameStarted, r, nil)
 	})
 	if err == nil && next != nil {
-		s.reschedule(next)
+		s.turns.reschedule(next)
 	}
 	return err
 }
@@ -253,7 +167,7 @@ func (s *Service) execStart(ctx context.Context, op *Operation) error {
 // initOrVerify initialises a game that never was, and otherwise (or on 409) reads the
 // engine's state and checks that it holds our game: a different gameId means the
 // engine was given someone else's volume, which must fail loudly.
-func (s *Service) initOrVerify(ctx context.Context, c EngineClient, g *Game, r *Runtime) (*engine.State, error) {
+func (s *Executor) initOrVerify(ctx context.Context, c EngineClient, g *Game, r *Runtime) (*engine.State, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.EngineTimeout)
 	defer cancel()
 	if err := c.Healthz(ctx); err != nil {
@@ -284,7 +198,7 @@ func (s *Service) initOrVerify(ctx context.Context, c EngineClient, g *Game, r *
 	return st, nil
 }
 
-func (s *Service) applyVersion(tx Tx, g *Game, r *Runtime, version string) error {
+func (s *Executor) applyVersion(tx Tx, g *Game, r *Runtime, version string) error {
 	if version == "" || version == r.EngineVersion && version == g.EngineVersion {
 		return nil
 	}
@@ -313,7 +227,7 @@ func applyInstance(r *Runtime, inst *Instance) {
 // as it was while its old engine runs on (a patch or restart of a running game), it
 // looks whether that engine answers — a restart first brings it back with a plain start
 // of the version it ran — and the game is start_failed only when none does.
-func (s *Service) failStart(ctx context.Context, op *Operation, g *Game, r *Runtime, token string, cause error) error {
+func (s *Executor) failStart(ctx context.Context, op *Operation, g *Game, r *Runtime, token string, cause error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -339,29 +253,21 @@ func (s *Service) failStart(ctx context.Context, op *Operation, g *Game, r *Runt
 			return nil // the old engine runs on: a failed operation, a healthy game
 		}
 		r.EngineHealth, r.EngineEndpoint = HealthUnknown, ""
-		if err := s.plan(g, r, s.now(), false); err != nil {
+		if err := s.turns.plan(g, r, s.now(), false); err != nil {
 			return err
 		}
 		return s.addEvent(tx, EventStartFailed, r, map[string]string{"error": ErrorMessage(cause)})
 	})
 	if err == nil && next != nil {
-		s.reschedule(next)
+		s.turns.reschedule(next)
 	}
 	return err
-}
-
-// answers reports whether the game's engine runs and answers its health check now.
-func (s *Service) answers(ctx context.Context, id uuid.UUID, token string) bool {
-	ctx, cancel := context.WithTimeout(ctx, s.EngineTimeout)
-	defer cancel()
-	ep, err := s.Discovery.Endpoint(ctx, id)
-	return err == nil && s.Engines(ep, token).Healthz(ctx) == nil
 }
 
 // execStop runs stop and remove (and the reconciler's halt). That the engine stopped
 // is a fact whatever a later operation wants; the status is the table's. A failed stop
 // leaves the game stopping with the reason in lastError.
-func (s *Service) execStop(ctx context.Context, op *Operation) error {
+func (s *Executor) execStop(ctx context.Context, op *Operation) error {
 	act := actionOf(op)
 	var err error
 	if op.Op == OpRemove {
@@ -385,7 +291,7 @@ func (s *Service) execStop(ctx context.Context, op *Operation) error {
 		r.EngineEndpoint, r.EngineHealth, r.StoppedAt, r.AllocID = "", "", &now, ""
 		r.PendingTurn = 0 // a turn queued ahead of this operation already ran or failed
 		settled := settle(act, op.FromStatus, r, true, false)
-		if err := s.plan(g, r, now, false); err != nil {
+		if err := s.turns.plan(g, r, now, false); err != nil {
 			return err
 		}
 		next = r
@@ -398,13 +304,13 @@ func (s *Service) execStop(ctx context.Context, op *Operation) error {
 		return s.addEvent(tx, EventGameStopped, r, nil)
 	})
 	if err == nil && next != nil {
-		s.reschedule(next)
+		s.turns.reschedule(next)
 	}
 	return err
 }
 
 // execRefresh records where the engine runs now, as the reconciler found it.
-func (s *Service) execRefresh(ctx context.Context, op *Operation) error {
+func (s *Executor) execRefresh(ctx context.Context, op *Operation) error {
 	return s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error {
 		now := s.now()
 		d := op.Details
@@ -420,23 +326,4 @@ func (s *Service) execRefresh(ctx context.Context, op *Operation) error {
 		r.LastObservedAt = &now
 		return nil
 	})
-}
-
-// addEvent writes an outbox event in tx when the outbox is enabled.
-func (s *Service) addEvent(tx Tx, typ string, r *Runtime, data any) error {
-	if !s.Events {
-		return nil
-	}
-	e := &Event{Type: typ, GameID: r.GameID, Turn: r.CurrentTurn, CreatedAt: s.now()}
-	if data == nil && (typ == EventTurnGenerated || typ == EventGameFinished) {
-		data = map[string]any{"players": r.Players}
-	}
-	if data != nil {
-		b, err := json.Marshal(data)
-		if err != nil {
-			return err
-		}
-		e.Data = b
-	}
-	return tx.AddEvent(e)
 }

@@ -10,15 +10,24 @@ import (
 	"github.com/google/uuid"
 )
 
-// enqueueTurn closes the open turn and queues its generation: the runtime records
+// TurnEngine drives turns: it owns the scheduler (one heap, one timer for every
+// game's deadline), closes the turns that fall due, generates them through the engines
+// and records their results.
+type TurnEngine struct {
+	*deps
+	q     *queue
+	sched *Scheduler
+}
+
+// enqueue closes the open turn and queues its generation: the runtime records
 // "turn N in progress" (status generation_in_progress, PendingTurn N) in the same
 // transaction as the operation row, so a crash after this point replays exactly {turn: N}.
-func (s *Service) enqueueTurn(ctx context.Context, id uuid.UUID, act Action, src Source) (*Operation, error) {
+func (s *TurnEngine) enqueue(ctx context.Context, id uuid.UUID, act Action, src Source) (*Operation, error) {
 	kind := OpTurn
 	if act == ActForceNextTurn {
 		kind = OpForceNextTurn
 	}
-	return s.request(ctx, id, act, kind, src, OpDetails{}, func(_ Tx, _ *Game, r *Runtime) error {
+	return s.q.request(ctx, id, act, kind, src, OpDetails{}, func(_ Tx, _ *Game, r *Runtime) error {
 		r.PendingTurn = r.CurrentTurn + 1
 		return nil
 	})
@@ -28,11 +37,15 @@ func (s *Service) enqueueTurn(ctx context.Context, id uuid.UUID, act Action, src
 // every game in the batch are closed and queued in one transaction. A deadline that
 // moved, or a game the table does not let turn (stopped, failed, a turn already on its
 // way), passes: the change that caused it also set or dropped the deadline.
-func (s *Service) due(ctx context.Context, ids []uuid.UUID) {
+func (s *TurnEngine) due(ctx context.Context, batch []Deadline) {
+	ids := make([]uuid.UUID, 0, len(batch))
+	for _, d := range batch {
+		ids = append(ids, d.GameID)
+	}
 	var tickets []Ticket
 	reserved := ids[:0]
 	for _, id := range ids {
-		t, err := s.pool.Reserve()
+		t, err := s.q.pool.Reserve()
 		if err != nil {
 			// Keep the slot: try again shortly instead of dropping a turn.
 			s.sched.Set(id, s.Clock.Now().Add(time.Second))
@@ -71,7 +84,7 @@ func (s *Service) due(ctx context.Context, ids []uuid.UUID) {
 	})
 	if err != nil {
 		for _, t := range tickets {
-			s.pool.Release(t)
+			s.q.pool.Release(t)
 		}
 		if ctx.Err() == nil {
 			s.Logger.Error("cannot queue scheduled turns; retrying", "games", len(ids), "error", err)
@@ -82,10 +95,10 @@ func (s *Service) due(ctx context.Context, ids []uuid.UUID) {
 		return
 	}
 	for i, op := range ops {
-		s.pool.Submit(tickets[i], op)
+		s.q.pool.Submit(tickets[i], op)
 	}
 	for _, t := range tickets[len(ops):] {
-		s.pool.Release(t)
+		s.q.pool.Release(t)
 	}
 }
 
@@ -93,7 +106,7 @@ func (s *Service) due(ctx context.Context, ids []uuid.UUID) {
 // running; otherwise the deadline already on the grid while it is still ahead (a
 // forced turn keeps it), or the first slot after now — always so with moveOn, which a
 // scheduled turn uses to move to its next slot (slots missed while down run once).
-func (s *Service) plan(g *Game, r *Runtime, now time.Time, moveOn bool) error {
+func (s *TurnEngine) plan(g *Game, r *Runtime, now time.Time, moveOn bool) error {
 	if r.Paused || (r.Status != StatusRunning && r.Status != StatusGenerationInProgress) {
 		r.NextTurnAt = nil
 		return nil
@@ -105,7 +118,7 @@ func (s *Service) plan(g *Game, r *Runtime, now time.Time, moveOn bool) error {
 }
 
 // nextSlot sets r.NextTurnAt to the first slot of g's schedule after now.
-func (s *Service) nextSlot(g *Game, r *Runtime, now time.Time) error {
+func (s *TurnEngine) nextSlot(g *Game, r *Runtime, now time.Time) error {
 	cs, err := g.Schedule.Compile()
 	if err != nil {
 		return err
@@ -121,7 +134,7 @@ func (s *Service) nextSlot(g *Game, r *Runtime, now time.Time) error {
 }
 
 // reschedule mirrors r's deadline into the scheduler after a commit.
-func (s *Service) reschedule(r *Runtime) {
+func (s *TurnEngine) reschedule(r *Runtime) {
 	if r.Scheduled() && r.PendingTurn == 0 {
 		s.sched.Set(r.GameID, *r.NextTurnAt)
 	} else {
@@ -133,7 +146,7 @@ func (s *Service) reschedule(r *Runtime) {
 // 5xx a bounded number of times with backoff. While it waits for a retry the
 // operation shows running, its attempts and the time of the next one, and a call that
 // found no engine answering marks the engine critical at once.
-func (s *Service) execTurn(ctx context.Context, op *Operation) error {
+func (s *TurnEngine) execTurn(ctx context.Context, op *Operation) error {
 	act := actionOf(op)
 	g, r, err := s.load(ctx, op.GameID)
 	if err != nil {
@@ -216,7 +229,7 @@ func (s *Service) execTurn(ctx context.Context, op *Operation) error {
 // turnRetrying records that attempt op.Attempts of turn n failed with cause and the
 // next one follows after wait: the operation is running with its attempts and retry
 // time, the runtime says why, and an engine that did not answer is critical.
-func (s *Service) turnRetrying(ctx context.Context, op *Operation, n int, cause error, wait time.Duration) error {
+func (s *TurnEngine) turnRetrying(ctx context.Context, op *Operation, n int, cause error, wait time.Duration) error {
 	coded := engineError(cause)
 	unreachable := isUnreachable(coded)
 	err := s.Store.Update(ctx, func(tx Tx) error {
@@ -253,7 +266,7 @@ func isUnreachable(err error) bool {
 	return c == EENGINEUNREACHABLE || c == EUNAVAILABLE
 }
 
-func (s *Service) turnOnce(ctx context.Context, g *Game, r *Runtime, n int) (*engine.State, error) {
+func (s *TurnEngine) turnOnce(ctx context.Context, g *Game, r *Runtime, n int) (*engine.State, error) {
 	c, err := s.engineFor(ctx, g, r)
 	if err != nil {
 		return nil, err
@@ -274,7 +287,7 @@ func retryable(err error) bool {
 	return code == EUNAVAILABLE || code == EENGINEUNREACHABLE || code == EINTERNAL
 }
 
-func (s *Service) failTurn(ctx context.Context, op *Operation, n int, cause error) error {
+func (s *TurnEngine) failTurn(ctx context.Context, op *Operation, n int, cause error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}

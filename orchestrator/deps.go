@@ -1,0 +1,238 @@
+package orchestrator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/galaxy-orchestrator/galaxy/engine"
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-hclog"
+)
+
+// Config is what a Service is built from: its dependencies and its limits. NewService
+// fills the zero limits with their defaults.
+type Config struct {
+	Store     Store
+	Driver    Driver
+	Discovery Discovery
+	Engines   EngineConnector
+	Logger    hclog.Logger
+	Clock     Clock
+
+	// Workers and QueueSize size the worker pool (defaults DefaultWorkers/QueueSize).
+	Workers   int
+	QueueSize int
+	// EngineTimeout bounds one engine call of an operation (default 30 s);
+	// PlayerTimeout bounds one player call, which fails fast instead (default 5 s);
+	// StartTimeout bounds a whole start, including placement and health (default 5 min).
+	EngineTimeout time.Duration
+	PlayerTimeout time.Duration
+	StartTimeout  time.Duration
+	// TurnAttempts is how many times a failing turn call is tried within its slot
+	// (default 4), waiting TurnBackoff, doubled each time (default 2 s), in between.
+	TurnAttempts int
+	TurnBackoff  time.Duration
+	// Events enables the outbox: lobby notifications written with each state change.
+	Events bool
+	// Metrics, when set, records operations and turns.
+	Metrics *Metrics
+	// Outbox, when set, is poked after every commit that may have added events, so
+	// notifications leave at once instead of at its next interval.
+	Outbox *Outbox
+}
+
+// withDefaults returns c with every zero limit set to its default.
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = hclog.NewNullLogger()
+	}
+	if c.Clock == nil {
+		c.Clock = SystemClock{}
+	}
+	if c.EngineTimeout <= 0 {
+		c.EngineTimeout = 30 * time.Second
+	}
+	if c.PlayerTimeout <= 0 {
+		c.PlayerTimeout = 5 * time.Second
+	}
+	if c.StartTimeout <= 0 {
+		c.StartTimeout = 5 * time.Minute
+	}
+	if c.TurnAttempts <= 0 {
+		c.TurnAttempts = 4
+	}
+	if c.TurnBackoff <= 0 {
+		c.TurnBackoff = 2 * time.Second
+	}
+	return c
+}
+
+// validate reports a dependency that is missing.
+func (c Config) validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("orchestrator: a Store is required")
+	case c.Driver == nil:
+		return errors.New("orchestrator: a Driver is required")
+	case c.Discovery == nil:
+		return errors.New("orchestrator: a Discovery is required")
+	case c.Engines == nil:
+		return errors.New("orchestrator: an EngineConnector is required")
+	}
+	return nil
+}
+
+// deps is what the services of the orchestrator share: the configuration, the
+// service's lifetime, and the few helpers every one of them uses.
+type deps struct {
+	Config
+	// ctx lives as long as the Service is open; work that outlives a request (driver
+	// news, health records) runs under it.
+	ctx context.Context
+}
+
+func (s *deps) now() time.Time { return s.Clock.Now().UTC() }
+
+func (s *deps) log(id uuid.UUID) hclog.Logger { return s.Logger.With("game_id", id) }
+
+// load reads a game and its runtime in a read-only transaction. Errors: ENOTFOUND.
+func (s *deps) load(ctx context.Context, id uuid.UUID) (g *Game, r *Runtime, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		g, r, err = gameAndRuntime(tx, id)
+		return err
+	})
+	return g, r, err
+}
+
+func (s *deps) pokeOutbox() {
+	if s.Events && s.Outbox != nil {
+		s.Outbox.Poke()
+	}
+}
+
+// addEvent writes an outbox event in tx when the outbox is enabled.
+func (s *deps) addEvent(tx Tx, typ string, r *Runtime, data any) error {
+	if !s.Events {
+		return nil
+	}
+	e := &Event{Type: typ, GameID: r.GameID, Turn: r.CurrentTurn, CreatedAt: s.now()}
+	if data == nil && (typ == EventTurnGenerated || typ == EventGameFinished) {
+		data = map[string]any{"players": r.Players}
+	}
+	if data != nil {
+		b, err := json.Marshal(data)
+		if err != nil {
+			return err
+		}
+		e.Data = b
+	}
+	return tx.AddEvent(e)
+}
+
+// engineFor returns a client for the game's running engine for an operation (a turn),
+// bringing the engine back through the driver when discovery has nothing (e.g. after
+// galaxyd restarted). Operations may start engines; player calls never do (callEngine).
+func (s *deps) engineFor(ctx context.Context, g *Game, r *Runtime) (EngineClient, error) {
+	token, err := s.secret(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	ep, err := s.Discovery.Endpoint(ctx, g.ID)
+	if err == nil {
+		return s.Engines(ep, token), nil
+	}
+	// A game that should run gets its engine back; so does one with a turn still
+	// owed — closed before a stop was asked for — since that turn must be generated
+	// (or replayed after a crash) before the stop queued behind it runs.
+	if ErrorCode(err) != EUNAVAILABLE || (!r.Active() && r.PendingTurn == 0) {
+		return nil, err
+	}
+	inst, err := s.startDriver(ctx, g, r.EngineVersion, token)
+	if err != nil {
+		return nil, err
+	}
+	return s.Engines(inst.Endpoint, token), nil
+}
+
+func (s *deps) startDriver(ctx context.Context, g *Game, version, token string) (*Instance, error) {
+	var v *EngineVersion
+	if err := s.Store.View(ctx, func(tx Tx) (err error) {
+		v, err = tx.EngineVersion(version)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.StartTimeout)
+	defer cancel()
+	return s.Driver.Start(ctx, EngineSpec{GameID: g.ID, Version: *v, AdminToken: token})
+}
+
+func (s *deps) secret(ctx context.Context, id uuid.UUID) (token string, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		token, err = tx.GameSecret(id)
+		return err
+	})
+	return token, err
+}
+
+// answers reports whether the game's engine runs and answers its health check now.
+func (s *deps) answers(ctx context.Context, id uuid.UUID, token string) bool {
+	ctx, cancel := context.WithTimeout(ctx, s.EngineTimeout)
+	defer cancel()
+	ep, err := s.Discovery.Endpoint(ctx, id)
+	return err == nil && s.Engines(ep, token).Healthz(ctx) == nil
+}
+
+// newToken returns 32 random bytes, hex encoded: a per-game engine admin token.
+func newToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux; a broken RNG must not mint tokens
+	}
+	return hex.EncodeToString(b)
+}
+
+// engineError turns an engine client error into a coded error for the API and the
+// operation log, without leaking transport internals.
+func engineError(err error) error {
+	var ee *engine.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ee):
+		e := &Error{Code: EENGINE, Message: fmt.Sprintf("engine answered %d: %s", ee.StatusCode, ee.Message)}
+		switch ee.StatusCode {
+		case 400:
+			e.Code = EINVALID
+			e.Message = ee.Message
+		case 403:
+			e.Code = EFORBIDDEN
+			e.Message = ee.Message
+		case 404:
+			e.Code = ENOTFOUND
+			e.Message = ee.Message
+		case 409:
+			e.Code = ECONFLICT
+			e.Message = ee.Message
+		case 413:
+			e.Code = ETOOLARGE
+			e.Message = ee.Message
+		}
+		for _, d := range ee.Details {
+			e.Details = append(e.Details, Detail{Index: d.Index, Field: d.Field, Message: d.Message})
+		}
+		return e
+	case errors.Is(err, engine.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
+		return Errorf(EENGINEUNREACHABLE, "the engine did not answer")
+	}
+	var oe *Error
+	if errors.As(err, &oe) {
+		return err
+	}
+	return Errorf(EENGINEUNREACHABLE, "the engine did not answer")
+}
