@@ -52,7 +52,9 @@ type Tech struct {
 	Cargo   float64 `json:"cargo"`
 }
 
-// PlayerSummary is one race's figures in a State.
+// PlayerSummary is one race's figures in a State (rounded to 2 decimals). Ships is
+// its number of ships; Out is set once the race is out of the game (no planets and no
+// ships left, or it quit). Both are omitted by engines that do not know them.
 type PlayerSummary struct {
 	ID         uuid.UUID `json:"id"`
 	RaceName   string    `json:"raceName"`
@@ -60,14 +62,19 @@ type PlayerSummary struct {
 	Population float64   `json:"population"`
 	Industry   float64   `json:"industry"`
 	Tech       Tech      `json:"tech"`
+	Ships      int       `json:"ships,omitempty"`
+	Out        bool      `json:"out,omitempty"`
 }
 
 // State is what admin/init, admin/state and admin/turn answer: the game's identity,
-// its current turn (0 right after init), whether it has finished, and per-player figures.
+// its current turn (0 right after init), whether it has finished, and per-player
+// figures. Winners, once the game has finished, names the winning races' player ids
+// (empty when nobody won; omitted by engines that do not name winners).
 type State struct {
 	GameID   uuid.UUID       `json:"gameId"`
 	Turn     int             `json:"turn"`
 	Finished bool            `json:"finished"`
+	Winners  []uuid.UUID     `json:"winners,omitempty"`
 	Players  []PlayerSummary `json:"players"`
 }
 

@@ -112,8 +112,8 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	g := s.game
-	if _, err := g.Report(actor); err != nil { // 403 whatever the turn
-		writeGameError(w, err)
+	if !g.HasRace(actor) { // 403 whatever the turn
+		writeError(w, http.StatusForbidden, engine.CodeForbidden, fmt.Sprintf("actor %s is not a race of this game", actor), nil)
 		return
 	}
 	if turn < 0 || turn > g.Turn {
