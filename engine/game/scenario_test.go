@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -158,4 +159,23 @@ func containsBattle(state string) bool {
 	}
 	json.Unmarshal([]byte(state), &g)
 	return len(g.Battles) > 0
+}
+
+// TestReportText renders the scripted game's last report in GalaxyNG's layout.
+func TestReportText(t *testing.T) {
+	g, _ := script(t, Settings{Seed: 2024, AllianceVictory: true})
+	rep, _ := g.Report(g.Races[0].ID)
+	text := rep.Text()
+	for _, want := range []string{
+		"Turn 13 Report for R1", "Winners: R1, R3, R4", "\t\tStatus of Players\n\nN     D    W    S    C       P       I # R\n",
+		"\t\tYour Ship Types", "\t\tR2 Ship Types", "\t\tBattle at 9", "\t\tBombings", "\t\tYour Planets",
+		"\t\tShips In Production", "\t\tUninhabited Planets", "\t\tYour Groups", "R2 3.20 1.00 1.00 1.00    0.00    0.00 0 War (out)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("text report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "99999") || strings.Contains(text, "00000000001") {
+		t.Fatalf("unrounded figures in the text report:\n%s", text)
+	}
 }
