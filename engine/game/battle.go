@@ -194,12 +194,10 @@ func fight(sides []*side, rng *rand.Rand) Battle {
 }
 
 // shotKills draws whether a shot of strength attack destroys a ship of defence
-// defence: GalaxyNG's attack/defence > 4^U(−1,1), which is KillProbability.
+// defence. GalaxyNG draws attack/defence > 4^U(−1,1); for U uniform that holds with
+// probability KillProbability(attack, defence), which is what is drawn here.
 func shotKills(attack, defence float64, rng *rand.Rand) bool {
-	if defence <= 0 {
-		return true
-	}
-	return attack/defence > math.Pow(4, 2*rng.Float64()-1)
+	return rng.Float64() < KillProbability(attack, defence)
 }
 
 // pickTarget returns a random surviving ship of the enemies of s, or -1.

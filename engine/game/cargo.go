@@ -248,12 +248,12 @@ func (g *Game) loadPhase() {
 // to a free planet gets it); then cargo that reached the end of a route is unloaded
 // there whoever owns it (colonists only onto the race's own or unowned planets).
 func (g *Game) unloadPhase(order []*Race) {
-	for _, p := range g.Planets {
-		for _, r := range order {
-			for _, gr := range r.Groups {
-				if gr.Planet == p.Number && gr.Dist == 0 && gr.Cargo != "" && (!p.Owned() || p.Owner == r.ID) {
-					g.unload(r, gr, gr.Load)
-				}
+	// Race by race: a planet's unloading depends only on that planet, so this is the
+	// same as planet by planet with races in order, in one pass over the groups.
+	for _, r := range order {
+		for _, gr := range r.Groups {
+			if p := g.Planets[gr.Planet-1]; gr.Dist == 0 && gr.Cargo != "" && (!p.Owned() || p.Owner == r.ID) {
+				g.unload(r, gr, gr.Load)
 			}
 		}
 	}
