@@ -215,8 +215,8 @@ func (r *Race) nextNumber() int {
 }
 
 // split returns the group an order on ships ships of g acts on: g itself for 0 or all
-// of its ships, else a new group of that many ships broken off g (out of any fleet, as
-// GalaxyNG's orders that take a number of ships do).
+// of its ships, else a new group of that many ships broken off g, in g's fleet (as
+// for upgrades, loads and unloads; break and send take it out of the fleet).
 func (r *Race) split(g *Group, ships int) (*Group, *engine.FieldError) {
 	switch {
 	case ships < 0:
@@ -229,7 +229,7 @@ func (r *Race) split(g *Group, ships int) (*Group, *engine.FieldError) {
 		return nil, &engine.FieldError{Field: "ships", Message: fmt.Sprintf("at most %d groups per race", MaxGroups)}
 	}
 	n := *g
-	n.Number, n.Ships, n.Fleet = r.nextNumber(), ships, ""
+	n.Number, n.Ships = r.nextNumber(), ships
 	g.Ships -= ships
 	r.Groups = append(r.Groups, &n)
 	return &n, nil
@@ -248,8 +248,12 @@ func (g *Game) breakOrder(r *Race, o *Order) *engine.FieldError {
 		gr.Fleet, gr.Number = "", r.nextNumber()
 		return nil
 	}
-	_, fe = r.split(gr, o.Ships)
-	return fe
+	n, fe := r.split(gr, o.Ships)
+	if fe != nil {
+		return fe
+	}
+	n.Fleet = "" // ships broken off a group leave its fleet
+	return nil
 }
 
 // upgradeOrder brings a group at one of r's planets up to r's tech levels (G),

@@ -146,3 +146,25 @@ func TestJoinAndSortPhases(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitFleet: ships broken off a fleet's group leave the fleet; ships upgraded or
+// loaded out of it stay in it (the manual's Fleets section).
+func TestSplitFleet(t *testing.T) {
+	g, a, _ := mini(t)
+	give(g, a, hauler, 10, 1)
+	a.Fleets = []Fleet{{Name: "F"}}
+	a.Groups[0].Fleet = "F"
+	a.Tech.Drive = 2
+	g.Planets[0].Cap = 100
+	mustOrders(t, g, a,
+		`{"type":"break","group":1,"ships":2}`,              // group 2
+		`{"type":"upgrade","group":1,"ships":3}`,            // group 3
+		`{"type":"load","group":1,"cargo":"CAP","ships":1}`) // group 4
+	g.applyOrders([]*Race{a})
+	want := map[int]string{1: "F", 2: "", 3: "F", 4: "F"}
+	for _, gr := range a.Groups {
+		if gr.Fleet != want[gr.Number] {
+			t.Fatalf("group %d in fleet %q, want %q: %+v", gr.Number, gr.Fleet, want[gr.Number], a.Groups)
+		}
+	}
+}
