@@ -31,8 +31,9 @@ type Race struct {
 }
 
 // InitRequest is the body of POST /api/v1/admin/init. GameID must be a non-zero UUID;
-// Settings is opaque to the orchestrator (the reference engine reads "seed" and
-// "maxTurns").
+// Settings is opaque to the orchestrator: GET /api/v1/settings-schema publishes the
+// engine's JSON Schema of it (the reference engine reads "seed", "maxTurns" and
+// "allianceVictory", and ignores other keys).
 type InitRequest struct {
 	GameID   uuid.UUID      `json:"gameId"`
 	Races    []Race         `json:"races"`
@@ -80,7 +81,8 @@ type State struct {
 
 // OrdersRequest is the body of POST /api/v1/orders: it replaces the actor's orders for
 // the open turn (Turn must equal the current turn). Orders are engine-defined objects,
-// each with a "type" field (the reference engine knows "produce" and "rename_planet").
+// each with a "type" field (the reference engine's are GalaxyNG's orders, listed in
+// engine/README.md: "produce", "design", "send", ...).
 // Final marks the race's orders as final for the turn.
 type OrdersRequest struct {
 	Actor  uuid.UUID         `json:"actor"`
