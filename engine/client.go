@@ -177,6 +177,14 @@ func (c *Client) Report(ctx context.Context, actor uuid.UUID, turn int) (json.Ra
 	return out, nil
 }
 
+// ReportText returns the actor's report of turn as plain text, in GalaxyNG's layout
+// (GET /api/v1/report?format=text); errors as Report's.
+func (c *Client) ReportText(ctx context.Context, actor uuid.UUID, turn int) ([]byte, error) {
+	q := url.Values{"actor": {actor.String()}, "turn": {strconv.Itoa(turn)}, "format": {"text"}}
+	_, data, err := c.roundTrip(ctx, http.MethodGet, "/api/v1/report?"+q.Encode(), nil, maxAnswerBytes, true)
+	return data, err
+}
+
 // Snapshot returns the engine's snapshot document (GET /api/v1/admin/snapshot) as it
 // was sent, with its ETag (the quoted hex SHA-256 of the document). withReports adds
 // every race's report of the current turn. The document is checked against its ETag,

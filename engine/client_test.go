@@ -284,3 +284,18 @@ func TestClient_NoHTMLEscaping(t *testing.T) {
 		t.Fatalf("forwarded body %s does not hold the order %s as it was", got, order)
 	}
 }
+
+func TestClientReportText(t *testing.T) {
+	ctx := context.Background()
+	c := engine.NewClient(MustEngine(t).URL, token)
+	if _, err := c.Init(ctx, initRequest()); err != nil {
+		t.Fatal(err)
+	}
+	text, err := c.ReportText(ctx, actorA, 0)
+	if err != nil || !strings.Contains(string(text), "Turn 0 Report for Zorg") {
+		t.Fatalf("ReportText = %.200s, %v", text, err)
+	}
+	if _, err := c.ReportText(ctx, actorA, 5); !engine.IsStatus(err, 404) {
+		t.Fatalf("ReportText of a future turn: err = %v, want 404", err)
+	}
+}

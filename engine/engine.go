@@ -31,8 +31,9 @@ type Race struct {
 }
 
 // InitRequest is the body of POST /api/v1/admin/init. GameID must be a non-zero UUID;
-// Settings is opaque to the orchestrator (the reference engine reads "seed" and
-// "maxTurns").
+// Settings is opaque to the orchestrator: GET /api/v1/settings-schema publishes the
+// engine's JSON Schema of it (the reference engine reads "seed", "maxTurns" and
+// "allianceVictory", and ignores other keys).
 type InitRequest struct {
 	GameID   uuid.UUID      `json:"gameId"`
 	Races    []Race         `json:"races"`
@@ -52,7 +53,9 @@ type Tech struct {
 	Cargo   float64 `json:"cargo"`
 }
 
-// PlayerSummary is one race's figures in a State.
+// PlayerSummary is one race's figures in a State (rounded to 2 decimals). Ships is
+// its number of ships; Out is set once the race is out of the game (no planets and no
+// ships left, or it quit). Both are omitted by engines that do not know them.
 type PlayerSummary struct {
 	ID         uuid.UUID `json:"id"`
 	RaceName   string    `json:"raceName"`
@@ -60,20 +63,26 @@ type PlayerSummary struct {
 	Population float64   `json:"population"`
 	Industry   float64   `json:"industry"`
 	Tech       Tech      `json:"tech"`
+	Ships      int       `json:"ships,omitempty"`
+	Out        bool      `json:"out,omitempty"`
 }
 
 // State is what admin/init, admin/state and admin/turn answer: the game's identity,
-// its current turn (0 right after init), whether it has finished, and per-player figures.
+// its current turn (0 right after init), whether it has finished, and per-player
+// figures. Winners, once the game has finished, names the winning races' player ids
+// (empty when nobody won; omitted by engines that do not name winners).
 type State struct {
 	GameID   uuid.UUID       `json:"gameId"`
 	Turn     int             `json:"turn"`
 	Finished bool            `json:"finished"`
+	Winners  []uuid.UUID     `json:"winners,omitempty"`
 	Players  []PlayerSummary `json:"players"`
 }
 
 // OrdersRequest is the body of POST /api/v1/orders: it replaces the actor's orders for
 // the open turn (Turn must equal the current turn). Orders are engine-defined objects,
-// each with a "type" field (the reference engine knows "produce" and "rename_planet").
+// each with a "type" field (the reference engine's are GalaxyNG's orders, listed in
+// engine/README.md: "produce", "design", "send", ...).
 // Final marks the race's orders as final for the turn.
 type OrdersRequest struct {
 	Actor  uuid.UUID         `json:"actor"`

@@ -142,8 +142,8 @@ func TestTurn(t *testing.T) {
 	t.Run("ErrFinished", func(t *testing.T) {
 		MustStatus(t, p.call(t, "POST", "/api/v1/admin/turn", map[string]int{"turn": 2}), http.StatusOK)
 		a := p.call(t, "POST", "/api/v1/admin/turn", map[string]int{"turn": 3})
-		if st := decode[state](t, a); !st.Finished || st.Turn != 3 {
-			t.Fatalf("state = %+v, want finished at turn 3", st)
+		if st := decode[state](t, a); !st.Finished || st.Turn != 3 || len(st.Winners) != 2 {
+			t.Fatalf("state = %+v, want finished at turn 3, both races winning (equal production)", st)
 		}
 		MustStatus(t, p.call(t, "POST", "/api/v1/admin/turn", map[string]int{"turn": 4}), http.StatusConflict)
 		MustStatus(t, p.call(t, "POST", "/api/v1/orders", map[string]any{"actor": actorA, "turn": 3, "orders": []any{}}), http.StatusConflict)
@@ -225,6 +225,29 @@ func TestOrders(t *testing.T) {
 	t.Run("ErrTooLarge", func(t *testing.T) {
 		MustStatus(t, p.call(t, "POST", "/api/v1/orders", bytes.Repeat([]byte(" "), 1<<20+1)), http.StatusRequestEntityTooLarge)
 	})
+	t.Run("OK/Ships", func(t *testing.T) {
+		a := p.call(t, "POST", "/api/v1/orders", map[string]any{"actor": actorA, "turn": 1, "orders": []any{
+			map[string]any{"type": "design", "name": "Drone", "drive": 1, "attacks": 0, "weapons": 0, "shields": 0, "cargo": 0},
+			map[string]any{"type": "produce", "planet": home, "what": "Drone"},
+		}})
+		MustStatus(t, a, http.StatusOK)
+		MustStatus(t, p.call(t, "POST", "/api/v1/admin/turn", map[string]int{"turn": 2}), http.StatusOK)
+		rep := decode[struct {
+			Groups []struct{ Ships, Planet int } `json:"groups"`
+		}](t, p.call(t, "GET", "/api/v1/report?actor="+actorA, nil))
+		if len(rep.Groups) != 1 || rep.Groups[0].Ships < 1 || rep.Groups[0].Planet != home {
+			t.Fatalf("groups %+v, want drones at the home planet", rep.Groups)
+		}
+		a = p.call(t, "POST", "/api/v1/orders", map[string]any{"actor": actorA, "turn": 2, "orders": []any{
+			map[string]any{"type": "send", "group": "MAX", "planet": other, "ships": 1},
+			map[string]any{"type": "send", "group": 99, "planet": other},
+			map[string]any{"type": "design", "name": "Bad", "drive": 0.5, "attacks": 0, "weapons": 0, "shields": 0, "cargo": 0},
+		}})
+		MustStatus(t, a, http.StatusBadRequest)
+		if _, _, d := a.errorBody(t); len(d) != 2 || d[0]["index"] != 1.0 || d[0]["field"] != "group" || d[1]["field"] != "drive" {
+			t.Fatalf("details %v, want order 1 (group) and order 2 (drive)", d)
+		}
+	})
 }
 
 func TestCommands(t *testing.T) {
@@ -282,6 +305,21 @@ func TestReport(t *testing.T) {
 			MustCode(t, p.call(t, "GET", "/api/v1/report?actor="+actorA+q, nil), http.StatusNotFound, "no_report")
 		})
 	}
+	t.Run("OK/Text", func(t *testing.T) {
+		a := p.call(t, "GET", "/api/v1/report?format=text&turn=1&actor="+actorA, nil)
+		MustStatus(t, a, http.StatusOK)
+		if got := a.Header.Get("Content-Type"); !strings.HasPrefix(got, "text/plain") {
+			t.Fatalf("Content-Type = %q, want text/plain", got)
+		}
+		for _, want := range []string{"Turn 1 Report for Zorg", "Status of Players", "Your Planets"} {
+			if !strings.Contains(string(a.Body), want) {
+				t.Fatalf("text report lacks %q:\n%s", want, a.Body)
+			}
+		}
+	})
+	t.Run("ErrFormat", func(t *testing.T) {
+		MustCode(t, p.call(t, "GET", "/api/v1/report?format=xml&actor="+actorA, nil), http.StatusBadRequest, "invalid")
+	})
 	t.Run("ErrTurnNotAnInteger", func(t *testing.T) {
 		MustStatus(t, p.call(t, "GET", "/api/v1/report?turn=one&actor="+actorA, nil), http.StatusBadRequest)
 	})

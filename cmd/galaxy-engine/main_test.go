@@ -276,9 +276,10 @@ func MustStatus(tb testing.TB, a answer, want int) {
 
 // state is the part of State the tests read.
 type state struct {
-	GameID   string `json:"gameId"`
-	Turn     int    `json:"turn"`
-	Finished bool   `json:"finished"`
+	GameID   string   `json:"gameId"`
+	Turn     int      `json:"turn"`
+	Finished bool     `json:"finished"`
+	Winners  []string `json:"winners"`
 	Players  []struct {
 		ID       string `json:"id"`
 		RaceName string `json:"raceName"`

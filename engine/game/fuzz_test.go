@@ -28,6 +28,18 @@ var orderSeeds = []string{
 	`[{"type":"produce","planet":"#HOME","what":"CAP"} ]`, `[{"type":"produce","planet":"#HOME","what":"CAP"}{}]`,
 	`[{"type":"rename_planet","planet":"#HOME","name":"` + strings.Repeat("\u00e9", 21) + `"}]`,
 	`[{"type":"rename_planet","planet":"#HOME","name":"a\u0000b"}]`,
+	`[{"type":"design","name":"Gun","drive":4,"attacks":2,"weapons":2,"shields":4,"cargo":0},{"type":"produce","planet":HOME,"what":"Gun"}]`,
+	`[{"type":"design","name":"Bad","drive":0.5,"attacks":1,"weapons":0,"shields":0,"cargo":0}]`,
+	`[{"type":"design","name":"Cap","drive":1,"attacks":0,"weapons":0,"shields":0,"cargo":0},{"type":"erase_design","name":"Cap"}]`,
+	`[{"type":"create_fleet","fleet":"F"},{"type":"merge_fleet","fleet":"F","into":"F"},{"type":"erase_fleet","fleet":"F"}]`,
+	`[{"type":"break","group":1,"ships":1},{"type":"send","group":"MAX","planet":1},{"type":"recall","group":"max"}]`,
+	`[{"type":"load","group":1,"cargo":"COL"},{"type":"unload","group":1,"amount":0.5},{"type":"scrap","group":1,"ships":2}]`,
+	`[{"type":"route","planet":HOME,"cargo":"EMP","to":1},{"type":"route","planet":HOME,"cargo":"col"}]`,
+	`[{"type":"intercept","fleet":"F","planet":"Enemy"},{"type":"upgrade","group":1},{"type":"join_fleet","group":1,"fleet":"F","ships":1}]`,
+	`[{"type":"war","race":"R2"},{"type":"peace","race":"r3"},{"type":"claim","planet":"Enemy"},{"type":"quit","race":"R2"}]`,
+	`[{"type":"quit","race":"R1"},{"type":"produce","planet":HOME,"what":"CAP"}]`,
+	`[{"type":"send","group":1.5,"planet":1},{"type":"send","group":"x","planet":1},{"type":"load","group":1,"cargo":"GOLD","amount":-1}]`,
+	`[{"type":"rename_design","name":"A","newName":"B"},{"type":"rename_fleet","fleet":"F","newName":"9"},{"type":"leave_fleet","group":1}]`,
 }
 
 // mustRulesError fails unless err is a *Error of one of kinds with a message.
@@ -140,20 +152,24 @@ func FuzzSetOrders(f *testing.F) {
 			t.Fatalf("SetOrders(%s) = %d (stored %d, final %v), want %d (final %v)", body, got, len(r.Orders), r.Final, want, final)
 		}
 		for i, o := range r.Orders {
-			if o.PlanetNo < 1 || o.PlanetNo > len(g.Planets) || g.Planets[o.PlanetNo-1].Owner != r.ID {
-				t.Fatalf("order %d %+v accepted for a planet that is not the race's", i, o)
+			if _, ok := orderSpecs[o.Type]; !ok {
+				t.Fatalf("order %d %+v accepted with type %q", i, o, o.Type)
+			}
+			switch o.Type {
+			case OrderProduce, OrderRenamePlanet, OrderRoute:
+				if o.PlanetNo < 1 || o.PlanetNo > len(g.Planets) || g.Planets[o.PlanetNo-1].Owner != r.ID {
+					t.Fatalf("order %d %+v accepted for a planet that is not the race's", i, o)
+				}
 			}
 			switch o.Type {
 			case OrderProduce:
-				if p, ok := parseProduct(string(o.What)); !ok || p != o.What {
+				if p, ok := parseProduct(string(o.What)); (o.What == SHIP) != (o.Ship != "") || (o.What != SHIP && (!ok || p != o.What)) {
 					t.Fatalf("order %d %+v accepted with product %q", i, o, o.What)
 				}
 			case OrderRenamePlanet:
 				if why := validPlanetName(o.Name); why != "" {
 					t.Fatalf("order %d %+v accepted with a bad name: %s", i, o, why)
 				}
-			default:
-				t.Fatalf("order %d %+v accepted with type %q", i, o, o.Type)
 			}
 		}
 		if generated, err := g.Generate(1); err != nil || !generated {

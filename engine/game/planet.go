@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/google/uuid"
 )
 
@@ -22,6 +23,7 @@ const (
 	WEAPONS Product = "WEAPONS" // +production/5000 weapons tech
 	SHIELDS Product = "SHIELDS" // +production/5000 shields tech
 	CARGO   Product = "CARGO"   // +production/2500 cargo tech
+	SHIP    Product = "SHIP"    // ships of the design Planet.Ship
 )
 
 // parseProduct returns the product named s (case-insensitive) and whether it exists.
@@ -36,7 +38,10 @@ func parseProduct(s string) (Product, bool) {
 // Planet is one world. Number is its permanent identity (1-based, dense); Name starts as
 // the number and may be changed by its owner. Coordinates are in light years from the
 // galaxy's corner. Pop, Ind, Cap, Mat and Col are GalaxyNG's population, industry,
-// capital, materials and colonists stockpiles. Owner is the zero UUID for a free planet.
+// capital, materials and colonists stockpiles. Owner is the zero UUID for a free planet
+// (which may still have people: a planet bombed in a standoff belongs to nobody).
+// Producing is SHIP for ships of the owner's design Ship; Progress is the production
+// carried over towards the next of those ships. Routes are the owner's cargo routes.
 type Planet struct {
 	Number    int       `json:"number"`
 	Name      string    `json:"name"`
@@ -46,11 +51,18 @@ type Planet struct {
 	Resources float64   `json:"resources"`
 	Owner     uuid.UUID `json:"owner"`
 	Producing Product   `json:"producing,omitempty"`
+	Ship      string    `json:"ship,omitempty"`
+	Progress  float64   `json:"progress,omitempty"`
 	Pop       float64   `json:"pop"`
 	Ind       float64   `json:"ind"`
 	Cap       float64   `json:"cap"`
 	Mat       float64   `json:"mat"`
 	Col       float64   `json:"col"`
+	Routes    Routes    `json:"routes,omitzero"`
+
+	// Spent is the production spent on upgrades during this turn's generation (0 in
+	// state.json: it is used up by the production phase of the same turn).
+	Spent float64 `json:"-"`
 }
 
 // Owned reports whether a race owns the planet.
@@ -101,6 +113,18 @@ func (g *Game) planet(ref PlanetRef) *Planet {
 		}
 	}
 	return nil
+}
+
+// ownPlanetNo returns planet n if r owns it.
+func (g *Game) ownPlanetNo(r *Race, n int) (*Planet, *engine.FieldError) {
+	if n < 1 || n > len(g.Planets) {
+		return nil, &engine.FieldError{Field: "planet", Message: "unknown planet"}
+	}
+	p := g.Planets[n-1]
+	if p.Owner != r.ID {
+		return nil, &engine.FieldError{Field: "planet", Message: fmt.Sprintf("planet %s is not yours", p.Name)}
+	}
+	return p, nil
 }
 
 // validPlanetName reports why name cannot name a planet ("" when it can): the race

@@ -1,6 +1,10 @@
 package game
 
-import "github.com/galaxy-orchestrator/galaxy/engine"
+import (
+	"math"
+
+	"github.com/galaxy-orchestrator/galaxy/engine"
+)
 
 // GalaxyNG's production constants (phase.c, galaxy.h).
 const (
@@ -82,21 +86,90 @@ func convertCap(p *Planet) {
 	p.Ind += inc
 }
 
-// producePhase runs one turn of production on every owned planet, in GalaxyNG's
-// order: first CAP and MAT everywhere, then techs and population growth.
+// produceShips spends points on ships of design d at p, as GalaxyNG's produceShip: n
+// ships cost n × IndPerShip × mass in production plus n × mass in materials, which come
+// from the stockpile first and are mined (1/resources points each) for the rest. As
+// many whole ships as the points pay for are built (as a new group, with r's tech
+// levels now); what is left carries over to the next turn as Progress.
+func produceShips(p *Planet, points float64, r *Race, d *ShipDesign) {
+	mass := d.Mass()
+	cost := func(n int) float64 {
+		c := float64(n) * mass * IndPerShip
+		if need := float64(n)*mass - p.Mat; need > 0 {
+			if p.Resources <= 0 {
+				return math.Inf(1)
+			}
+			c += need / p.Resources
+		}
+		return c
+	}
+	n := int(points/(mass*IndPerShip)) + 1
+	for n > 0 && cost(n) > points {
+		n--
+	}
+	if n == 0 || len(r.Groups) >= MaxGroups {
+		p.Progress = points
+		return
+	}
+	p.Progress = points - cost(n)
+	p.Mat = max(p.Mat-float64(n)*mass, 0)
+	r.Groups = append(r.Groups, &Group{Number: r.nextNumber(), Design: d.Name, Ships: n, Tech: shipTech(d, r.Tech), Planet: p.Number, From: p.Number})
+}
+
+// setProduction switches p to product what (ship: the design, for SHIP), as GalaxyNG's
+// setproduction: leaving a ship type keeps in the stockpile the materials its carried
+// over production had paid for, the rest of that production is lost.
+func (g *Game) setProduction(p *Planet, what Product, ship string) {
+	if p.Producing == SHIP && (what != SHIP || p.Ship != ship) {
+		if r := g.race(p.Owner); r != nil {
+			if d := r.design(p.Ship); d != nil && p.Progress > 0 {
+				mass := d.Mass()
+				full := mass * IndPerShip
+				if mass > p.Mat && p.Resources > 0 {
+					full += (mass - p.Mat) / p.Resources
+				}
+				p.Mat += mass * math.Min(p.Progress/full, 1)
+			}
+		}
+		p.Progress = 0
+	}
+	if what != SHIP {
+		ship = ""
+	}
+	p.Producing, p.Ship = what, ship
+}
+
+// producePhase runs one turn of production on every owned planet, in GalaxyNG's order:
+// first ships, CAP and MAT everywhere, then techs and population growth. A planet's
+// points are its Production less what upgrades spent this turn, plus its Progress.
 func (g *Game) producePhase() {
+	points := func(p *Planet) float64 { return max(Production(p)-p.Spent, 0) + p.Progress }
 	for _, p := range g.Planets {
-		if p.Owned() && (p.Producing == CAP || p.Producing == MAT) {
-			produceMatCap(p, Production(p))
+		r := g.race(p.Owner)
+		if r == nil {
+			continue
+		}
+		switch p.Producing {
+		case SHIP:
+			if d := r.design(p.Ship); d != nil {
+				produceShips(p, points(p), r, d)
+			}
+		case CAP, MAT:
+			produceMatCap(p, points(p))
+			p.Progress = 0
 		}
 	}
 	for _, p := range g.Planets {
-		if !p.Owned() {
+		r := g.race(p.Owner)
+		if r == nil {
 			continue
 		}
-		if r := g.race(p.Owner); r != nil {
-			produceTech(p, Production(p), &r.Tech)
+		switch p.Producing {
+		case DRIVE, WEAPONS, SHIELDS, CARGO:
+			produceTech(p, points(p), &r.Tech)
+			p.Progress = 0
 		}
+		p.Spent = 0
 		growPopulation(p)
 	}
 }

@@ -157,3 +157,62 @@ func TestProducePhase(t *testing.T) {
 		t.Fatalf("cap = %v, want %v", got, want)
 	}
 }
+
+// TestProduceShips checks the manual's ship-building examples.
+func TestProduceShips(t *testing.T) {
+	r := &Race{ID: owner, Tech: engine.Tech{Drive: 1.234, Weapons: 1, Shields: 1, Cargo: 1}}
+	drone, cruiser := ShipDesign{"Drone", 1, 0, 0, 0, 0}, ShipDesign{"Cruiser", 16.5, 30, 1.5, 9.75, 0}
+	t.Run("OK/Drones", func(t *testing.T) {
+		// 1000 points, resources 10, no materials: 99 drones (990 + 9.9 for their materials).
+		p := &Planet{Number: 1, Owner: owner, Resources: 10}
+		r.Groups = nil
+		produceShips(p, 1000, r, &drone)
+		if len(r.Groups) != 1 || r.Groups[0].Ships != 99 || !near(p.Progress, 0.1) || p.Mat != 0 {
+			t.Fatalf("groups %+v, progress %v; want 99 drones and 0.1 carried over", r.Groups, p.Progress)
+		}
+		if got, want := r.Groups[0].Tech, (engine.Tech{Drive: 1.23}); got != want {
+			t.Fatalf("tech = %+v, want %+v (rounded, zero for missing parts)", got, want)
+		}
+	})
+	t.Run("OK/PoorPlanet", func(t *testing.T) {
+		p := &Planet{Number: 1, Owner: owner, Resources: 0.1}
+		r.Groups = nil
+		produceShips(p, 1000, r, &drone)
+		if r.Groups[0].Ships != 50 {
+			t.Fatalf("ships = %d, want 50 at resources 0.1", r.Groups[0].Ships)
+		}
+	})
+	t.Run("OK/StockedMaterials", func(t *testing.T) {
+		p := &Planet{Number: 1, Owner: owner, Resources: 0.1, Mat: 500}
+		r.Groups = nil
+		produceShips(p, 1000, r, &drone)
+		if r.Groups[0].Ships != 100 || p.Mat != 400 {
+			t.Fatalf("ships %d, mat %v; want 100 ships using 100 of the stocked materials", r.Groups[0].Ships, p.Mat)
+		}
+	})
+	t.Run("OK/CarriedOver", func(t *testing.T) {
+		// 750 points a turn at resources 10: 1.5 cruisers a turn, so 1, then 2.
+		g := &Game{Races: []*Race{r}, Planets: []*Planet{{Number: 1, Owner: owner, Size: 750, Pop: 750, Ind: 750, Resources: 10, Producing: SHIP, Ship: "Cruiser"}}}
+		r.Groups, r.Designs = nil, []ShipDesign{cruiser}
+		g.producePhase()
+		if len(r.Groups) != 1 || r.Groups[0].Ships != 1 {
+			t.Fatalf("turn 1: groups %+v, want 1 cruiser", r.Groups)
+		}
+		g.Planets[0].Pop, g.Planets[0].Ind = 750, 750 // no growth past the size anyway
+		g.producePhase()
+		if len(r.Groups) != 2 || r.Groups[1].Ships != 2 {
+			t.Fatalf("turn 2: groups %+v, want 2 more cruisers", r.Groups)
+		}
+	})
+	t.Run("OK/ChangeKeepsMaterials", func(t *testing.T) {
+		// Leaving a ship type half built keeps half a ship's materials.
+		g := &Game{Races: []*Race{r}, Planets: []*Planet{{Number: 1, Owner: owner, Resources: 10, Producing: SHIP, Ship: "Cruiser"}}}
+		r.Designs = []ShipDesign{cruiser}
+		p := g.Planets[0]
+		p.Progress = (495 + 4.95) / 2
+		g.setProduction(p, CAP, "")
+		if !near(p.Mat, 49.5/2) || p.Progress != 0 || p.Ship != "" {
+			t.Fatalf("mat %v, progress %v, ship %q; want 24.75 materials and nothing carried", p.Mat, p.Progress, p.Ship)
+		}
+	})
+}

@@ -10,6 +10,9 @@ import (
 // Race is one player of a game. Tech levels start at 1.0 and only grow. Orders are the
 // race's orders for the open turn (replaced as a whole by SetOrders); Rejected lists
 // the orders that could not be applied at the last generation, for the race's report.
+// Designs are its ship types, Groups its ships (by Number), Fleets its fleets. Allies
+// are the races it declared peace with (it is at war with every other race). Extinct
+// is set when the race is out of the game: no planets and no ships left, or it quit.
 type Race struct {
 	ID       uuid.UUID    `json:"id"`
 	Name     string       `json:"name"`
@@ -18,31 +21,15 @@ type Race struct {
 	Orders   []Order      `json:"orders,omitempty"`
 	Final    bool         `json:"final,omitempty"`
 	Rejected []Rejection  `json:"rejected,omitempty"`
-	Extinct  bool         `json:"extinct,omitempty"` // no planets left (reserved for combat)
-	Ships    []ShipGroup  `json:"ships,omitempty"`
+	Extinct  bool         `json:"extinct,omitempty"`
+	Quit     bool         `json:"quit,omitempty"`
+	OutTurn  int          `json:"outTurn,omitempty"` // the turn at which it went out
 	Designs  []ShipDesign `json:"designs,omitempty"`
-}
+	Groups   []*Group     `json:"groups,omitempty"`
+	Fleets   []Fleet      `json:"fleets,omitempty"`
+	Allies   []uuid.UUID  `json:"allies,omitempty"`
 
-// ShipDesign is reserved for ship types (GalaxyNG's drive/attacks/weapons/shields/cargo
-// masses). No order creates one yet; the field keeps state.json's shape stable.
-type ShipDesign struct {
-	Name    string  `json:"name"`
-	Drive   float64 `json:"drive"`
-	Attacks int     `json:"attacks"`
-	Weapons float64 `json:"weapons"`
-	Shields float64 `json:"shields"`
-	Cargo   float64 `json:"cargo"`
-}
-
-// ShipGroup is reserved for ships in flight or at a planet: Ships ships of Design at
-// planet From heading to planet To, Dist light years away. Movement and combat will
-// work on these; no rule creates them yet.
-type ShipGroup struct {
-	Design string  `json:"design"`
-	Ships  int     `json:"ships"`
-	From   int     `json:"from"`
-	To     int     `json:"to"`
-	Dist   float64 `json:"dist"`
+	claims map[int]bool // planets claimed (V) by this turn's orders; generation only
 }
 
 // Rejection is an order that passed validation at submission but could not be applied

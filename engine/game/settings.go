@@ -20,11 +20,13 @@ var SettingsSchema []byte
 
 // Settings are the rules' knobs read from admin/init's settings. Seed drives galaxy
 // creation and every turn's random draws (a random one is chosen and kept when absent);
-// MaxTurns ends the game after that many turns (0: never).
+// MaxTurns ends the game after that many turns (0: never); AllianceVictory lets a game
+// end when every race left is at peace with every other.
 type Settings struct {
-	Seed     uint64
-	HasSeed  bool
-	MaxTurns int
+	Seed            uint64
+	HasSeed         bool
+	MaxTurns        int
+	AllianceVictory bool // the game may end with an alliance of races, all winners
 }
 
 // maxSafeInt is the largest integer a JSON number (a float64) carries exactly: seeds
@@ -32,8 +34,8 @@ type Settings struct {
 const maxSafeInt = 1<<53 - 1
 
 // ParseSettings reads the settings of an init request, as SettingsSchema describes
-// them: "seed" (an integer in [0, 2^53)) and "maxTurns" (an integer in [0, 1000000]);
-// null is absent. Other keys are ignored, so the orchestrator may pass its own. Numbers
+// them: "seed" (an integer in [0, 2^53)), "maxTurns" (an integer in [0, 1000000]) and
+// "allianceVictory" (a boolean); null is absent. Other keys are ignored, so the orchestrator may pass its own. Numbers
 // may be json.Number (decoded with UseNumber, checked exactly) or float64. Errors are
 // Invalid with one detail per bad key, its Field "settings.<key>".
 func ParseSettings(m map[string]any) (Settings, error) {
@@ -56,6 +58,13 @@ func ParseSettings(m map[string]any) (Settings, error) {
 	}
 	if n, ok := intSetting("maxTurns", 1e6); ok {
 		s.MaxTurns = int(n)
+	}
+	if v, ok := m["allianceVictory"]; ok && v != nil {
+		b, isBool := v.(bool)
+		if !isBool {
+			details = append(details, engine.FieldError{Index: -1, Field: "settings.allianceVictory", Message: "allianceVictory must be true or false"})
+		}
+		s.AllianceVictory = b
 	}
 	if len(details) > 0 {
 		return s, &Error{Kind: Invalid, Message: "invalid settings", Details: details}

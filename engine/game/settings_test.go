@@ -56,6 +56,8 @@ func TestSettingsSchema(t *testing.T) {
 		`{"seed":9007199254740992}`: false, `{"seed":9007199254740991.0000001}`: false, `{"seed":1e300}`: false,
 		`{"seed":1e999999999}`: false, `{"maxTurns":1000001}`: false, `{"maxTurns":[]}`: false, `{"maxTurns":{}}`: false,
 		`{"seed":0.1e1}`: true, `{"seed":100e-2}`: true, `{"seed":1e-999999999}`: false,
+		`{"allianceVictory":true}`: true, `{"allianceVictory":false}`: true, `{"allianceVictory":null}`: true,
+		`{"allianceVictory":1}`: false, `{"allianceVictory":"true"}`: false,
 	} {
 		parsed, valid, ok := settingsAgree(t, sch, text)
 		if !ok {

@@ -44,6 +44,11 @@ func FuzzPlayerRoutes(f *testing.F) {
 		`[]`, `null`, `[{"type":"produce","planet":1,"what":"CAP"}]`, `[{"type":"rename_planet","planet":"#1","name":"X"}]`,
 		`[{}]`, `[1]`, `{"type":"rename_race","name":"Zorg"}`, `{"type":"message","text":"hi"}`, `{}`, `"x"`, `1e400`,
 		`[{"type":"produce","planet":1e400,"what":"CAP"}]`, `[{"type":"produce","planet":"\ud800","what":"CAP"}]`,
+		`[{"type":"design","name":"G","drive":4,"attacks":2,"weapons":2,"shields":4,"cargo":1},{"type":"produce","planet":1,"what":"G"}]`,
+		`[{"type":"send","group":"MAX","planet":2,"ships":1},{"type":"intercept","fleet":"F","planet":3},{"type":"recall","group":1}]`,
+		`[{"type":"load","group":1,"cargo":"COL","amount":0.5},{"type":"unload","group":1},{"type":"route","planet":1,"cargo":"EMP","to":2}]`,
+		`[{"type":"create_fleet","fleet":"F"},{"type":"join_fleet","group":1,"fleet":"F"},{"type":"upgrade","group":1,"ships":0}]`,
+		`[{"type":"war","race":"Other"},{"type":"peace","race":"Other"},{"type":"claim","planet":2},{"type":"quit","race":"Fuzz"}]`,
 	} {
 		f.Add(s, `{"actor":"`+fuzzActor.String()+`","turn":0,"orders":`+s+`}`)
 	}

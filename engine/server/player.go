@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -88,7 +89,8 @@ func (s *Server) handleCommands(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleReport answers one race's report of a turn: the latest (current) turn when
-// turn is omitted or empty, turn 0 for turn=0. 404 no_report for a turn that has no
+// turn is omitted or empty, turn 0 for turn=0; as JSON, or with format=text as plain
+// text in GalaxyNG's layout. 404 no_report for a turn that has no
 // report (negative, future, or whose recorded state is gone, e.g. before a restore),
 // 403 for an actor who is not a race, 400 for a turn that is not an integer.
 func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
@@ -96,6 +98,15 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 	actor, err := uuid.Parse(q.Get("actor"))
 	if err != nil || actor == uuid.Nil {
 		writeFieldError(w, "actor", "actor must be a non-zero UUID", "required, a non-zero UUID")
+		return
+	}
+	var text bool
+	switch q.Get("format") {
+	case "", "json":
+	case "text":
+		text = true
+	default:
+		writeFieldError(w, "format", "format must be json or text", "json or text")
 		return
 	}
 	s.mu.Lock()
@@ -112,8 +123,8 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	g := s.game
-	if _, err := g.Report(actor); err != nil { // 403 whatever the turn
-		writeGameError(w, err)
+	if !g.HasRace(actor) { // 403 whatever the turn
+		writeError(w, http.StatusForbidden, engine.CodeForbidden, fmt.Sprintf("actor %s is not a race of this game", actor), nil)
 		return
 	}
 	if turn < 0 || turn > g.Turn {
@@ -132,6 +143,12 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 	rep, err := g.Report(actor)
 	if err != nil {
 		writeGameError(w, err)
+		return
+	}
+	if text {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, rep.Text())
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)

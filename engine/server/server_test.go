@@ -96,26 +96,3 @@ func TestWriteFailure(t *testing.T) {
 		t.Fatalf("turn in memory = %d, want %d (the failed write rolled back)", got, want)
 	}
 }
-
-// BenchmarkTurn generates one turn per iteration, including the atomic write of
-// state.json (temp file, fsync, rename, directory fsync) and the turn's snapshot link.
-func BenchmarkTurn(b *testing.B) {
-	for _, n := range []int{2, 10, 50} {
-		b.Run(fmt.Sprintf("races=%d", n), func(b *testing.B) {
-			s, dir := MustServer(b)
-			MustInitRaces(b, s, n)
-			b.ResetTimer()
-			for i := 1; i <= b.N; i++ {
-				if w := do(b, s, "POST", "/api/v1/admin/turn", map[string]int{"turn": i}); w.Code != http.StatusOK {
-					b.Fatalf("turn %d: status = %d: %s", i, w.Code, w.Body)
-				}
-			}
-			b.StopTimer()
-			fi, err := os.Stat(filepath.Join(dir, StateFile))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(fi.Size()), "state-bytes")
-		})
-	}
-}

@@ -4,7 +4,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -174,17 +173,8 @@ func (s *Store) PruneTurns(turn int) error {
 
 func turnName(turn int) string { return strconv.Itoa(turn) + ".json" }
 
-// decodeGame parses and checks a state.
-func decodeGame(data []byte) (*game.Game, error) {
-	var g game.Game
-	if err := json.Unmarshal(data, &g); err != nil {
-		return nil, err
-	}
-	if err := g.Check(); err != nil {
-		return nil, err
-	}
-	return &g, nil
-}
+// decodeGame parses, migrates and checks a state (see game.Decode).
+func decodeGame(data []byte) (*game.Game, error) { return game.Decode(data) }
 
 // writeAtomic writes data to dir/name through a temporary file, fsync and rename, then
 // fsyncs dir so that the rename itself survives a power loss.
