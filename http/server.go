@@ -74,6 +74,10 @@ type Config struct {
 	// ReconcileService backs /api/v1/reconcile (admin); nil answers 503.
 	ReconcileService orchestrator.ReconcileService
 
+	// EventFeed, when set, backs GET /api/v1/events (the live event stream); nil
+	// answers 404.
+	EventFeed orchestrator.EventFeed
+
 	// Backup, when set, backs GET /api/v1/admin/backup (admin): it streams a consistent
 	// copy of the store to w. Nil answers 404.
 	Backup func(ctx context.Context, w io.Writer) (int64, error)
@@ -248,6 +252,7 @@ func (s *Server) routes() {
 	api.Handle("/games/{id}/report", s.lobby(s.handleReport)).Methods("GET")
 
 	api.Handle("/admin/backup", s.admin(s.handleBackup)).Methods("GET")
+	api.Handle("/events", s.lobby(s.handleEvents)).Methods("GET")
 	api.Handle("/reconcile", s.admin(s.handleGetReconcile)).Methods("GET")
 	api.Handle("/reconcile", s.admin(s.handleRunReconcile)).Methods("POST")
 

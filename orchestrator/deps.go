@@ -37,13 +37,12 @@ type Config struct {
 	// (default 4), waiting TurnBackoff, doubled each time (default 2 s), in between.
 	TurnAttempts int
 	TurnBackoff  time.Duration
-	// Events enables the outbox: lobby notifications written with each state change.
-	Events bool
 	// Metrics, when set, records operations and turns.
 	Metrics *Metrics
-	// Outbox, when set, is poked after every commit that may have added events, so
-	// notifications leave at once instead of at its next interval.
+	// Outbox and Feed, when set, are told after every commit that may have appended
+	// events, so notifications leave, and consoles hear of them, at once.
 	Outbox *Outbox
+	Feed   *Feed
 }
 
 // withDefaults returns c with every zero limit set to its default.
@@ -109,17 +108,16 @@ func (s *deps) load(ctx context.Context, id uuid.UUID) (g *Game, r *Runtime, err
 	return g, r, err
 }
 
+// pokeOutbox tells the outbox and the feed that events may have been appended.
 func (s *deps) pokeOutbox() {
-	if s.Events && s.Outbox != nil {
+	if s.Outbox != nil {
 		s.Outbox.Poke()
 	}
+	s.Feed.Notify()
 }
 
-// addEvent writes an outbox event in tx when the outbox is enabled.
+// addEvent appends an event to the log in tx: every state change the lobby hears of.
 func (s *deps) addEvent(tx Tx, typ string, r *Runtime, data any) error {
-	if !s.Events {
-		return nil
-	}
 	e := &Event{Type: typ, GameID: r.GameID, Turn: r.CurrentTurn, CreatedAt: s.now()}
 	if data == nil && (typ == EventTurnGenerated || typ == EventGameFinished) {
 		data = map[string]any{"players": r.Players}

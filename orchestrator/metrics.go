@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,9 +21,9 @@ type Metrics struct {
 }
 
 // NewMetrics creates the series and registers them, with a collector that reads games
-// by status, engine health and the outbox depth from the store at scrape time (cached
-// for CacheFor, so a busy scraper cannot turn into a store scan loop).
-func NewMetrics(reg prometheus.Registerer, st Store, cacheFor time.Duration) *Metrics {
+// by status, engine health and paused from the store's maintained counts at scrape
+// time, and the outbox depth from depth (nil: not reported).
+func NewMetrics(reg prometheus.Registerer, st Store, depth func(context.Context) (int, error)) *Metrics {
 	m := &Metrics{
 		ops: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "galaxy_operations_total", Help: "Lifecycle operations finished, by type, source and result.",
@@ -54,7 +53,7 @@ func NewMetrics(reg prometheus.Registerer, st Store, cacheFor time.Duration) *Me
 		}),
 	}
 	reg.MustRegister(m.ops, m.opDuration, m.turnDuration, m.deliveries, m.findings, m.orphans, m.driverErrors, m.storeErrors,
-		&storeCollector{store: st, cacheFor: cacheFor})
+		&storeCollector{store: st, depth: depth})
 	return m
 }
 
@@ -119,14 +118,11 @@ var (
 	depthDesc  = prometheus.NewDesc("galaxy_outbox_depth", "Lobby notifications not yet delivered.", nil, nil)
 )
 
-// storeCollector reads gauges from the store at scrape time.
+// storeCollector reads gauges at scrape time from what the store maintains (counts of
+// runtimes, the event cursor): a few keys, whatever the number of games.
 type storeCollector struct {
-	store    Store
-	cacheFor time.Duration
-
-	mu      sync.Mutex
-	at      time.Time
-	metrics []prometheus.Metric
+	store Store
+	depth func(context.Context) (int, error)
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -137,58 +133,36 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.metrics == nil || time.Since(c.at) >= c.cacheFor {
-		c.metrics, c.at = c.scan(), time.Now()
-	}
-	for _, m := range c.metrics {
-		ch <- m
-	}
-}
-
-func (c *storeCollector) scan() []prometheus.Metric {
-	statuses := map[string]int{}
-	for _, s := range Statuses {
-		statuses[s] = 0
-	}
-	health := map[string]int{}
-	paused, depth := 0, 0
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := c.store.View(ctx, func(tx Tx) error {
-		if err := tx.Runtimes(func(r *Runtime) error {
-			statuses[r.Status]++
-			if r.Paused {
-				paused++
-			}
-			if r.Active() {
-				h := r.EngineHealth
-				if h == "" {
-					h = "unknown"
-				}
-				health[h]++
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		evs, err := tx.Events(1_000_000)
-		depth = len(evs)
+	var counts RuntimeCounts
+	if err := c.store.View(ctx, func(tx Tx) (err error) {
+		counts, err = tx.RuntimeCounts()
 		return err
-	})
-	if err != nil {
-		return nil
+	}); err != nil {
+		return
 	}
-	var out []prometheus.Metric
-	for s, n := range statuses {
-		out = append(out, prometheus.MustNewConstMetric(gamesDesc, prometheus.GaugeValue, float64(n), s))
+	health := map[string]int{}
+	for _, s := range Statuses {
+		n := 0
+		for h, k := range counts.ByStatus[s] {
+			n += k
+			if statusRules[s].active {
+				if h == "" {
+					h = HealthUnknown
+				}
+				health[h] += k
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(gamesDesc, prometheus.GaugeValue, float64(n), s)
 	}
 	for h, n := range health {
-		out = append(out, prometheus.MustNewConstMetric(healthDesc, prometheus.GaugeValue, float64(n), h))
+		ch <- prometheus.MustNewConstMetric(healthDesc, prometheus.GaugeValue, float64(n), h)
 	}
-	out = append(out,
-		prometheus.MustNewConstMetric(pausedDesc, prometheus.GaugeValue, float64(paused)),
-		prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(depth)))
-	return out
+	ch <- prometheus.MustNewConstMetric(pausedDesc, prometheus.GaugeValue, float64(counts.Paused))
+	if c.depth != nil {
+		if n, err := c.depth(ctx); err == nil {
+			ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(n))
+		}
+	}
 }

@@ -117,3 +117,9 @@ func (r *Runtime) AcceptReports() error {
 		return Errorf(code, "the game is not running (status %s)", r.Status)
 	}
 }
+
+// RuntimeCounts counts runtimes: ByStatus[status][engineHealth], and Paused.
+type RuntimeCounts struct {
+	ByStatus map[string]map[string]int
+	Paused   int
+}
