@@ -74,6 +74,10 @@ type Config struct {
 	// ReconcileService backs /api/v1/reconcile (admin); nil answers 503.
 	ReconcileService orchestrator.ReconcileService
 
+	// ViewService, when set, backs the console's reads: /games/{id}/turns (lobby) and
+	// /games/{id}/state (admin). Nil answers 404.
+	ViewService orchestrator.ViewService
+
 	// EventFeed, when set, backs GET /api/v1/events (the live event stream); nil
 	// answers 404.
 	EventFeed orchestrator.EventFeed
@@ -250,6 +254,8 @@ func (s *Server) routes() {
 	api.Handle("/games/{id}/orders", s.lobby(s.handleSubmitOrders)).Methods("POST")
 	api.Handle("/games/{id}/commands", s.lobby(s.handleCommand)).Methods("POST")
 	api.Handle("/games/{id}/report", s.lobby(s.handleReport)).Methods("GET")
+	api.Handle("/games/{id}/turns", s.lobby(s.handleTurnFigures)).Methods("GET")
+	api.Handle("/games/{id}/state", s.admin(s.handleEngineState)).Methods("GET")
 
 	api.Handle("/admin/backup", s.admin(s.handleBackup)).Methods("GET")
 	api.Handle("/events", s.lobby(s.handleEvents)).Methods("GET")

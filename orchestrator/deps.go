@@ -202,6 +202,8 @@ func engineError(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, engine.ErrNotSupported):
+		return Errorf(EUNAVAILABLE, "the game's engine does not support this (it speaks an older engine contract)")
 	case errors.As(err, &ee):
 		e := &Error{Code: EENGINE, Message: fmt.Sprintf("engine answered %d: %s", ee.StatusCode, ee.Message)}
 		switch ee.StatusCode {

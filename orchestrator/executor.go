@@ -140,6 +140,9 @@ func (s *Executor) execStart(ctx context.Context, op *Operation) error {
 		}
 		if len(st.Players) > 0 {
 			r.Players = st.Players
+			if err := tx.PutTurnFigures(g.ID, st.Turn, st.Players); err != nil {
+				return err
+			}
 		}
 		settled := settle(act, op.FromStatus, r, true, false)
 		switch {

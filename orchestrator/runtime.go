@@ -123,3 +123,9 @@ type RuntimeCounts struct {
 	ByStatus map[string]map[string]int
 	Paused   int
 }
+
+// TurnFigures are the races' figures after one turn: a game's history is a list of them.
+type TurnFigures struct {
+	Turn    int                    `json:"turn"`
+	Players []engine.PlayerSummary `json:"players"`
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/google/uuid"
 )
 
@@ -36,6 +37,11 @@ type Tx interface {
 	// RuntimeCounts returns how many runtimes are in each status with each engine
 	// health, and how many are paused, from counts kept with every write (no scan).
 	RuntimeCounts() (RuntimeCounts, error)
+
+	// PutTurnFigures records the races' figures after a turn; TurnFigures returns a
+	// game's, by turn, from turn from on (limit 0 = all).
+	PutTurnFigures(gameID uuid.UUID, turn int, players []engine.PlayerSummary) error
+	TurnFigures(gameID uuid.UUID, from, limit int) ([]*TurnFigures, error)
 
 	// GameSecret returns the per-game engine admin token. It lives in its own bucket and
 	// is never part of a Game or Runtime, so it cannot leak through the API.

@@ -199,6 +199,9 @@ func (s *TurnEngine) execTurn(ctx context.Context, op *Operation) error {
 	err = s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error {
 		now := s.now()
 		r.CurrentTurn, r.PendingTurn, r.Players, r.LastError, r.LastObservedAt = st.Turn, 0, st.Players, "", &now
+		if err := tx.PutTurnFigures(g.ID, st.Turn, st.Players); err != nil {
+			return err
+		}
 		r.EngineHealth = HealthPassing
 		settled := settle(act, op.FromStatus, r, true, false)
 		if st.Finished {

@@ -13,6 +13,7 @@
 //	idempotency      Idempotency-Key string -> {gameId, requestHash, createdAt}
 //	runtime_keys     game ID (16 bytes) -> status, health, paused (the counts' key)
 //	counts           "<status>\x00<health>" or "paused" -> 8-byte count of runtimes
+//	turn_figures     game ID + 8-byte turn -> the races' figures after that turn
 //	events           seq (8-byte big-endian, from the bucket's sequence) -> Event; kept
 //	                 after delivery for a while, for the live feed (meta
 //	                 "events_delivered" -> 8-byte seq of the last one delivered)
@@ -75,7 +76,7 @@ var (
 	allBuckets = [][]byte{
 		bucketMeta, bucketGames, bucketRuntimes, bucketSecrets, bucketOperations,
 		bucketGameOps, bucketPendingOps, bucketEngineVersions, bucketIdempotency,
-		bucketEvents, bucketRuntimeKeys, bucketCounts,
+		bucketEvents, bucketRuntimeKeys, bucketCounts, bucketFigures,
 	}
 
 	keySchema          = []byte("schema")

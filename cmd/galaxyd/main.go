@@ -297,6 +297,7 @@ func (m *Main) Run(ctx context.Context) error {
 		GameService:          svc,
 		PlayerService:        svc,
 		EngineVersionService: svc,
+		ViewService:          svc,
 		ReconcileService:     m.Reconciler,
 		Metrics:              promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Backup:               st.Backup,
