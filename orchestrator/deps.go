@@ -37,6 +37,13 @@ type Config struct {
 	// (default 4), waiting TurnBackoff, doubled each time (default 2 s), in between.
 	TurnAttempts int
 	TurnBackoff  time.Duration
+	// Archive, when set, keeps the games' snapshots off their engines' nodes (see
+	// archiver.go); ArchiveTimeout bounds one snapshot and its write (default 30 s);
+	// Retention says which snapshots are kept (zero: all).
+	Archive        Archive
+	ArchiveTimeout time.Duration
+	Retention      Retention
+
 	// Metrics, when set, records operations and turns.
 	Metrics *Metrics
 	// Outbox and Feed, when set, are told after every commit that may have appended
@@ -67,6 +74,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TurnBackoff <= 0 {
 		c.TurnBackoff = 2 * time.Second
+	}
+	if c.ArchiveTimeout <= 0 {
+		c.ArchiveTimeout = 30 * time.Second
 	}
 	return c
 }

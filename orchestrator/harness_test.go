@@ -35,6 +35,21 @@ type fakeEngine struct {
 	TurnErr func(ctx context.Context, n int) error
 	// hung makes every call but Healthz wait for its context, like a SIGSTOPped engine.
 	hung bool
+	// submitted logs every accepted submission as "turn/actor/orders".
+	submitted []string
+}
+
+// lose forgets the engine's whole state, as a lost volume or a new node does.
+func (e *fakeEngine) lose() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.inited, e.turn, e.gameID, e.final, e.submitted = false, 0, uuid.Nil, nil, nil
+}
+
+func (e *fakeEngine) submissions() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.submitted...)
 }
 
 func (e *fakeEngine) setHung(hung bool) {
@@ -114,6 +129,8 @@ func (e *fakeEngine) SubmitOrders(_ context.Context, req engine.OrdersRequest) (
 		e.final = map[uuid.UUID]bool{}
 	}
 	e.final[req.Actor] = req.Final
+	orders, _ := json.Marshal(req.Orders)
+	e.submitted = append(e.submitted, fmt.Sprintf("%d/%s/%s", req.Turn, req.Actor, orders))
 	n := 0
 	for _, f := range e.final {
 		if f {
@@ -158,7 +175,7 @@ func (e *fakeEngine) Restore(_ context.Context, doc []byte, replace bool) (*engi
 	if e.inited && (!replace || e.gameID != snap.GameID) {
 		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: "state exists"}
 	}
-	e.inited, e.gameID, e.turn = true, snap.GameID, snap.Turn
+	e.inited, e.gameID, e.turn, e.final = true, snap.GameID, snap.Turn, nil
 	return &engine.State{GameID: e.gameID, Turn: e.turn}, nil
 }
 

@@ -22,6 +22,8 @@ const (
 	OpRemove        Op = "remove"
 	// OpRefresh records where a game's engine runs now (reconciler only).
 	OpRefresh Op = "refresh"
+	// OpArchive archives the engine's snapshot of a game that lags (reconciler only).
+	OpArchive Op = "archive"
 )
 
 // Source says who asked for an operation.

@@ -70,6 +70,11 @@ func (s *PlayerProxy) SubmitOrders(ctx context.Context, gameID, userID uuid.UUID
 	if err != nil {
 		return nil, err
 	}
+	// Accepted orders are journalled before they are acknowledged: they must outlive
+	// the engine's node until a snapshot after their turn is archived.
+	if err := s.journal(ctx, gameID, p.EnginePlayerID, *in.Turn, in); err != nil {
+		return nil, err
+	}
 	if res.AllFinal && g.EarlyTurn {
 		if _, err := s.turns.enqueue(ctx, gameID, ActTurn, SourceScheduler); err != nil {
 			s.log(gameID).Warn("cannot run the early turn", "error", err)

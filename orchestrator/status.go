@@ -36,10 +36,12 @@ const (
 	ActHalt Action = "halt"
 	// ActRefresh records where an engine runs now (endpoint, allocation, node).
 	ActRefresh Action = "refresh"
+	// ActArchive archives the snapshot of a game whose archive lags its turns.
+	ActArchive Action = "archive"
 )
 
 // Actions lists every Action, in the order of the README's table.
-var Actions = []Action{ActStart, ActStop, ActPause, ActResume, ActRestart, ActPatch, ActForceNextTurn, ActTurn, ActRemove, ActEnsure, ActHalt, ActRefresh}
+var Actions = []Action{ActStart, ActStop, ActPause, ActResume, ActRestart, ActPatch, ActForceNextTurn, ActTurn, ActRemove, ActEnsure, ActHalt, ActRefresh, ActArchive}
 
 // Keep, as a status in a Transition, means "the status does not change".
 const Keep = ""
@@ -170,6 +172,14 @@ var transitions = map[Action]map[string]Transition{
 		fi: refuse(ECONFLICT), sp: to(Keep, st, Keep, Keep), st: to(Keep, Keep, Keep, Keep),
 		sf: to(Keep, Keep, Keep, Keep), eu: refuse(ECONFLICT), gf: refuse(ECONFLICT), rm: to(Keep, Keep, Keep, Keep),
 	},
+	// Archive (reconciler) takes a lagging game's snapshot: only where an engine should
+	// run (or serves a finished game), and never beside a turn being generated, which
+	// archives its own.
+	ActArchive: {
+		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, Keep, Keep, Keep), gip: refuse(ECONFLICT),
+		fi: to(Keep, Keep, Keep, Keep), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
+		sf: refuse(ECONFLICT), eu: to(Keep, Keep, Keep, Keep), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
+	},
 	// Refresh records the engine's placement; it changes no status.
 	ActRefresh: {
 		cr: to(Keep, Keep, Keep, Keep), sg: to(Keep, Keep, Keep, Keep), ru: to(Keep, Keep, Keep, Keep), gip: to(Keep, Keep, Keep, Keep),
@@ -297,6 +307,8 @@ func actionOf(op *Operation) Action {
 			return ActHalt
 		case OpRefresh:
 			return ActRefresh
+		case OpArchive:
+			return ActArchive
 		}
 	}
 	return Action(op.Op)

@@ -99,6 +99,7 @@ func TestTransitions_Service(t *testing.T) {
 			_, err := h.svc.Refresh(ctx, id, &orchestrator.Instance{GameID: id})
 			return err
 		},
+		orchestrator.ActArchive: func(id uuid.UUID) error { _, err := h.svc.ArchiveNow(ctx, id); return err },
 	}
 	for _, act := range orchestrator.Actions {
 		call, ok := actions[act]
