@@ -78,6 +78,10 @@ type Config struct {
 	// /games/{id}/state (admin). Nil answers 404.
 	ViewService orchestrator.ViewService
 
+	// ArchiveService, when set, backs rollback, transfer, export and import (admin);
+	// nil answers 503 (no archive configured).
+	ArchiveService orchestrator.ArchiveService
+
 	// EventFeed, when set, backs GET /api/v1/events (the live event stream); nil
 	// answers 404.
 	EventFeed orchestrator.EventFeed
@@ -249,6 +253,10 @@ func (s *Server) routes() {
 	api.Handle("/games/{id}/force-next-turn", s.admin(s.handleForceNextTurn)).Methods("POST")
 	api.Handle("/games/{id}/patch", s.admin(s.handlePatch)).Methods("POST")
 	api.Handle("/games/{id}/operations", s.admin(s.handleListOperations)).Methods("GET")
+	api.Handle("/games/{id}/rollback", s.admin(s.handleRollback)).Methods("POST")
+	api.Handle("/games/{id}/transfer", s.admin(s.handleTransfer)).Methods("POST")
+	api.Handle("/games/{id}/export", s.admin(s.handleExport)).Methods("GET")
+	api.Handle("/games/import", s.admin(s.handleImport)).Methods("POST")
 	api.Handle("/operations/{operationId}", s.admin(s.handleGetOperation)).Methods("GET")
 
 	api.Handle("/games/{id}/orders", s.lobby(s.handleSubmitOrders)).Methods("POST")

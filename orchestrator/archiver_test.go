@@ -139,3 +139,62 @@ func TestArchive_NothingToRestore(t *testing.T) {
 		t.Fatalf("restart without state or snapshot: %q, want it to say so", op.ErrorMessage)
 	}
 }
+
+// A rollback restores an archived turn and the game goes on in a new line; the old
+// line stays, so the rollback can be undone.
+func TestArchive_RollbackAndUndo(t *testing.T) {
+	ctx := context.Background()
+	h, a := MustOpenArchived(t)
+	id := h.mustStart()
+	for i := 0; i < 3; i++ {
+		MustSucceed(t, h.MustWait(h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin)))
+	}
+	op := h.MustWait(h.svc.Rollback(ctx, id, 1, nil, orchestrator.SourceAdmin))
+	MustSucceed(t, op)
+	r := h.runtime(id)
+	st, _ := h.driver.engine(id).State(ctx)
+	if r.CurrentTurn != 1 || r.ArchiveLine != 1 || st.Turn != 1 || op.Details.FromTurn != 3 {
+		t.Fatalf("after rollback to 1: runtime turn %d line %d, engine turn %d, op from %d", r.CurrentTurn, r.ArchiveLine, st.Turn, op.Details.FromTurn)
+	}
+	MustSucceed(t, h.MustWait(h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin)))
+	if got0, got1 := a.turns(id, 0), a.turns(id, 1); !slices.Equal(got0, []int{0, 1, 2, 3}) || !slices.Equal(got1, []int{1, 2}) {
+		t.Fatalf("archive lines %v and %v, want the old line kept whole and the new one [1 2]", got0, got1)
+	}
+	zero := 0
+	MustSucceed(t, h.MustWait(h.svc.Rollback(ctx, id, 3, &zero, orchestrator.SourceAdmin))) // undo
+	if r := h.runtime(id); r.CurrentTurn != 3 || r.ArchiveLine != 2 {
+		t.Fatalf("after undoing: turn %d line %d, want turn 3 on a third line", r.CurrentTurn, r.ArchiveLine)
+	}
+	if _, err := h.svc.Rollback(ctx, id, 7, nil, orchestrator.SourceAdmin); err != nil {
+		t.Fatal(err)
+	}
+	h.waitIdle()
+	ops, _ := h.svc.Operations(ctx, id, 1)
+	if ops[0].Status != orchestrator.OpFailed || ops[0].ErrorCode != orchestrator.ENOTFOUND {
+		t.Fatalf("rollback to a turn never archived: %s %s, want failed not_found", ops[0].Status, ops[0].ErrorCode)
+	}
+}
+
+// A transfer archives the final snapshot, releases the old placement and restores the
+// game elsewhere with its journalled orders; the outage is on the operation.
+func TestArchive_Transfer(t *testing.T) {
+	ctx := context.Background()
+	h, _ := MustOpenArchived(t)
+	id := h.mustStart()
+	MustSucceed(t, h.MustWait(h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin)))
+	h.orders(id, 0, 1, false)
+	before := h.driver.engine(id)
+	op := h.MustWait(h.svc.Transfer(ctx, id, "", orchestrator.SourceAdmin))
+	MustSucceed(t, op)
+	after := h.driver.engine(id)
+	st, _ := after.State(ctx)
+	if after == before || st == nil || st.Turn != 1 || len(after.submissions()) != 1 {
+		t.Fatalf("after the transfer: a new engine %v, at turn %+v with %d orders, want a new engine at turn 1 with the journalled orders", after != before, st, len(after.submissions()))
+	}
+	if r := h.runtime(id); r.Status != orchestrator.StatusRunning || r.CurrentTurn != 1 {
+		t.Fatalf("after the transfer: %s at turn %d", r.Status, r.CurrentTurn)
+	}
+	if op.Details.OutageMS < 0 || op.Details.Endpoint == "" {
+		t.Fatalf("transfer details %+v, want the outage and the new endpoint", op.Details)
+	}
+}

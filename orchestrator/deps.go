@@ -168,6 +168,11 @@ func (s *deps) engineFor(ctx context.Context, g *Game, r *Runtime) (EngineClient
 }
 
 func (s *deps) startDriver(ctx context.Context, g *Game, version, token string) (*Instance, error) {
+	return s.startPlaced(ctx, g, version, token, "", nil)
+}
+
+// startPlaced is startDriver with a placement: on node, or on none of avoid.
+func (s *deps) startPlaced(ctx context.Context, g *Game, version, token, node string, avoid []string) (*Instance, error) {
 	var v *EngineVersion
 	if err := s.Store.View(ctx, func(tx Tx) (err error) {
 		v, err = tx.EngineVersion(version)
@@ -177,7 +182,7 @@ func (s *deps) startDriver(ctx context.Context, g *Game, version, token string) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.StartTimeout)
 	defer cancel()
-	return s.Driver.Start(ctx, EngineSpec{GameID: g.ID, Version: *v, AdminToken: token})
+	return s.Driver.Start(ctx, EngineSpec{GameID: g.ID, Version: *v, AdminToken: token, Node: node, AvoidNodes: avoid})
 }
 
 func (s *deps) secret(ctx context.Context, id uuid.UUID) (token string, err error) {

@@ -69,6 +69,10 @@ func (s *Executor) run(ctx context.Context, op *Operation) {
 		err = s.execRefresh(ctx, op)
 	case OpArchive:
 		err = s.execArchive(ctx, op)
+	case OpRollback:
+		err = s.execRollback(ctx, op)
+	case OpTransfer:
+		err = s.execTransfer(ctx, op)
 	default:
 		err = s.finish(ctx, op, Errorf(EINTERNAL, "unknown operation %q", op.Op), nil)
 	}

@@ -38,10 +38,14 @@ const (
 	ActRefresh Action = "refresh"
 	// ActArchive archives the snapshot of a game whose archive lags its turns.
 	ActArchive Action = "archive"
+	// ActRollback restores an archived turn (admin); ActTransfer moves the engine to
+	// another node through the archive (admin, and the drainer).
+	ActRollback Action = "rollback"
+	ActTransfer Action = "transfer"
 )
 
 // Actions lists every Action, in the order of the README's table.
-var Actions = []Action{ActStart, ActStop, ActPause, ActResume, ActRestart, ActPatch, ActForceNextTurn, ActTurn, ActRemove, ActEnsure, ActHalt, ActRefresh, ActArchive}
+var Actions = []Action{ActStart, ActStop, ActPause, ActResume, ActRestart, ActPatch, ActForceNextTurn, ActTurn, ActRemove, ActEnsure, ActHalt, ActRefresh, ActArchive, ActRollback, ActTransfer}
 
 // Keep, as a status in a Transition, means "the status does not change".
 const Keep = ""
@@ -179,6 +183,22 @@ var transitions = map[Action]map[string]Transition{
 		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, Keep, Keep, Keep), gip: refuse(ECONFLICT),
 		fi: to(Keep, Keep, Keep, Keep), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
 		sf: refuse(ECONFLICT), eu: to(Keep, Keep, Keep, Keep), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
+	},
+	// Rollback restores an archived turn's snapshot over the running engine; the game
+	// goes on from that turn, in a new history line (it can itself be undone). A
+	// finished game rolled back plays again.
+	ActRollback: {
+		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, ru, Keep, Keep), gip: refuse(ECONFLICT),
+		fi: to(Keep, ru, Keep, Keep), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
+		sf: refuse(ECONFLICT), eu: to(Keep, ru, Keep, Keep), gf: to(Keep, ru, Keep, Keep), rm: refuse(ECONFLICT),
+	},
+	// Transfer moves the engine to another node: final snapshot, old placement
+	// released, a new engine restored from the archive. One that fails to come up
+	// elsewhere leaves the game start_failed with its state safe in the archive.
+	ActTransfer: {
+		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, ru, Keep, sf), gip: refuse(ECONFLICT),
+		fi: to(Keep, Keep, Keep, Keep), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
+		sf: refuse(ECONFLICT), eu: to(Keep, ru, Keep, sf), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
 	},
 	// Refresh records the engine's placement; it changes no status.
 	ActRefresh: {

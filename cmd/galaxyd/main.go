@@ -298,6 +298,7 @@ func (m *Main) Run(ctx context.Context) error {
 		PlayerService:        svc,
 		EngineVersionService: svc,
 		ViewService:          svc,
+		ArchiveService:       svc,
 		ReconcileService:     m.Reconciler,
 		Metrics:              promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Backup:               st.Backup,
