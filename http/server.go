@@ -82,6 +82,10 @@ type Config struct {
 	// nil answers 503 (no archive configured).
 	ArchiveService orchestrator.ArchiveService
 
+	// NodeService, when set, backs /api/v1/nodes (admin): the cluster's nodes and
+	// their drains. Nil answers 503 (a driver without nodes).
+	NodeService orchestrator.NodeService
+
 	// EventFeed, when set, backs GET /api/v1/events (the live event stream); nil
 	// answers 404.
 	EventFeed orchestrator.EventFeed
@@ -266,6 +270,8 @@ func (s *Server) routes() {
 	api.Handle("/games/{id}/state", s.admin(s.handleEngineState)).Methods("GET")
 
 	api.Handle("/admin/backup", s.admin(s.handleBackup)).Methods("GET")
+	api.Handle("/nodes", s.admin(s.handleListNodes)).Methods("GET")
+	api.Handle("/nodes/{node}/drain", s.admin(s.handleDrainNode)).Methods("POST")
 	api.Handle("/events", s.lobby(s.handleEvents)).Methods("GET")
 	api.Handle("/reconcile", s.admin(s.handleGetReconcile)).Methods("GET")
 	api.Handle("/reconcile", s.admin(s.handleRunReconcile)).Methods("POST")

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -197,6 +198,22 @@ type fakeDriver struct {
 	// failed Start leaves what ran before running, as the Driver contract promises.
 	StartFn func(spec orchestrator.EngineSpec) error
 	StopFn  func(id uuid.UUID) error
+	// nodes, when set, are the nodes engines are placed on: the first the spec allows.
+	nodes  []string
+	nodeOf map[uuid.UUID]string
+}
+
+// place picks the node of a start: spec.Node, else the first node not avoided.
+func (d *fakeDriver) place(spec orchestrator.EngineSpec) string {
+	if spec.Node != "" {
+		return spec.Node
+	}
+	for _, n := range d.nodes {
+		if !slices.Contains(spec.AvoidNodes, n) {
+			return n
+		}
+	}
+	return ""
 }
 
 func (d *fakeDriver) setStartFn(f func(spec orchestrator.EngineSpec) error) {
@@ -264,7 +281,14 @@ func (d *fakeDriver) Start(_ context.Context, spec orchestrator.EngineSpec) (*or
 	defer d.mu.Unlock()
 	d.running[spec.GameID] = true
 	d.version[spec.GameID] = spec.Version.Version
-	return &orchestrator.Instance{GameID: spec.GameID, Endpoint: "fake://" + spec.GameID.String(), Running: true, Version: spec.Version.Version}, nil
+	if d.nodeOf == nil {
+		d.nodeOf = map[uuid.UUID]string{}
+	}
+	if _, placed := d.nodeOf[spec.GameID]; !placed || spec.Node != "" || len(spec.AvoidNodes) > 0 {
+		d.nodeOf[spec.GameID] = d.place(spec)
+	}
+	node := d.nodeOf[spec.GameID]
+	return &orchestrator.Instance{GameID: spec.GameID, Endpoint: "fake://" + spec.GameID.String(), Running: true, Version: spec.Version.Version, NodeID: node}, nil
 }
 func (d *fakeDriver) Stop(_ context.Context, id uuid.UUID) error {
 	d.mu.Lock()
@@ -282,6 +306,7 @@ func (d *fakeDriver) Remove(_ context.Context, id uuid.UUID) error {
 	defer d.mu.Unlock()
 	delete(d.running, id)
 	delete(d.engines, id)
+	delete(d.nodeOf, id)
 	return nil
 }
 func (d *fakeDriver) CheckVersion(orchestrator.EngineVersion) error { return nil }

@@ -3,6 +3,8 @@ package orchestrator
 import (
 	"context"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Node is a machine engines run on, as a cluster driver sees it (DESIGN §10: drain and
@@ -34,4 +36,8 @@ type NodeDriver interface {
 	// DrainNode starts a drain of the node (deadline: how long Nomad lets allocations
 	// stay before it stops them; 0 for its default). galaxyd then moves its games.
 	DrainNode(ctx context.Context, nodeID string, deadline time.Duration) error
+	// ReleaseStale deletes what the node still holds of games that run elsewhere now
+	// (the volumes left on a node that was lost, once it is back); keep says which
+	// games run there. It returns how many it released.
+	ReleaseStale(ctx context.Context, nodeID string, placedHere func(gameID uuid.UUID) bool) (int, error)
 }

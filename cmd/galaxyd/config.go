@@ -34,6 +34,16 @@ type Config struct {
 	Local     *LocalConfig     `hcl:"local,block"`
 	Reconcile *ReconcileConfig `hcl:"reconcile,block"`
 	Nomad     *NomadConfig     `hcl:"nomad,block"`
+	Drain     *DrainConfig     `hcl:"drain,block"`
+}
+
+// DrainConfig tunes how games leave drained and lost nodes (Nomad only).
+type DrainConfig struct {
+	// MaxParallel bounds the transfers under way at once (default 4).
+	MaxParallel int `hcl:"max_parallel,optional"`
+	// NodeLostAfter is how long a node may be down before its games are restored
+	// elsewhere from the archive (default 5m).
+	NodeLostAfter string `hcl:"node_lost_after,optional"`
 }
 
 // ReconcileConfig tunes the reconciler.
@@ -129,6 +139,9 @@ func (c *Config) applyDefaults(dev bool) {
 	if c.Reconcile == nil {
 		c.Reconcile = &ReconcileConfig{}
 	}
+	if c.Drain == nil {
+		c.Drain = &DrainConfig{}
+	}
 	if v := os.Getenv("GALAXY_LOBBY_TOKEN"); v != "" {
 		c.LobbyToken = v
 	}
@@ -216,7 +229,7 @@ func (c *Config) Validate(dev bool) error {
 		"operations.player_timeout": c.Ops.PlayerTimeout,
 		"operations.turn_backoff":   c.Ops.TurnBackoff,
 		"local.health_timeout":      c.Local.HealthTimeout, "local.stop_grace": c.Local.StopGrace,
-		"reconcile.interval": c.Reconcile.Interval,
+		"reconcile.interval": c.Reconcile.Interval, "drain.node_lost_after": c.Drain.NodeLostAfter,
 	} {
 		if _, err := parseDuration(v); err != nil {
 			return fmt.Errorf("%s: %v", name, err)

@@ -82,6 +82,8 @@ type Main struct {
 	Outbox     *orchestrator.Outbox
 	Feed       *orchestrator.Feed
 	Reconciler *orchestrator.Reconciler
+	// Drainer follows a cluster driver's nodes (nil on the local driver).
+	Drainer *orchestrator.Drainer
 	HTTP       *ghttp.Server
 }
 
@@ -287,6 +289,19 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Reconciler.Open(); err != nil {
 		return err
 	}
+	if nd, ok := m.Driver.(orchestrator.NodeDriver); ok {
+		m.Drainer = orchestrator.NewDrainer(nd, st, svc)
+		m.Drainer.Logger = m.Logger.Named("drainer")
+		if c.Drain.MaxParallel > 0 {
+			m.Drainer.MaxParallel = c.Drain.MaxParallel
+		}
+		if d, _ := parseDuration(c.Drain.NodeLostAfter); d > 0 {
+			m.Drainer.NodeLostAfter = d
+		}
+		if err := m.Drainer.Open(); err != nil {
+			return err
+		}
+	}
 
 	httpCfg := ghttp.Config{
 		Addr:                 c.Listen,
@@ -311,6 +326,9 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 			return st.View(ctx, func(orchestrator.Tx) error { return nil })
 		},
+	}
+	if m.Drainer != nil {
+		httpCfg.NodeService = m.Drainer
 	}
 	if c.TLS != nil {
 		httpCfg.TLSCertFile, httpCfg.TLSKeyFile = c.TLS.CertFile, c.TLS.KeyFile
@@ -448,6 +466,9 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.HTTP != nil {
 		errs = append(errs, m.HTTP.Close())
+	}
+	if m.Drainer != nil {
+		m.Drainer.Close()
 	}
 	if m.Reconciler != nil {
 		m.Reconciler.Close()
