@@ -84,7 +84,7 @@ type Main struct {
 	Reconciler *orchestrator.Reconciler
 	// Drainer follows a cluster driver's nodes (nil on the local driver).
 	Drainer *orchestrator.Drainer
-	HTTP       *ghttp.Server
+	HTTP    *ghttp.Server
 }
 
 // Driver is what galaxyd needs of an engine driver: it runs engines, finds them, and
