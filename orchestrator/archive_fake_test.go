@@ -1,6 +1,7 @@
 package orchestrator_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"sort"
@@ -46,6 +47,10 @@ func (a *memArchive) PutSnapshot(_ context.Context, id uuid.UUID, line, turn int
 	}
 	if a.snaps[id] == nil {
 		a.snaps[id] = map[[2]int][]byte{}
+	}
+	if old, ok := a.snaps[id][[2]int{line, turn}]; ok && !bytes.Equal(old, doc) {
+		// Snapshots are immutable, as in the real archive.
+		return nil, orchestrator.Errorf(orchestrator.ECONFLICT, "line %d turn %d holds another snapshot", line, turn)
 	}
 	a.snaps[id][[2]int{line, turn}] = append([]byte(nil), doc...)
 	return &orchestrator.SnapshotInfo{GameID: id, Line: line, Turn: turn, Size: int64(len(doc))}, nil

@@ -33,7 +33,11 @@ func (s *deps) archiveSnapshot(ctx context.Context, g *Game, r *Runtime, c Engin
 		s.Metrics.archiveError()
 		return 0, Errorf(EENGINE, "the engine's snapshot is unreadable or of another game")
 	}
-	if _, err := s.Archive.PutSnapshot(ctx, g.ID, r.ArchiveLine, snap.Turn, doc, etag); err != nil {
+	if _, err := s.Archive.PutSnapshot(ctx, g.ID, r.ArchiveLine, snap.Turn, doc, etag); ErrorCode(err) == ECONFLICT {
+		// This turn's snapshot is archived already, taken before orders came in: those
+		// are in the journal, which stays until the next turn's snapshot.
+		return snap.Turn, nil
+	} else if err != nil {
 		s.Metrics.archiveError()
 		return 0, err
 	}

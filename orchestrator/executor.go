@@ -2,10 +2,9 @@ package orchestrator
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"time"
 
-	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/google/uuid"
 )
 
@@ -59,8 +58,11 @@ func (s *Executor) run(ctx context.Context, op *Operation) {
 
 	var err error
 	switch op.Op {
-	case OpStart, OpRestart, OpPatch:
+	case OpStart, OpRestart, OpPatch, OpWake:
 		err = s.execStart(ctx, op)
+		s.waker.ended(op.GameID)
+	case OpSleep:
+		err = s.execSleep(ctx, op)
 	case OpStop, OpRemove:
 		err = s.execStop(ctx, op)
 	case OpTurn, OpForceNextTurn:
@@ -178,57 +180,18 @@ func (s *Executor) execStart(ctx context.Context, op *Operation) error {
 			return err
 		}
 		next = r
-		if !settled {
-			return nil
+		if !settled || act == ActWake {
+			return nil // a wake is no news for the lobby
 		}
 		return s.addEvent(tx, EventGameStarted, r, nil)
 	})
+	if err == nil {
+		s.activity.touch(g.ID, s.Clock.Now()) // a fresh engine gets Idle.After before it sleeps
+	}
 	if err == nil && next != nil {
 		s.turns.reschedule(next)
 	}
 	return err
-}
-
-// initOrVerify initialises a game that never was, and otherwise (or on 409) reads the
-// engine's state and checks that it holds our game: a different gameId means the
-// engine was given someone else's volume, which must fail loudly.
-func (s *Executor) initOrVerify(ctx context.Context, c EngineClient, g *Game, r *Runtime) (*engine.State, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.EngineTimeout)
-	defer cancel()
-	if err := c.Healthz(ctx); err != nil {
-		return nil, engineError(err)
-	}
-	if !r.Initialized {
-		req := engine.InitRequest{GameID: g.ID, Settings: g.Settings}
-		for _, p := range g.Players {
-			req.Races = append(req.Races, engine.Race{RaceName: p.RaceName, PlayerID: p.EnginePlayerID})
-		}
-		st, err := c.Init(ctx, req)
-		if err == nil {
-			return st, nil
-		} else if !engine.IsStatus(err, 409) {
-			return nil, engineError(err)
-		}
-	}
-	st, err := c.State(ctx)
-	var ee *engine.Error
-	if errors.As(err, &ee) && ee.StatusCode == 404 && r.Initialized {
-		// The engine holds nothing of a game that was initialised: a new node, a lost
-		// volume. Restore it from the archive; never init it again.
-		return s.restore(ctx, c, g, r, false)
-	} else if err != nil {
-		return nil, engineError(err)
-	}
-	if st.GameID != g.ID {
-		return nil, Errorf(ECONFLICT, "the engine's state belongs to game %s, not %s: wrong volume or state directory", st.GameID, g.ID)
-	}
-	if st.Turn < r.CurrentTurn {
-		if s.Archive != nil {
-			return s.restore(ctx, c, g, r, true)
-		}
-		return nil, Errorf(ECONFLICT, "the engine's state is at turn %d but turn %d was generated: state was lost or rolled back", st.Turn, r.CurrentTurn)
-	}
-	return st, nil
 }
 
 func (s *Executor) applyVersion(tx Tx, g *Game, r *Runtime, version string) error {
@@ -282,6 +245,10 @@ func (s *Executor) failStart(ctx context.Context, op *Operation, g *Game, r *Run
 			return nil
 		}
 		next = r
+		if act == ActWake {
+			// Still asleep; reported like a failed start, tried again shortly.
+			return s.addEvent(tx, EventStartFailed, r, map[string]string{"error": ErrorMessage(cause), "op": string(op.Op)})
+		}
 		if r.Status != StatusStartFailed {
 			return nil // the old engine runs on: a failed operation, a healthy game
 		}
@@ -293,9 +260,15 @@ func (s *Executor) failStart(ctx context.Context, op *Operation, g *Game, r *Run
 	})
 	if err == nil && next != nil {
 		s.turns.reschedule(next)
+		if act == ActWake && next.Status == StatusAsleep {
+			s.turns.sched.Set(next.GameID, s.Clock.Now().Add(wakeRetry))
+		}
 	}
 	return err
 }
+
+// wakeRetry is how soon a wake that failed is tried again.
+const wakeRetry = 30 * time.Second
 
 // execStop runs stop and remove (and the reconciler's halt). That the engine stopped
 // is a fact whatever a later operation wants; the status is the table's. A failed stop

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,6 +39,7 @@ type fakeEngine struct {
 	hung bool
 	// submitted logs every accepted submission as "turn/actor/orders".
 	submitted []string
+	actors    []uuid.UUID // the races' player ids, from init (kept by restores)
 }
 
 // lose forgets the engine's whole state, as a lost volume or a new node does.
@@ -86,6 +88,10 @@ func (e *fakeEngine) Init(_ context.Context, req engine.InitRequest) (*engine.St
 		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: "state exists"}
 	}
 	e.inited, e.gameID, e.races = true, req.GameID, len(req.Races)
+	e.actors = nil
+	for _, r := range req.Races {
+		e.actors = append(e.actors, r.PlayerID)
+	}
 	return &engine.State{GameID: e.gameID}, nil
 }
 func (e *fakeEngine) State(context.Context) (*engine.State, error) {
@@ -162,7 +168,18 @@ func (e *fakeEngine) Snapshot(ctx context.Context, withReports bool) ([]byte, st
 	if !e.inited {
 		return nil, "", &engine.Error{StatusCode: 404, Code: engine.CodeNotInitialised, Message: "no game"}
 	}
-	doc := fmt.Sprintf(`{"schemaVersion":1,"gameId":%q,"turn":%d,"finished":false,"state":{"gameId":%q,"turn":%d}}`, e.gameID, e.turn, e.gameID, e.turn)
+	reports := ""
+	if withReports {
+		var parts []string
+		for _, a := range e.actors {
+			parts = append(parts, fmt.Sprintf(`%q:{"turn":%d,"archived":true}`, a, e.turn))
+		}
+		reports = `,"reports":{` + strings.Join(parts, ",") + `}`
+	}
+	actors, _ := json.Marshal(e.actors)
+	// Like a real engine's, the state holds the open turn's orders: a snapshot taken
+	// after orders came in differs from the one taken right after the turn.
+	doc := fmt.Sprintf(`{"schemaVersion":1,"gameId":%q,"turn":%d,"finished":false,"state":{"gameId":%q,"turn":%d,"actors":%s,"orders":%d}%s}`, e.gameID, e.turn, e.gameID, e.turn, actors, len(e.final), reports)
 	sum := sha256.Sum256([]byte(doc))
 	return []byte(doc), hex.EncodeToString(sum[:]), nil
 }
@@ -177,6 +194,9 @@ func (e *fakeEngine) Restore(_ context.Context, doc []byte, replace bool) (*engi
 		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: "state exists"}
 	}
 	e.inited, e.gameID, e.turn, e.final = true, snap.GameID, snap.Turn, nil
+	var state struct{ Actors []uuid.UUID }
+	_ = json.Unmarshal(snap.State, &state)
+	e.actors = state.Actors
 	return &engine.State{GameID: e.gameID, Turn: e.turn}, nil
 }
 

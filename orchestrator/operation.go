@@ -28,6 +28,9 @@ const (
 	OpRollback Op = "rollback"
 	// OpTransfer moves a game's engine to another node through the archive.
 	OpTransfer Op = "transfer"
+	// OpSleep stops an idle engine between turns; OpWake brings it back.
+	OpSleep Op = "sleep"
+	OpWake  Op = "wake"
 )
 
 // Source says who asked for an operation.

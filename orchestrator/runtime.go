@@ -21,6 +21,10 @@ const (
 	StatusEngineUnreachable    = "engine_unreachable"
 	StatusGenerationFailed     = "generation_failed"
 	StatusRemoved              = "removed"
+	// StatusAsleep is a running game whose engine sleeps between turns: its state is
+	// in the archive, its engine stopped; the scheduler wakes it before its turn and a
+	// player's call wakes it at once.
+	StatusAsleep = "asleep"
 )
 
 // Runtime is the orchestrator's record of one game's engine: what runs where, at which
@@ -81,9 +85,9 @@ const (
 func (r *Runtime) Active() bool { return statusRules[r.Status].active }
 
 // Scheduled reports whether the scheduler should hold a deadline for the game: it has
-// one, is not paused, and runs.
+// one, is not paused, and runs (or sleeps, to be woken before its turn).
 func (r *Runtime) Scheduled() bool {
-	return r.NextTurnAt != nil && !r.Paused && (r.Status == StatusRunning || r.Status == StatusGenerationInProgress)
+	return r.NextTurnAt != nil && !r.Paused && (r.Status == StatusRunning || r.Status == StatusGenerationInProgress || r.Status == StatusAsleep)
 }
 
 // AcceptOrders applies the orders-accept rule (DESIGN §3, statusRules): removed →

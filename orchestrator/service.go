@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -28,6 +29,7 @@ type Service struct {
 	queue    *queue
 	turns    *TurnEngine
 	executor *Executor
+	sleeper  *Sleeper // nil unless engines sleep
 	stop     context.CancelFunc
 }
 
@@ -43,8 +45,9 @@ var (
 // nothing: Open does.
 func NewService(c Config) *Service {
 	c = c.withDefaults()
-	d := &deps{Config: c, ctx: context.Background()}
+	d := &deps{Config: c, ctx: context.Background(), activity: &activity{since: c.Clock.Now()}}
 	q := &queue{deps: d}
+	d.waker = &Waker{q: q, calls: map[uuid.UUID]chan struct{}{}}
 	turns := &TurnEngine{deps: d, q: q}
 	mon := &Monitor{deps: d}
 	s := &Service{
@@ -59,6 +62,9 @@ func NewService(c Config) *Service {
 		queue:       q,
 		turns:       turns,
 		executor:    &Executor{deps: d, turns: turns},
+	}
+	if c.Idle.After > 0 {
+		s.sleeper = &Sleeper{deps: d, q: q, interval: max(c.Idle.After/10, time.Second)}
 	}
 	q.pool = &WorkerPool{Workers: c.Workers, QueueSize: c.QueueSize, Run: s.executor.run}
 	turns.sched = NewScheduler(1024)
@@ -92,7 +98,7 @@ func (s *Service) Open() error {
 		}
 		return tx.Runtimes(func(r *Runtime) error {
 			if r.Scheduled() && r.PendingTurn == 0 {
-				s.turns.sched.Set(r.GameID, *r.NextTurnAt)
+				s.turns.sched.Set(r.GameID, s.turns.deadline(r))
 			}
 			// Engines do not outlive galaxyd (the local driver ties them to it; a Nomad
 			// job does, and then this start finds it running): bring back every game
@@ -117,6 +123,9 @@ func (s *Service) Open() error {
 		return fmt.Errorf("recover engines: %w", err)
 	}
 	s.turns.sched.Open()
+	if s.sleeper != nil {
+		s.sleeper.open()
+	}
 	return nil
 }
 
@@ -127,6 +136,9 @@ func (s *Service) Close() error {
 		return nil
 	}
 	s.stop()
+	if s.sleeper != nil {
+		s.sleeper.close()
+	}
 	s.turns.sched.Close()
 	s.queue.pool.Close()
 	return nil

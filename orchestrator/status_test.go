@@ -13,7 +13,7 @@ import (
 // TestTransitions checks the table itself: a row for every action and status, codes
 // that exist, no dead end.
 func TestTransitions(t *testing.T) {
-	if got, want := len(orchestrator.Statuses), 11; got != want {
+	if got, want := len(orchestrator.Statuses), 12; got != want {
 		t.Fatalf("%d statuses; a status was added or removed: give it a row in every action, then update this count", got)
 	}
 	known := map[string]bool{}
@@ -104,6 +104,8 @@ func TestTransitions_Service(t *testing.T) {
 			_, err := h.svc.Rollback(ctx, id, 0, nil, orchestrator.SourceAdmin)
 			return err
 		},
+		orchestrator.ActSleep: func(id uuid.UUID) error { _, err := h.svc.Sleep(ctx, id, orchestrator.SourceAdmin); return err },
+		orchestrator.ActWake:  func(id uuid.UUID) error { _, err := h.svc.Wake(ctx, id, orchestrator.SourceAdmin); return err },
 		orchestrator.ActTransfer: func(id uuid.UUID) error {
 			_, err := h.svc.Transfer(ctx, id, "", orchestrator.SourceAdmin)
 			return err

@@ -66,6 +66,21 @@ func (s *TurnEngine) due(ctx context.Context, batch []Deadline) {
 				return err
 			}
 			from := r.Status
+			if r.Status == StatusAsleep && r.NextTurnAt != nil && !s.deadline(r).After(now) && !r.Paused {
+				// Its turn comes within WakeAhead: wake the engine first.
+				if accept(ActWake, r) == nil {
+					op := newOperation(id, OpWake, SourceScheduler, OpDetails{}, from, now)
+					if err := tx.PutOperation(op); err != nil {
+						return err
+					}
+					ops = append(ops, op)
+					r.UpdatedAt = now
+					if err := tx.PutRuntime(r); err != nil {
+						return err
+					}
+				}
+				continue
+			}
 			if r.NextTurnAt == nil || r.NextTurnAt.After(now) || r.PendingTurn > 0 || accept(ActTurn, r) != nil {
 				continue
 			}
@@ -107,7 +122,7 @@ func (s *TurnEngine) due(ctx context.Context, batch []Deadline) {
 // forced turn keeps it), or the first slot after now — always so with moveOn, which a
 // scheduled turn uses to move to its next slot (slots missed while down run once).
 func (s *TurnEngine) plan(g *Game, r *Runtime, now time.Time, moveOn bool) error {
-	if r.Paused || (r.Status != StatusRunning && r.Status != StatusGenerationInProgress) {
+	if r.Paused || (r.Status != StatusRunning && r.Status != StatusGenerationInProgress && r.Status != StatusAsleep) {
 		r.NextTurnAt = nil
 		return nil
 	}
@@ -136,10 +151,19 @@ func (s *TurnEngine) nextSlot(g *Game, r *Runtime, now time.Time) error {
 // reschedule mirrors r's deadline into the scheduler after a commit.
 func (s *TurnEngine) reschedule(r *Runtime) {
 	if r.Scheduled() && r.PendingTurn == 0 {
-		s.sched.Set(r.GameID, *r.NextTurnAt)
+		s.sched.Set(r.GameID, s.deadline(r))
 	} else {
 		s.sched.Remove(r.GameID)
 	}
+}
+
+// deadline is when the scheduler acts for a scheduled game: at its turn, or — asleep —
+// Idle.WakeAhead before it, to wake the engine in time.
+func (s *TurnEngine) deadline(r *Runtime) time.Time {
+	if r.Status == StatusAsleep {
+		return r.NextTurnAt.Add(-s.Idle.WakeAhead)
+	}
+	return *r.NextTurnAt
 }
 
 // execTurn generates turn op.Details.Turn, retrying transport failures and engine
