@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/klauspost/compress/zstd"
@@ -28,9 +27,6 @@ const (
 	// DefaultListConcurrency is how many snapshots' metadata Snapshots reads at once.
 	DefaultListConcurrency = 8
 )
-
-// Schemes are the URL schemes Open supports.
-var Schemes = []string{"file", "s3", "gs", "azblob"}
 
 var _ orchestrator.Archive = (*Archive)(nil)
 
@@ -127,8 +123,8 @@ func (a *Archive) init() error {
 //
 //	file:///abs/dir          a directory, created (mode 0700) when missing; objects are written mode 0600
 //	s3://bucket?region=R     AWS S3; for any S3-compatible store add &endpoint=https://host:port&use_path_style=true
-//	gs://bucket              Google Cloud Storage
-//	azblob://container       Azure Blob Storage (the account from AZURE_STORAGE_ACCOUNT)
+//	gs://bucket              Google Cloud Storage (unless built with -tags archive_nogcs)
+//	azblob://container       Azure Blob Storage, the account from AZURE_STORAGE_ACCOUNT (unless built with -tags archive_noazure)
 //
 // The query of s3, gs and azblob URLs takes gocloud's options for each (e.g. s3blob's
 // region, endpoint, use_path_style, disable_https, profile). Credentials come from the
@@ -175,8 +171,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Archive, error) 
 
 // openBucket opens the bucket of u, and returns the file backend's directory.
 func (a *Archive) openBucket(ctx context.Context, u *url.URL) (*blob.Bucket, string, error) {
-	switch u.Scheme {
-	case "file":
+	if u.Scheme == "file" {
 		dir, err := fileDir(u)
 		if err != nil {
 			return nil, "", err
@@ -189,18 +184,19 @@ func (a *Archive) openBucket(ctx context.Context, u *url.URL) (*blob.Bucket, str
 			return nil, "", a.backendError("open", "", err)
 		}
 		return b, dir, nil
-	case "s3", "gs", "azblob":
-		if u.Host == "" {
-			return nil, "", orchestrator.FieldErrorf("archive.url", "archive URL %s names no bucket", a.name)
-		}
-		b, err := blob.OpenBucket(ctx, a.rawURL)
-		if err != nil {
-			// The drivers refuse unknown or malformed options here, before any request.
-			return nil, "", orchestrator.FieldErrorf("archive.url", "archive %s: cannot open: %s", a.name, a.scrub(err.Error()))
-		}
-		return b, "", nil
 	}
-	return nil, "", orchestrator.FieldErrorf("archive.url", "archive URL scheme %q is not supported (supported: %s)", u.Scheme, strings.Join(Schemes, ", "))
+	if !drivers[u.Scheme] {
+		return nil, "", orchestrator.FieldErrorf("archive.url", "archive URL scheme %q is not supported by this build (supported: %s)", u.Scheme, schemeList())
+	}
+	if u.Host == "" {
+		return nil, "", orchestrator.FieldErrorf("archive.url", "archive URL %s names no bucket", a.name)
+	}
+	b, err := blob.OpenBucket(ctx, a.rawURL)
+	if err != nil {
+		// The drivers refuse unknown or malformed options here, before any request.
+		return nil, "", orchestrator.FieldErrorf("archive.url", "archive %s: cannot open: %s", a.name, a.scrub(err.Error()))
+	}
+	return b, "", nil
 }
 
 // fileDir is the directory of a file URL: an absolute path, no host but localhost,

@@ -18,7 +18,10 @@ const fileMode = 0o600
 // whose error is the write's. On the file backend the object and its metadata file
 // are made mode fileMode (fileblob would leave them to the umask) and fsync'd.
 func (a *Archive) write(ctx context.Context, key string, data []byte, opts *blob.WriterOptions) error {
+	newDir := false
 	if a.dir != "" {
+		_, err := os.Stat(filepath.Dir(a.path(key)))
+		newDir = err != nil
 		opts.BeforeWrite = func(as func(any) bool) error {
 			var f *os.File
 			if as(&f) {
@@ -39,16 +42,17 @@ func (a *Archive) write(ctx context.Context, key string, data []byte, opts *blob
 		return err
 	}
 	if a.dir != "" {
-		return a.settle(key)
+		return a.settle(key, newDir)
 	}
 	return nil
 }
 
 // settle makes the file backend's object at key durable and private: fileblob neither
-// fsyncs nor sets modes. The object, its metadata file (fileblob's documented sidecar,
-// "<object>.attrs", written before the rename) and every directory from the object's up
-// to the root are fsync'd, so that an acknowledged write survives a crash.
-func (a *Archive) settle(key string) error {
+// fsyncs nor sets modes. The object and its metadata file (fileblob's documented
+// sidecar, "<object>.attrs", written before the rename) are fsync'd, and so is the
+// directory that holds them, and when the write made that directory (newDir), every
+// directory up to the root: an acknowledged write survives a crash.
+func (a *Archive) settle(key string, newDir bool) error {
 	path := a.path(key)
 	if err := os.Chmod(path+".attrs", fileMode); err != nil && !os.IsNotExist(err) {
 		return err
@@ -62,7 +66,7 @@ func (a *Archive) settle(key string) error {
 		if err := syncPath(dir); err != nil {
 			return err
 		}
-		if dir == a.dir || len(dir) <= len(a.dir) {
+		if !newDir || len(dir) <= len(a.dir) {
 			return nil
 		}
 	}
