@@ -55,8 +55,14 @@ type Archive struct {
 type Option func(*Archive)
 
 // WithClock sets the clock that stamps a snapshot's CreatedAt (default
-// orchestrator.SystemClock).
-func WithClock(c orchestrator.Clock) Option { return func(a *Archive) { a.clock = c } }
+// orchestrator.SystemClock); nil keeps the default.
+func WithClock(c orchestrator.Clock) Option {
+	return func(a *Archive) {
+		if c != nil {
+			a.clock = c
+		}
+	}
+}
 
 // WithMaxSnapshotBytes sets the bound on a snapshot document (default
 // DefaultMaxSnapshotBytes); n <= 0 keeps the default.
@@ -82,8 +88,11 @@ func WithListConcurrency(n int) Option {
 	}
 }
 
-// New returns an Archive over b, which it owns from then on (Close closes it). name
-// is what String and errors call the bucket; it must hold no secret.
+// New returns an Archive over b, an open bucket, which it owns from then on (Close
+// closes it): for a bucket Open cannot make (credentials or a client of the caller's
+// own). name is what String and errors call the bucket; it must hold no secret. What
+// Open adds for file:// URLs (modes 0700 and 0600, fsync, one writer of a key at a
+// time) is not done for a fileblob bucket given here.
 func New(b *blob.Bucket, name string, opts ...Option) (*Archive, error) {
 	a := newArchive(name, opts)
 	a.bucket = b

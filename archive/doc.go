@@ -45,5 +45,8 @@
 // Credentials come only from each SDK's standard chain (environment variables,
 // shared config files, instance or workload identity): a URL with userinfo is
 // refused, and the archive's String and its errors never show a URL's query or
-// userinfo.
+// userinfo, nor the values of the SDKs' secret variables. The archive lists, reads,
+// writes and deletes objects under games/ (on S3: s3:ListBucket, s3:GetObject,
+// s3:PutObject, s3:DeleteObject); writes of snapshots are conditional (If-None-Match),
+// which the store must support.
 package archive

@@ -198,3 +198,24 @@ func TestCancelled(t *testing.T) {
 		}
 	})
 }
+
+// TestConditionalWrite: a snapshot object is written only where there is none, in one
+// step of the backend (If-None-Match on S3), so that two writers cannot both win.
+func TestConditionalWrite(t *testing.T) {
+	bothBackends(t, func(t *testing.T, a *Archive) {
+		ctx := context.Background()
+		id := uuid.New()
+		key := snapshotKey(id, 0, 1)
+		if err := a.bucket.WriteAll(ctx, key, []byte("there first"), nil); err != nil {
+			t.Fatal(err)
+		}
+		info := &orchestrator.SnapshotInfo{GameID: id, Line: 0, Turn: 1, SHA256: strings.Repeat("0", 64), Size: 1, CreatedAt: time.Now()}
+		err := a.writeSnapshot(ctx, info, []byte("second"), false)
+		if !isExists(err) {
+			t.Fatalf("a conditional write over an object: %v, want the backend's precondition failure", err)
+		}
+		if got, _ := a.bucket.ReadAll(ctx, key); string(got) != "there first" {
+			t.Fatalf("the object was replaced: %q", got)
+		}
+	})
+}

@@ -30,11 +30,14 @@ func (a *Archive) write(ctx context.Context, key string, data []byte, opts *blob
 			return nil
 		}
 	}
-	w, err := a.bucket.NewWriter(ctx, key, opts)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := a.bucket.NewWriter(wctx, key, opts)
 	if err != nil {
 		return err
 	}
 	if _, err := w.Write(data); err != nil {
+		cancel() // before Close, so that Close abandons the object instead of committing it
 		_ = w.Close()
 		return err
 	}

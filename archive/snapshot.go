@@ -30,7 +30,8 @@ const (
 // Errors: EINVALID for a zero game ID, a line outside [0, MaxLine], a turn outside
 // [0, MaxTurn], an empty document or one over the size limit, or a document that does
 // not match sum (Field "sha256"); ECONFLICT when another document is stored for line
-// and turn; EUNAVAILABLE when the backend fails.
+// and turn; EINTERNAL naming the key when the stored object's metadata is damaged;
+// EUNAVAILABLE when the backend fails.
 func (a *Archive) PutSnapshot(ctx context.Context, gameID uuid.UUID, line, turn int, doc []byte, sum string) (*orchestrator.SnapshotInfo, error) {
 	if err := checkSnapshot(gameID, line, turn); err != nil {
 		return nil, err
