@@ -3,7 +3,7 @@ package nomad
 import (
 	"context"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/hashicorp/nomad/api"
 )
@@ -49,7 +49,7 @@ func placedSomething(ev *api.Evaluation) bool {
 func current(allocs []*api.AllocationListStub, ev *api.Evaluation, placed bool) *api.AllocationListStub {
 	var best *api.AllocationListStub
 	for _, a := range allocs {
-		if a.TaskGroup != jobspecs.GroupName {
+		if a.TaskGroup != jobspec.GroupName {
 			continue
 		}
 		if placed && a.EvalID != ev.ID {
@@ -67,7 +67,7 @@ func current(allocs []*api.AllocationListStub, ev *api.Evaluation, placed bool) 
 
 func allocError(jobID string, a *api.AllocationListStub) error {
 	reason := a.ClientDescription
-	if ts := a.TaskStates[jobspecs.TaskName]; ts != nil {
+	if ts := a.TaskStates[jobspec.TaskName]; ts != nil {
 		for i := len(ts.Events) - 1; i >= 0; i-- {
 			if e := ts.Events[i]; e.DisplayMessage != "" {
 				reason = e.DisplayMessage
@@ -115,7 +115,7 @@ func (d *Driver) allocations(ctx context.Context, jobID string, index uint64) (a
 }
 
 func restarts(a *api.AllocationListStub) int {
-	if ts := a.TaskStates[jobspecs.TaskName]; ts != nil {
+	if ts := a.TaskStates[jobspec.TaskName]; ts != nil {
 		return int(ts.Restarts)
 	}
 	return 0

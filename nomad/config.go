@@ -5,7 +5,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	consul "github.com/hashicorp/consul/api"
 	"github.com/hashicorp/nomad/api"
 )
@@ -18,8 +18,8 @@ import (
 // CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME, CONSUL_HTTP_SSL). HCL names in brackets.
 type Config struct {
 	// Config is the job rendering (driver, volumes, placement, resources, policies,
-	// discovery provider); see jobspecs.Config.
-	jobspecs.Config
+	// discovery provider); see jobspec.Config.
+	jobspec.Config
 
 	// Address [address] and Token [token] of the Nomad API.
 	Address string

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
@@ -80,7 +80,7 @@ func NewDriver(cfg Config, logger hclog.Logger) (*Driver, error) {
 		checks:   nc.Allocations(),
 		raw:      nc.Raw(),
 	}
-	if cfg.Discovery == jobspecs.DiscoveryConsul {
+	if cfg.Discovery == jobspec.DiscoveryConsul {
 		cc, err := cfg.consulClient()
 		if err != nil {
 			return nil, err
@@ -99,7 +99,7 @@ func (d *Driver) Open() error {
 	}
 	d.call = newCaller(d.cfg, d.Clock, d.logger)
 	var src source
-	if d.cfg.Discovery == jobspecs.DiscoveryNomad {
+	if d.cfg.Discovery == jobspec.DiscoveryNomad {
 		src = &nativeSource{services: d.services, checks: d.checks, call: d.call, service: d.cfg.ServiceName, refresh: d.cfg.CheckRefreshInterval, clock: d.Clock}
 	} else {
 		src = &consulSource{health: d.health, service: d.cfg.ServiceName}
@@ -148,7 +148,7 @@ func (d *Driver) checkOpen() error {
 // CheckVersion implements orchestrator.Driver: the configured task driver needs the
 // version's imageRef (docker) or a command (exec, raw_exec). Errors: EINVALID.
 func (d *Driver) CheckVersion(v orchestrator.EngineVersion) error {
-	_, err := jobspecs.EngineRef(d.cfg.Config, v)
+	_, err := jobspec.EngineRef(d.cfg.Config, v)
 	return err
 }
 
@@ -168,7 +168,7 @@ func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orch
 	jobID := orchestrator.JobName(spec.GameID)
 	log := d.logger.With("game_id", spec.GameID, "job_id", jobID, "version", spec.Version.Version)
 
-	ref, err := jobspecs.EngineRef(d.cfg.Config, spec.Version)
+	ref, err := jobspec.EngineRef(d.cfg.Config, spec.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -233,12 +233,12 @@ func upToDate(job *api.Job, version, ref string) bool {
 	if job.Stop != nil && *job.Stop || job.Status != nil && *job.Status == "dead" {
 		return false
 	}
-	if job.Meta[jobspecs.MetaEngineVersion] != version {
+	if job.Meta[jobspec.MetaEngineVersion] != version {
 		return false
 	}
 	for _, g := range job.TaskGroups {
 		for _, t := range g.Tasks {
-			if t.Name == jobspecs.TaskName {
+			if t.Name == jobspec.TaskName {
 				img, _ := t.Config["image"].(string)
 				cmd, _ := t.Config["command"].(string)
 				return img == ref || cmd == ref
@@ -294,9 +294,9 @@ func (d *Driver) register(ctx context.Context, job *api.Job, existing *api.Job, 
 // built-in rendering.
 func (d *Driver) render(ctx context.Context, spec orchestrator.EngineSpec, hostPath string) (*api.Job, error) {
 	if d.cfg.Template == "" {
-		return jobspecs.Job(d.cfg.Config, spec, hostPath)
+		return jobspec.Job(d.cfg.Config, spec, hostPath)
 	}
-	src, err := jobspecs.FillTemplate(d.cfg.Config, spec, hostPath)
+	src, err := jobspec.FillTemplate(d.cfg.Config, spec, hostPath)
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +312,7 @@ func (d *Driver) render(ctx context.Context, spec orchestrator.EngineSpec, hostP
 		}
 		return nil, d.call.unavailable("parse job template", err)
 	}
-	return jobspecs.Finish(&job, d.cfg.Config, spec)
+	return jobspec.Finish(&job, d.cfg.Config, spec)
 }
 
 // jobInfo reads a job; nil when Nomad does not know it.
@@ -398,7 +398,7 @@ func (d *Driver) Instances(ctx context.Context) ([]*orchestrator.Instance, error
 	}
 	var stubs []*api.JobListStub
 	err := d.call.short(ctx, "list jobs", func(ctx context.Context) (err error) {
-		stubs, _, err = d.jobs.ListOptions(&api.JobListOptions{Fields: &api.JobListFields{Meta: true}}, d.queryOpts(ctx, jobspecs.JobPrefix))
+		stubs, _, err = d.jobs.ListOptions(&api.JobListOptions{Fields: &api.JobListFields{Meta: true}}, d.queryOpts(ctx, jobspec.JobPrefix))
 		return err
 	})
 	if err != nil {
@@ -406,24 +406,24 @@ func (d *Driver) Instances(ctx context.Context) ([]*orchestrator.Instance, error
 	}
 	var out []*orchestrator.Instance
 	for _, s := range stubs {
-		if !strings.HasPrefix(s.ID, jobspecs.JobPrefix) || s.Meta[jobspecs.MetaStack] != d.cfg.Stack {
+		if !strings.HasPrefix(s.ID, jobspec.JobPrefix) || s.Meta[jobspec.MetaStack] != d.cfg.Stack {
 			continue
 		}
-		id, err := uuid.Parse(s.Meta[jobspecs.MetaGameID])
+		id, err := uuid.Parse(s.Meta[jobspec.MetaGameID])
 		if err != nil {
-			if id, err = uuid.Parse(strings.TrimPrefix(s.ID, jobspecs.JobPrefix)); err != nil {
+			if id, err = uuid.Parse(strings.TrimPrefix(s.ID, jobspec.JobPrefix)); err != nil {
 				continue
 			}
 		}
 		running := !s.Stop && s.Status == "running"
 		if s.JobSummary != nil {
-			if sum := s.JobSummary.Summary[jobspecs.GroupName]; sum.Running == 0 {
+			if sum := s.JobSummary.Summary[jobspec.GroupName]; sum.Running == 0 {
 				running = false
 			}
 		}
 		inst := &orchestrator.Instance{
 			GameID:  id,
-			Version: s.Meta[jobspecs.MetaEngineVersion],
+			Version: s.Meta[jobspec.MetaEngineVersion],
 			Running: running,
 			JobID:   s.ID,
 		}

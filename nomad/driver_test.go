@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/nomad/nomadtest"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/hashicorp/nomad/api"
@@ -185,17 +185,17 @@ func TestDriver_PlacementFailure(t *testing.T) {
 	srv := MustServer(t, nomadtest.Options{})
 	for _, tc := range []struct {
 		name   string
-		mod    func(*jobspecs.Config)
+		mod    func(*jobspec.Config)
 		want   string
 		volume bool // fails at volume creation, before any job exists
 	}{
-		{"ErrConstraint", func(c *jobspecs.Config) {
+		{"ErrConstraint", func(c *jobspec.Config) {
 			c.SharedVolume = "galaxy-state"
-			c.Constraints = []jobspecs.Constraint{{Attribute: "${node.class}", Value: "nope"}}
+			c.Constraints = []jobspec.Constraint{{Attribute: "${node.class}", Value: "nope"}}
 		}, `constraint "${node.class} = nope" filtered 1 node`, false},
-		{"ErrMissingVolume", func(c *jobspecs.Config) { c.SharedVolume = "no-such-volume" }, `constraint "missing compatible host volumes" filtered 1 node`, false},
-		{"ErrVolumeConstraint", func(c *jobspecs.Config) {
-			c.Constraints = []jobspecs.Constraint{{Attribute: "${node.class}", Value: "nope"}}
+		{"ErrMissingVolume", func(c *jobspec.Config) { c.SharedVolume = "no-such-volume" }, `constraint "missing compatible host volumes" filtered 1 node`, false},
+		{"ErrVolumeConstraint", func(c *jobspec.Config) {
+			c.Constraints = []jobspec.Constraint{{Attribute: "${node.class}", Value: "nope"}}
 		}, `(plugin "mkdir", node pool "default", constraints "${node.class} = nope"): 500 HostVolume.Create error: could not place volume`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -276,11 +276,11 @@ func TestDriver_Reschedule(t *testing.T) {
 func TestDriver_Discovery(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		mod  func(*jobspecs.Config)
+		mod  func(*jobspec.Config)
 	}{
-		{"OKNomadNative", func(c *jobspecs.Config) { c.Discovery = jobspecs.DiscoveryNomad }},
-		{"OKRawExec", func(c *jobspecs.Config) { c.Driver = jobspecs.DriverRawExec }},
-		{"OKExec", func(c *jobspecs.Config) { c.Driver = jobspecs.DriverExec }},
+		{"OKNomadNative", func(c *jobspec.Config) { c.Discovery = jobspec.DiscoveryNomad }},
+		{"OKRawExec", func(c *jobspec.Config) { c.Driver = jobspec.DriverRawExec }},
+		{"OKExec", func(c *jobspec.Config) { c.Driver = jobspec.DriverExec }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := MustServer(t, nomadtest.Options{})

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
 	"github.com/galaxy-orchestrator/galaxy/nomad"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 )
 
@@ -39,14 +39,14 @@ func TestIntegration(t *testing.T) {
 		t.Fatalf("build engine: %v: %s", err, out)
 	}
 	cfg := nomad.Config{StartTimeout: 2 * time.Minute, StopTimeout: time.Minute}
-	cfg.Driver = jobspecs.DriverRawExec
+	cfg.Driver = jobspec.DriverRawExec
 	if d := os.Getenv("GALAXY_TEST_NOMAD_DRIVER"); d != "" {
 		cfg.Driver = d
 	}
 	cfg.Command = bin
-	cfg.Discovery = jobspecs.DiscoveryNomad
+	cfg.Discovery = jobspec.DiscoveryNomad
 	if os.Getenv("CONSUL_HTTP_ADDR") != "" {
-		cfg.Discovery = jobspecs.DiscoveryConsul
+		cfg.Discovery = jobspec.DiscoveryConsul
 	}
 	cfg.Stack = "integration-test"
 	t.Logf("driver %s, discovery %s, engine %s", cfg.Driver, cfg.Discovery, bin)
@@ -103,7 +103,7 @@ func TestIntegration(t *testing.T) {
 	})
 	t.Run("ErrPlacement", func(t *testing.T) {
 		bad := cfg
-		bad.Constraints = []jobspecs.Constraint{{Attribute: "${node.class}", Value: "galaxy-no-such-class"}}
+		bad.Constraints = []jobspec.Constraint{{Attribute: "${node.class}", Value: "galaxy-no-such-class"}}
 		d2 := MustOpen(t, bad)
 		s := newSpec("0.1.0")
 		t.Cleanup(func() { d2.Remove(ctx(t), s.GameID) })

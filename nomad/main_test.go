@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
 	"github.com/galaxy-orchestrator/galaxy/nomad"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/nomad/nomadtest"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
@@ -193,4 +193,4 @@ func eventually(tb testing.TB, within time.Duration, f func() error) {
 	}
 }
 
-var _ = jobspecs.DriverRawExec
+var _ = jobspec.DriverRawExec

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
 	"github.com/hashicorp/nomad/api"
@@ -30,7 +30,7 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 		return volume{}, err
 	}
 	if v == nil {
-		req := &api.HostVolumeCreateRequest{Volume: jobspecs.HostVolume(d.cfg.Config, gameID)}
+		req := &api.HostVolumeCreateRequest{Volume: jobspec.HostVolume(d.cfg.Config, gameID)}
 		var resp *api.HostVolumeCreateResponse
 		err := d.call.short(ctx, "create volume", func(ctx context.Context) (err error) {
 			resp, _, err = d.volumes.Create(req, d.writeOpts(ctx))
@@ -75,7 +75,7 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 // Nomad's "no node meets constraints" does not say which.
 func (d *Driver) volumePlacement() string {
 	var c []string
-	for _, k := range jobspecs.HostVolume(d.cfg.Config, uuid.Nil).Constraints {
+	for _, k := range jobspec.HostVolume(d.cfg.Config, uuid.Nil).Constraints {
 		c = append(c, fmt.Sprintf("%q", k.LTarget+" "+k.Operand+" "+k.RTarget))
 	}
 	s := fmt.Sprintf(" (plugin %q, node pool %q", d.cfg.VolumePlugin, orEmpty(d.cfg.NodePool, "default"))

@@ -5,8 +5,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
 	"github.com/galaxy-orchestrator/galaxy/nomad"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 )
 
 // NomadConfig is galaxyd's `nomad { ... }` block: where Nomad and Consul are and how
@@ -112,7 +112,7 @@ func (n *NomadConfig) driverConfig() (nomad.Config, error) {
 		return nomad.TLSConfig{CACert: t.CACert, CAPath: t.CAPath, ClientCert: t.ClientCert, ClientKey: t.ClientKey, ServerName: t.ServerName, Insecure: t.Insecure}
 	}
 	c := nomad.Config{
-		Config: jobspecs.Config{
+		Config: jobspec.Config{
 			Region: n.Region, Namespace: n.Namespace, Datacenters: n.Datacenters, NodePool: n.NodePool,
 			Priority: n.Priority, Stack: n.Stack, Driver: n.Driver, Command: n.Command, Args: n.Args,
 			SharedVolume: n.SharedVolume, SharedVolumePath: n.SharedVolumePath, VolumePlugin: n.VolumePlugin,
@@ -131,10 +131,10 @@ func (n *NomadConfig) driverConfig() (nomad.Config, error) {
 		StopTimeout: dur("stop_timeout", n.StopTimeout), TemplateFile: n.TemplateFile,
 	}
 	for _, k := range n.Constraints {
-		c.Constraints = append(c.Constraints, jobspecs.Constraint{Attribute: k.Attribute, Operator: k.Operator, Value: k.Value})
+		c.Constraints = append(c.Constraints, jobspec.Constraint{Attribute: k.Attribute, Operator: k.Operator, Value: k.Value})
 	}
 	for _, s := range n.Spreads {
-		sp := jobspecs.Spread{Attribute: s.Attribute, Weight: int8(s.Weight)}
+		sp := jobspec.Spread{Attribute: s.Attribute, Weight: int8(s.Weight)}
 		if s.Weight < 0 || s.Weight > 100 {
 			errs = append(errs, fmt.Errorf("nomad.spread.weight: %d is not within 0..100", s.Weight))
 		}
@@ -142,7 +142,7 @@ func (n *NomadConfig) driverConfig() (nomad.Config, error) {
 			if t.Percent < 0 || t.Percent > 100 {
 				errs = append(errs, fmt.Errorf("nomad.spread.target.percent: %d is not within 0..100", t.Percent))
 			}
-			sp.Targets = append(sp.Targets, jobspecs.SpreadTarget{Value: t.Value, Percent: uint8(t.Percent)})
+			sp.Targets = append(sp.Targets, jobspec.SpreadTarget{Value: t.Value, Percent: uint8(t.Percent)})
 		}
 		c.Spreads = append(c.Spreads, sp)
 	}

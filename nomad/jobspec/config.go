@@ -1,8 +1,8 @@
-// Package jobspecs renders one game's engine into a Nomad job (DESIGN §5). Rendering is
+// Package jobspec renders one game's engine into a Nomad job (DESIGN §5). Rendering is
 // pure: the same game and Config always give the same *api.Job, with no network and no
 // clock, so golden files pin the whole shape. Talking to Nomad is the nomad package's
 // business.
-package jobspecs
+package jobspec
 
 import (
 	"fmt"
