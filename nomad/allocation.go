@@ -104,7 +104,7 @@ func (d *Driver) waitStopped(ctx context.Context, jobID string) error {
 // the list changes after index (or the wait time passes).
 func (d *Driver) allocations(ctx context.Context, jobID string, index uint64) (allocs []*api.AllocationListStub, meta *api.QueryMeta, err error) {
 	err = d.call.blocking(ctx, "list allocations", func(ctx context.Context) (err error) {
-		q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
+		q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime.Std()}).WithContext(ctx)
 		allocs, meta, err = d.jobs.Allocations(jobID, false, q)
 		return err
 	})
@@ -138,7 +138,7 @@ func (d *Driver) watchAlloc(ctx context.Context, jobID, allocID string) error {
 			meta   *api.QueryMeta
 		)
 		err := d.call.blocking(ctx, "list allocations", func(ctx context.Context) (err error) {
-			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime.Std()}).WithContext(ctx)
 			allocs, meta, err = d.jobs.Allocations(jobID, false, q)
 			return err
 		})

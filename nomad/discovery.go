@@ -149,7 +149,7 @@ func (d *Discovery) cached(gameID uuid.UUID) string {
 // WatchInterval, backing off on errors.
 func (d *Discovery) run(ctx context.Context) {
 	var index uint64
-	wait := d.cfg.WaitTime
+	wait := d.cfg.WaitTime.Std()
 	failures := 0
 	for ctx.Err() == nil {
 		started := d.clock.Now()
@@ -182,15 +182,15 @@ func (d *Discovery) run(ctx context.Context) {
 			next = 0
 		}
 		index = next
-		wait = d.cfg.WaitTime
+		wait = d.cfg.WaitTime.Std()
 		if poll {
-			wait = d.cfg.CheckPollInterval
+			wait = d.cfg.CheckPollInterval.Std()
 		} else if d.cfg.Discovery == "nomad" {
-			wait = d.cfg.CheckRefreshInterval
+			wait = d.cfg.CheckRefreshInterval.Std()
 		}
 		d.update(insts)
-		if elapsed := d.clock.Now().Sub(started); elapsed < d.cfg.WatchInterval {
-			if !d.sleep(ctx, d.cfg.WatchInterval-elapsed) {
+		if elapsed := d.clock.Now().Sub(started); elapsed < d.cfg.WatchInterval.Std() {
+			if !d.sleep(ctx, d.cfg.WatchInterval.Std()-elapsed) {
 				return
 			}
 		}

@@ -62,7 +62,7 @@ func NewDriver(cfg Config, logger hclog.Logger) (*Driver, error) {
 		cfg.Template = string(b)
 	}
 	cfg = cfg.withDefaults()
-	if err := cfg.Config.Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("nomad: %w", err)
 	}
 	nc, err := cfg.nomadClient()
@@ -100,7 +100,7 @@ func (d *Driver) Open() error {
 	d.call = newCaller(d.cfg, d.Clock, d.logger)
 	var src source
 	if d.cfg.Discovery == jobspec.DiscoveryNomad {
-		src = &nativeSource{services: d.services, checks: d.checks, call: d.call, service: d.cfg.ServiceName, refresh: d.cfg.CheckRefreshInterval, clock: d.Clock}
+		src = &nativeSource{services: d.services, checks: d.checks, call: d.call, service: d.cfg.ServiceName, refresh: d.cfg.CheckRefreshInterval.Std(), clock: d.Clock}
 	} else {
 		src = &consulSource{health: d.health, service: d.cfg.ServiceName}
 	}
@@ -163,7 +163,7 @@ func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orch
 	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.StartTimeout)
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.StartTimeout.Std())
 	defer cancel()
 	jobID := orchestrator.JobName(spec.GameID)
 	log := d.logger.With("game_id", spec.GameID, "job_id", jobID, "version", spec.Version.Version)
@@ -348,7 +348,7 @@ func (d *Driver) Stop(ctx context.Context, gameID uuid.UUID) error {
 	if err := d.checkOpen(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.StopTimeout)
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.StopTimeout.Std())
 	defer cancel()
 	jobID := orchestrator.JobName(gameID)
 	job, err := d.jobInfo(ctx, jobID)
@@ -370,7 +370,7 @@ func (d *Driver) Remove(ctx context.Context, gameID uuid.UUID) error {
 	if err := d.checkOpen(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.StopTimeout)
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.StopTimeout.Std())
 	defer cancel()
 	jobID := orchestrator.JobName(gameID)
 	job, err := d.jobInfo(ctx, jobID)

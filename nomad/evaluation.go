@@ -23,7 +23,7 @@ func (d *Driver) followEval(ctx context.Context, jobID, evalID string) (*api.Eva
 			meta *api.QueryMeta
 		)
 		err := d.call.blocking(ctx, "read evaluation", func(ctx context.Context) (err error) {
-			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime.Std()}).WithContext(ctx)
 			ev, meta, err = d.evals.Info(evalID, q)
 			return err
 		})

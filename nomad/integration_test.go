@@ -38,7 +38,7 @@ func TestIntegration(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build engine: %v: %s", err, out)
 	}
-	cfg := nomad.Config{StartTimeout: 2 * time.Minute, StopTimeout: time.Minute}
+	cfg := nomad.Config{StartTimeout: orchestrator.Duration(2 * time.Minute), StopTimeout: orchestrator.Duration(time.Minute)}
 	cfg.Driver = jobspec.DriverRawExec
 	if d := os.Getenv("GALAXY_TEST_NOMAD_DRIVER"); d != "" {
 		cfg.Driver = d

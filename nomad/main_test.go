@@ -65,13 +65,13 @@ func testConfig(srv *nomadtest.Server) nomad.Config {
 		ConsulAddress:     srv.ConsulAddr(),
 		Token:             "nomad-secret-token",
 		ConsulToken:       "consul-secret-token",
-		RetryBaseDelay:    5 * time.Millisecond,
-		RetryMaxDelay:     50 * time.Millisecond,
-		WatchInterval:     time.Millisecond,
-		CheckPollInterval: 10 * time.Millisecond,
-		WaitTime:          5 * time.Second,
-		StartTimeout:      30 * time.Second,
-		StopTimeout:       30 * time.Second,
+		RetryBaseDelay:    orchestrator.Duration(5 * time.Millisecond),
+		RetryMaxDelay:     orchestrator.Duration(50 * time.Millisecond),
+		WatchInterval:     orchestrator.Duration(time.Millisecond),
+		CheckPollInterval: orchestrator.Duration(10 * time.Millisecond),
+		WaitTime:          orchestrator.Duration(5 * time.Second),
+		StartTimeout:      orchestrator.Duration(30 * time.Second),
+		StopTimeout:       orchestrator.Duration(30 * time.Second),
 	}
 }
 

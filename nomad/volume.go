@@ -59,7 +59,7 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 		id := v.ID
 		var meta *api.QueryMeta
 		err := d.call.blocking(ctx, "read volume", func(ctx context.Context) (err error) {
-			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime.Std()}).WithContext(ctx)
 			v, meta, err = d.volumes.Get(id, q)
 			return err
 		})

@@ -83,7 +83,7 @@ func LoadConfig(path string) (*Config, error) {
 	var c Config
 	// hclsimple picks the syntax by extension; a file without one is read as HCL.
 	name := path
-	if filepath.Ext(name) != ".json" {
+	if ext := filepath.Ext(name); ext != ".json" && ext != ".hcl" {
 		name += ".hcl"
 	}
 	if err := hclsimple.Decode(name, escapeNomadRefs(src), nil, &c); err != nil {

@@ -92,16 +92,16 @@ func renderGroup(cfg Config, gameID uuid.UUID, task *api.Task) *api.TaskGroup {
 		Volumes:  map[string]*api.VolumeRequest{VolumeLabel: volumeRequest(cfg, gameID)},
 		RestartPolicy: &api.RestartPolicy{
 			Attempts: new(cfg.Restart.Attempts),
-			Interval: new(cfg.Restart.Interval),
-			Delay:    new(cfg.Restart.Delay),
+			Interval: new(cfg.Restart.Interval.Std()),
+			Delay:    new(cfg.Restart.Delay.Std()),
 			Mode:     new(cfg.Restart.Mode),
 		},
 		ReschedulePolicy: &api.ReschedulePolicy{
 			Attempts:      new(cfg.Reschedule.Attempts),
-			Interval:      new(cfg.Reschedule.Interval),
-			Delay:         new(cfg.Reschedule.Delay),
+			Interval:      new(cfg.Reschedule.Interval.Std()),
+			Delay:         new(cfg.Reschedule.Delay.Std()),
 			DelayFunction: new(cfg.Reschedule.DelayFunction),
-			MaxDelay:      new(cfg.Reschedule.MaxDelay),
+			MaxDelay:      new(cfg.Reschedule.MaxDelay.Std()),
 			Unlimited:     new(cfg.Reschedule.Unlimited),
 		},
 		// One writer per volume: never two allocations of a game at once.
@@ -114,26 +114,26 @@ func renderGroup(cfg Config, gameID uuid.UUID, task *api.Task) *api.TaskGroup {
 			Checks: []api.ServiceCheck{{
 				Type:     "http",
 				Path:     HealthPath,
-				Interval: cfg.CheckInterval,
-				Timeout:  cfg.CheckTimeout,
+				Interval: cfg.CheckInterval.Std(),
+				Timeout:  cfg.CheckTimeout.Std(),
 			}},
 		}},
 		Tasks: []*api.Task{task},
 	}
 	if cfg.MinHealthyTime != 0 {
-		g.Update.MinHealthyTime = new(cfg.MinHealthyTime)
+		g.Update.MinHealthyTime = new(cfg.MinHealthyTime.Std())
 	}
 	if cfg.HealthyDeadline != 0 {
-		g.Update.HealthyDeadline = new(cfg.HealthyDeadline)
+		g.Update.HealthyDeadline = new(cfg.HealthyDeadline.Std())
 	}
 	if cfg.ProgressDeadline != 0 {
-		g.Update.ProgressDeadline = new(cfg.ProgressDeadline)
+		g.Update.ProgressDeadline = new(cfg.ProgressDeadline.Std())
 	}
 	if cfg.AutoRevert {
 		g.Update.AutoRevert = new(true)
 	}
 	if cfg.ShutdownDelay != 0 {
-		g.ShutdownDelay = new(cfg.ShutdownDelay)
+		g.ShutdownDelay = new(cfg.ShutdownDelay.Std())
 	}
 	return g
 }
@@ -163,7 +163,7 @@ func renderTask(cfg Config, spec orchestrator.EngineSpec, hostPath string) (*api
 			CPU:      new(cfg.CPU),
 			MemoryMB: new(cfg.MemoryMB),
 		},
-		KillTimeout: new(cfg.KillTimeout),
+		KillTimeout: new(cfg.KillTimeout.Std()),
 	}
 	if cfg.MemoryMaxMB != 0 {
 		t.Resources.MemoryMaxMB = new(cfg.MemoryMaxMB)
