@@ -203,6 +203,7 @@ func TestDriver_PlacementFailure(t *testing.T) {
 			tc.mod(&cfg.Config)
 			d := MustOpen(t, cfg)
 			spec := newSpec("0.1.0")
+			srv.ResetCounts()
 			_, err := d.Start(ctx(t), spec)
 			if got, want := orchestrator.ErrorCode(err), orchestrator.EUNAVAILABLE; got != want {
 				t.Fatalf("code: got %q, want %q (%v)", got, want, err)
@@ -211,6 +212,11 @@ func TestDriver_PlacementFailure(t *testing.T) {
 				t.Errorf("message: got %q, want it to name %s", got, tc.want)
 			}
 			if tc.volume {
+				// The point 9: Nomad's "could not place volume" is an answer,
+				// not an outage: it is not retried.
+				if got, want := srv.Counts()["PUT /v1/volume/host/create"], 1; got != want {
+					t.Errorf("volume creates: got %d, want %d", got, want)
+				}
 				return
 			}
 			job, _, err := MustNomadClient(t, srv).Jobs().Info(orchestrator.JobName(spec.GameID), nil)
@@ -330,8 +336,11 @@ func TestDriver_Instances(t *testing.T) {
 	got := map[string]bool{}
 	for _, in := range insts {
 		got[in.GameID.String()] = in.Running
-		if in.Running && in.Endpoint == "" {
-			t.Errorf("running instance %s has no endpoint", in.GameID)
+		if in.Running && (in.Endpoint == "" || in.AllocID == "" || in.NodeID == "" || in.VolumeID == "") {
+			t.Errorf("running instance %+v: want its endpoint, allocation, node and volume", in)
+		}
+		if !in.Running && in.Reason == "" {
+			t.Errorf("instance %+v not running: want a reason", in)
 		}
 	}
 	want := map[string]bool{running.GameID.String(): true, stopped.GameID.String(): false}

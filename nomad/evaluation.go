@@ -22,7 +22,7 @@ func (d *Driver) followEval(ctx context.Context, jobID, evalID string) (*api.Eva
 			ev   *api.Evaluation
 			meta *api.QueryMeta
 		)
-		err := d.call.blocking(ctx, "read evaluation", func(ctx context.Context) (err error) {
+		err := d.call.blocking(ctx, backendNomad, "read evaluation", func(ctx context.Context) (err error) {
 			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime.Std()}).WithContext(ctx)
 			ev, meta, err = d.evals.Info(evalID, q)
 			return err
@@ -33,17 +33,61 @@ func (d *Driver) followEval(ctx context.Context, jobID, evalID string) (*api.Eva
 		switch ev.Status {
 		case api.EvalStatusComplete:
 			if len(ev.FailedTGAllocs) > 0 || ev.BlockedEval != "" {
-				return ev, placementError(jobID, ev)
+				return ev, engineFailure{placementError(jobID, ev)}
 			}
 			return ev, nil
 		case api.EvalStatusBlocked:
-			return ev, placementError(jobID, ev)
+			return ev, engineFailure{placementError(jobID, ev)}
 		case api.EvalStatusFailed:
-			return ev, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "nomad could not evaluate job %s: %s", jobID, orEmpty(ev.StatusDescription, "evaluation failed"))
+			return ev, engineFailure{orchestrator.Errorf(orchestrator.EUNAVAILABLE, "nomad could not evaluate job %s: %s", jobID, orEmpty(ev.StatusDescription, "evaluation failed"))}
 		case api.EvalStatusCancelled:
 			// A newer evaluation of the same job superseded this one; the allocation
 			// wait that follows sees whatever it placed.
 			return ev, nil
+		}
+		index = nextIndex(index, meta)
+	}
+}
+
+// watchEvals follows the job's evaluations beside a start's allocation wait and ends
+// with an engineFailure when Nomad cannot place the job: a blocked evaluation (created
+// at or after since, or any when since is 0) while no allocation of the job runs or is
+// about to. That is a placement that failed after the job was registered (a drain, a
+// lost node, a job already registered and queued), which no allocation change would
+// ever report. It returns the context's error when the start ends first.
+func (d *Driver) watchEvals(ctx context.Context, jobID string, since uint64) error {
+	var index uint64
+	for {
+		var (
+			evs  []*api.Evaluation
+			meta *api.QueryMeta
+		)
+		err := d.call.blocking(ctx, backendNomad, "list evaluations", func(ctx context.Context) (err error) {
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime.Std()}).WithContext(ctx)
+			evs, meta, err = d.jobs.Evaluations(jobID, q)
+			return err
+		})
+		if err != nil {
+			return d.call.unavailable("list evaluations of "+jobID, err)
+		}
+		var blocked *api.Evaluation
+		for _, ev := range evs {
+			if ev.Status == api.EvalStatusBlocked && ev.CreateIndex >= since && (blocked == nil || ev.CreateIndex > blocked.CreateIndex) {
+				blocked = ev
+			}
+		}
+		if blocked != nil {
+			allocs, _, err := d.allocations(ctx, jobID, 0)
+			if err != nil {
+				return err
+			}
+			live := false
+			for _, a := range allocs {
+				live = live || a.DesiredStatus == api.AllocDesiredStatusRun && (a.ClientStatus == api.AllocClientStatusRunning || a.ClientStatus == api.AllocClientStatusPending)
+			}
+			if !live {
+				return engineFailure{placementError(jobID, blocked)}
+			}
 		}
 		index = nextIndex(index, meta)
 	}
@@ -78,7 +122,7 @@ func placementError(jobID string, ev *api.Evaluation) error {
 		}
 		if m.NodesEvaluated == 0 {
 			pool := orEmpty(m.NodePool, "default")
-			why = append(why, fmt.Sprintf("no ready node in node pool %q and the job's datacenters (%d in pool)", pool, m.NodesInPool))
+			why = append(why, fmt.Sprintf("no eligible node in node pool %q and the job's datacenters (%d in the pool; drained, ineligible or down nodes are not evaluated)", pool, m.NodesInPool))
 		}
 		if len(why) == 0 {
 			why = append(why, fmt.Sprintf("%d of %d nodes filtered, %d exhausted", m.NodesFiltered, m.NodesEvaluated, m.NodesExhausted))

@@ -30,6 +30,8 @@ type consulSource struct {
 	service string
 }
 
+func (s *consulSource) backend() string { return backendConsul }
+
 func (s *consulSource) instances(ctx context.Context, index uint64, wait time.Duration) ([]instance, uint64, bool, error) {
 	q := (&consul.QueryOptions{WaitIndex: index, WaitTime: wait}).WithContext(ctx)
 	entries, meta, err := s.health.Service(s.service, "", true, q)
@@ -88,6 +90,8 @@ type checked struct {
 	passing bool
 	at      time.Time
 }
+
+func (s *nativeSource) backend() string { return backendNomad }
 
 func (s *nativeSource) instances(ctx context.Context, index uint64, wait time.Duration) ([]instance, uint64, bool, error) {
 	q := (&api.QueryOptions{WaitIndex: index, WaitTime: wait}).WithContext(ctx)

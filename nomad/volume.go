@@ -58,7 +58,7 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 		}
 		id := v.ID
 		var meta *api.QueryMeta
-		err := d.call.blocking(ctx, "read volume", func(ctx context.Context) (err error) {
+		err := d.call.blocking(ctx, backendNomad, "read volume", func(ctx context.Context) (err error) {
 			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime.Std()}).WithContext(ctx)
 			v, meta, err = d.volumes.Get(id, q)
 			return err

@@ -12,7 +12,8 @@ import (
 
 type node struct {
 	Node
-	static map[string]string
+	static  map[string]string
+	drained bool // ineligible: nothing new is placed on it
 }
 
 // schedule processes one evaluation like Nomad's service scheduler, for one group of
@@ -31,6 +32,13 @@ func (s *Server) schedule(evalID string) {
 		}
 	}
 	upd := &api.DesiredUpdates{}
+	// One blocked evaluation per job at most: a newer evaluation supersedes it.
+	for _, o := range s.evals {
+		if o.e.JobID == ev.JobID && o.e.Status == "blocked" && o.e.ID != ev.ID {
+			o.e.Status, o.e.StatusDescription = "cancelled", "canceled after more recent eval was processed"
+			o.e.ModifyIndex = s.changed("evals")
+		}
+	}
 	done := func() {
 		ev.PlanAnnotations = &api.PlanAnnotations{DesiredTGUpdates: map[string]*api.DesiredUpdates{"engine": upd}}
 		if ev.QueuedAllocations == nil {
@@ -84,6 +92,17 @@ func (s *Server) schedule(evalID string) {
 		a.prev = old
 	} else {
 		upd.Place = 1
+		// A replacement of a stopped, migrated or failed allocation still waits for
+		// its task to end: one writer per volume.
+		for _, o := range s.allocs {
+			if o != a && o.stub.JobID == a.stub.JobID && (a.prev == nil || o.stub.CreateIndex > a.prev.stub.CreateIndex) {
+				select {
+				case <-o.exited:
+				default:
+					a.prev = o
+				}
+			}
+		}
 	}
 	ev.DeploymentID = newID()
 	done()
@@ -92,6 +111,67 @@ func (s *Server) schedule(evalID string) {
 		defer s.wg.Done()
 		s.runAlloc(a)
 	}()
+}
+
+// Drain marks the node ineligible and migrates its allocations away, as `nomad node
+// drain -enable` does: each is stopped ("alloc is being migrated") and an evaluation
+// (node-drain) places its replacement elsewhere or, with no other eligible node,
+// leaves it queued behind a blocked evaluation whose metrics evaluated no node.
+func (s *Server) Drain(nodeName string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.node(nodeName)
+	if n == nil {
+		return fmt.Errorf("nomadtest: no node %q", nodeName)
+	}
+	n.drained = true
+	jobs := map[string]bool{}
+	for _, a := range s.sortedAllocs() {
+		if a.node == n && a.stub.DesiredStatus == "run" && !terminal(a.stub.ClientStatus) {
+			s.stopAlloc(a, "alloc is being migrated", "")
+			jobs[a.stub.JobID] = true
+		}
+	}
+	for id := range jobs {
+		if jb := s.jobs[id]; jb != nil {
+			s.newEval(jb.j, "node-drain")
+		}
+	}
+	return nil
+}
+
+// Undrain makes the node eligible again, and the blocked evaluations are scheduled
+// again, as when capacity comes back.
+func (s *Server) Undrain(nodeName string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.node(nodeName)
+	if n == nil {
+		return fmt.Errorf("nomadtest: no node %q", nodeName)
+	}
+	n.drained = false
+	for _, e := range s.evals {
+		if e.e.Status == "blocked" {
+			e.e.Status, e.e.FailedTGAllocs = "pending", nil
+			e.e.ModifyIndex = s.changed("evals")
+			id := e.e.ID
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.schedule(id)
+			}()
+		}
+	}
+	return nil
+}
+
+func (s *Server) node(name string) *node {
+	for _, n := range s.nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
 }
 
 func terminal(clientStatus string) bool {
@@ -124,6 +204,9 @@ func (s *Server) feasible(j *api.Job) (*node, *api.AllocationMetric) {
 			continue
 		}
 		m.NodesInPool++
+		if n.drained {
+			continue
+		}
 		if !dcMatch(j.Datacenters, n.Datacenter) {
 			continue
 		}

@@ -160,7 +160,10 @@ func (s *Server) listVolumes(w http.ResponseWriter, r *http.Request) {
 }
 
 // deleteVolume is DELETE /v1/volume/host/<id> (fixture 24). A volume still claimed
-// by a job that is not purged, or mounted by a live allocation, is refused.
+// by a job that is not purged, or mounted by a live allocation of a job that still
+// exists, is refused. The allocations of a purged job are not looked at, so a volume
+// is deleted under an engine that still runs (Nomad 2.0.5 did: "deleted host
+// volume", then the task got its interrupt): the fake reports that as a violation.
 func (s *Server) deleteVolume(w http.ResponseWriter, r *http.Request, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,18 +182,37 @@ func (s *Server) deleteVolume(w http.ResponseWriter, r *http.Request, id string)
 			}
 		}
 	}
+	var live []string
 	for _, a := range s.allocs {
-		if !terminal(a.stub.ClientStatus) && a.stub.Namespace == hv.v.Namespace {
-			for _, v := range a.job.TaskGroups[0].Volumes {
-				if v.Source == hv.v.Name {
-					textError(w, http.StatusInternalServerError, fmt.Sprintf("HostVolume.Delete error: volume %s in use by allocation %s", id, a.stub.ID))
-					return
-				}
-			}
+		if !a.uses(hv) {
+			continue
 		}
+		if s.jobs[a.stub.JobID] != nil && !terminal(a.stub.ClientStatus) {
+			textError(w, http.StatusInternalServerError, fmt.Sprintf("HostVolume.Delete error: volume %s in use by allocations: [%s]", id, a.stub.ID))
+			return
+		}
+		if a.alive {
+			live = append(live, a.stub.ID)
+		}
+	}
+	if len(live) > 0 {
+		s.violation("volume %s (%s) deleted while the engine of allocation %v still runs on it", hv.v.Name, id, live)
 	}
 	delete(s.volumes, id)
 	os.RemoveAll(hv.v.HostPath)
 	idx := s.changed("volumes")
 	s.respondWrite(w, idx, map[string]any{"Index": idx})
+}
+
+// uses reports whether the allocation mounts the dynamic volume.
+func (a *alloc) uses(hv *hostVolume) bool {
+	if a.stub.Namespace != hv.v.Namespace || a.node.ID != hv.v.NodeID {
+		return false
+	}
+	for _, v := range a.job.TaskGroups[0].Volumes {
+		if v.Type == "host" && v.Source == hv.v.Name {
+			return true
+		}
+	}
+	return false
 }
