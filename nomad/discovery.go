@@ -277,15 +277,15 @@ func (d *Discovery) update(insts []instance) {
 		case s == nil && !d.known:
 			// What runs when galaxyd starts is no change.
 		case s == nil:
-			d.logger.Info("engine instance passing", "tag", tag, "endpoint", cur.url(), "alloc_id", cur.AllocID, "node_id", cur.NodeID)
+			d.note(tag, false, "engine instance passing", "tag", tag, "endpoint", cur.url(), "alloc_id", cur.AllocID, "node_id", cur.NodeID)
 			news = d.tell(news, tag, cur, true, "")
 		case !s.present && s.stopped && s.inst.AllocID == cur.AllocID:
 			// The stopped allocation, seen once more by a lagging answer.
 		case !s.present && s.inst.same(cur):
-			d.logger.Info("engine instance passing again", "tag", tag, "endpoint", cur.url(), "alloc_id", cur.AllocID)
+			d.note(tag, false, "engine instance passing again", "tag", tag, "endpoint", cur.url(), "alloc_id", cur.AllocID)
 			news = d.tell(news, tag, cur, true, "")
 		case !s.inst.same(cur):
-			d.logger.Info("engine endpoint changed", "tag", tag, "endpoint", cur.url(), "alloc_id", cur.AllocID, "node_id", cur.NodeID,
+			d.note(tag, false, "engine endpoint changed", "tag", tag, "endpoint", cur.url(), "alloc_id", cur.AllocID, "node_id", cur.NodeID,
 				"was_endpoint", s.inst.url(), "was_alloc_id", s.inst.AllocID)
 			news = d.tell(news, tag, cur, true, "")
 		}
@@ -305,7 +305,7 @@ func (d *Discovery) update(insts []instance) {
 			continue
 		}
 		s.present = false
-		d.logger.Warn("engine has no passing instance", "tag", tag, "was_endpoint", s.inst.url(), "was_alloc_id", s.inst.AllocID)
+		d.note(tag, true, "engine has no passing instance", "tag", tag, "was_endpoint", s.inst.url(), "was_alloc_id", s.inst.AllocID)
 		news = d.tell(news, tag, s.inst, false, "no passing instance of the engine service in "+d.src.backend()+
 			": allocation "+short(s.inst.AllocID)+" is failing its health check, restarting or gone")
 	}
@@ -318,6 +318,20 @@ func (d *Discovery) update(insts []instance) {
 		for _, in := range news {
 			d.observe(in)
 		}
+	}
+}
+
+// note logs what the watch saw of a game: at debug level while a Start or Stop
+// holds it (that call logs its own outcome), else as info or, for an engine gone,
+// a warning. The caller holds d.mu.
+func (d *Discovery) note(tag string, warn bool, msg string, args ...any) {
+	switch {
+	case d.held[tag] > 0:
+		d.logger.Debug(msg, args...)
+	case warn:
+		d.logger.Warn(msg, args...)
+	default:
+		d.logger.Info(msg, args...)
 	}
 }
 

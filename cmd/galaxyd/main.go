@@ -23,7 +23,6 @@ import (
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/galaxy-orchestrator/galaxy/store"
 	"github.com/galaxy-orchestrator/galaxy/webhook"
-	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -198,10 +197,10 @@ func (m *Main) Run(ctx context.Context) error {
 		d := local.NewDriver(local.Config{
 			DataDir:       c.DataDir,
 			Logger:        m.Logger,
-			HealthTimeout: healthTimeout,
-			StopGrace:     stopGrace,
-			OnRestart: func(id uuid.UUID, restarts int, _ error) {
-				svc.RecordRestart(id, restarts)
+			HealthTimeout: orchestrator.Duration(healthTimeout),
+			StopGrace:     orchestrator.Duration(stopGrace),
+			OnChange: func(in *orchestrator.Instance) {
+				svc.RecordRestart(in.GameID, in.Restarts)
 			},
 		})
 		if err := d.Open(); err != nil {
