@@ -34,6 +34,7 @@ type Driver struct {
 
 	jobs     jobsAPI
 	allocs   allocationsAPI
+	nodes    nodesAPI
 	evals    evaluationsAPI
 	volumes  volumesAPI
 	services servicesAPI
@@ -77,6 +78,7 @@ func NewDriver(cfg Config, logger hclog.Logger) (*Driver, error) {
 		logger:   logger.Named("nomad"),
 		jobs:     nc.Jobs(),
 		allocs:   nc.Allocations(),
+		nodes:    nc.Nodes(),
 		evals:    nc.Evaluations(),
 		volumes:  nc.HostVolumes(),
 		services: nc.Services(),

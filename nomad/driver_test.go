@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/nomad/nomadtest"
@@ -141,7 +142,7 @@ func TestDriver_Stop(t *testing.T) {
 }
 
 func TestDriver_Remove(t *testing.T) {
-	srv := MustServer(t, nomadtest.Options{})
+	srv := MustServer(t, nomadtest.Options{FingerprintDelay: 300 * time.Millisecond})
 	cfg := testConfig(srv)
 	d := MustOpen(t, cfg)
 	spec := newSpec("0.1.0")
@@ -167,6 +168,14 @@ func TestDriver_Remove(t *testing.T) {
 	t.Run("OKAgain", func(t *testing.T) {
 		if err := d.Remove(ctx(t), spec.GameID); err != nil {
 			t.Fatal(err)
+		}
+	})
+	// Found on Nomad 2.0.5: a volume re-created under the name of one just deleted is
+	// "ready" before its node fingerprints it; a job registered then cannot be placed.
+	t.Run("OKStartAfterRemove", func(t *testing.T) {
+		inst := MustStart(t, d, spec)
+		if st, _ := call(t, "GET", inst.Endpoint+"/api/v1/admin/state", nil); st != http.StatusNotFound {
+			t.Errorf("state after remove and start: got %d, want 404 (a new, empty volume)", st)
 		}
 	})
 }

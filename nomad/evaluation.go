@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/hashicorp/nomad/api"
@@ -47,6 +48,56 @@ func (d *Driver) followEval(ctx context.Context, jobID, evalID string) (*api.Eva
 		}
 		index = nextIndex(index, meta)
 	}
+}
+
+// volumeRaceRetries bounds the evaluations evaluate asks for again.
+const volumeRaceRetries = 4
+
+// evaluate follows an evaluation of the job as followEval does, and has Nomad
+// evaluate the job again (up to volumeRaceRetries times, 250ms, 500ms, 1s, 2s apart)
+// when the only thing that kept it off every node was its sticky dynamic volume.
+// Nomad 2.0.5 answers "missing compatible host volumes" in the evaluation that first
+// handles a failed allocation of the job (the one that creates its follow-up
+// reschedule: a revert right after a failed replacement hits it) and the next
+// evaluation places it; with the volume checked ready and fingerprinted, that answer
+// is this race, not a missing volume.
+func (d *Driver) evaluate(ctx context.Context, jobID, evalID string) (*api.Evaluation, error) {
+	ev, err := d.followEval(ctx, jobID, evalID)
+	for attempt := 0; err != nil && attempt < volumeRaceRetries && d.cfg.SharedVolume == "" && onlyVolumes(ev); attempt++ {
+		delay := 250 * time.Millisecond << attempt
+		d.logger.Debug("sticky volume not placeable yet, evaluating the job again", "job_id", jobID, "eval_id", ev.ID, "delay", delay)
+		t := d.Clock.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ev, err
+		case <-t.C():
+		}
+		var id string
+		if ferr := d.call.short(ctx, "evaluate job", func(ctx context.Context) (err error) {
+			id, _, err = d.jobs.ForceEvaluate(jobID, d.writeOpts(ctx))
+			return err
+		}); ferr != nil {
+			return ev, d.call.unavailable("evaluate job "+jobID, ferr)
+		}
+		ev, err = d.followEval(ctx, jobID, id)
+	}
+	return ev, err
+}
+
+// onlyVolumes reports whether the evaluation's placement failed on host volumes
+// alone, on nodes it did evaluate.
+func onlyVolumes(ev *api.Evaluation) bool {
+	if ev == nil || len(ev.FailedTGAllocs) == 0 {
+		return false
+	}
+	for _, m := range ev.FailedTGAllocs {
+		if m == nil || m.NodesEvaluated == 0 || len(m.ConstraintFiltered) != 1 || m.ConstraintFiltered["missing compatible host volumes"] == 0 ||
+			len(m.ClassFiltered) > 0 || len(m.DimensionExhausted) > 0 || len(m.QuotaExhausted) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // watchEvals follows the job's evaluations beside a start's allocation wait and ends

@@ -254,7 +254,7 @@ func (d *Driver) register(ctx context.Context, job *api.Job, existing *api.Job, 
 			log.Debug("nomad warnings on register", "warnings", resp.Warnings)
 		}
 		log.Info("registered job", "eval_id", resp.EvalID, "job_modify_index", resp.JobModifyIndex, "enforce_index", index)
-		return d.followEval(ctx, jobID, resp.EvalID)
+		return d.evaluate(ctx, jobID, resp.EvalID)
 	}
 }
 
@@ -282,7 +282,7 @@ func (d *Driver) revert(ctx context.Context, spec orchestrator.EngineSpec, vol v
 		if err != nil {
 			return d.call.unavailable(fmt.Sprintf("revert job %s to version %d", jobID, prev.jobVersion), err)
 		}
-		ev, err := d.followEval(ctx, jobID, resp.EvalID)
+		ev, err := d.evaluate(ctx, jobID, resp.EvalID)
 		if err != nil {
 			return err
 		}

@@ -29,6 +29,7 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 	if err != nil {
 		return volume{}, err
 	}
+	created := false
 	if v == nil {
 		req := &api.HostVolumeCreateRequest{Volume: jobspec.HostVolume(d.cfg.Config, gameID)}
 		var resp *api.HostVolumeCreateResponse
@@ -45,6 +46,7 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 			return volume{}, d.call.unavailable("create volume "+orchestrator.JobName(gameID)+d.volumePlacement(), err)
 		} else {
 			v = resp.Volume
+			created = true
 			d.logger.Info("created host volume", "game_id", gameID, "volume_id", v.ID, "node_id", v.NodeID)
 		}
 		if err != nil {
@@ -68,7 +70,39 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 		}
 		index = nextIndex(index, meta)
 	}
+	if created {
+		if err := d.waitFingerprint(ctx, v); err != nil {
+			return volume{}, err
+		}
+	}
 	return volume{ID: v.ID, HostPath: v.HostPath}, nil
+}
+
+// waitFingerprint waits (blocking queries on the node) until the volume's node
+// fingerprints it by its ID. Nomad calls a volume ready once its node has a volume of
+// that name, so a volume re-created under the name of one just deleted (a game
+// removed, then started again) is "ready" while the node still has the old one, and
+// a job registered then cannot be placed ("missing compatible host volumes").
+func (d *Driver) waitFingerprint(ctx context.Context, v *api.HostVolume) error {
+	var index uint64
+	for {
+		var (
+			n    *api.Node
+			meta *api.QueryMeta
+		)
+		err := d.call.blocking(ctx, backendNomad, "read node", func(ctx context.Context) (err error) {
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime.Std()}).WithContext(ctx)
+			n, meta, err = d.nodes.Info(v.NodeID, q)
+			return err
+		})
+		if err != nil {
+			return d.call.unavailable("wait for node "+short(v.NodeID)+" to fingerprint volume "+v.Name, err)
+		}
+		if hv := n.HostVolumes[v.Name]; hv != nil && hv.ID == v.ID {
+			return nil
+		}
+		index = nextIndex(index, meta)
+	}
 }
 
 // volumePlacement describes where the volume was asked to go, for a create error:

@@ -368,6 +368,22 @@ func (s *Server) stopAllocation(w http.ResponseWriter, r *http.Request, id strin
 	writeJSON(w, "X-Nomad-Index", s.index, true, map[string]any{"EvalID": ev.ID, "Index": s.index})
 }
 
+// forceEvaluate is PUT /v1/job/<id>/evaluate: a new evaluation of the job as it is.
+func (s *Server) forceEvaluate(w http.ResponseWriter, r *http.Request, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	jb := s.jobs[id]
+	if jb == nil {
+		textError(w, http.StatusNotFound, "job not found")
+		return
+	}
+	ev := s.newEval(jb.j, "job-eval")
+	s.respondWrite(w, s.index, map[string]any{
+		"EvalCreateIndex": ev.CreateIndex, "EvalID": ev.ID, "Index": s.index, "JobModifyIndex": *jb.j.JobModifyIndex,
+		"KnownLeader": false, "LastContact": 0, "NextToken": "", "Warnings": "",
+	})
+}
+
 // jobEvaluations is GET /v1/job/<id>/evaluations, newest first.
 func (s *Server) jobEvaluations(w http.ResponseWriter, r *http.Request, id string) {
 	s.block(w, r, "X-Nomad-Index", func() (uint64, int, any) {

@@ -13,7 +13,8 @@ import (
 type node struct {
 	Node
 	static  map[string]string
-	drained bool // ineligible: nothing new is placed on it
+	fp      map[string]string // dynamic volumes the client fingerprinted: name -> volume ID
+	drained bool              // ineligible: nothing new is placed on it
 }
 
 // schedule processes one evaluation like Nomad's service scheduler, for one group of
@@ -67,6 +68,14 @@ func (s *Server) schedule(evalID string) {
 		old = a
 	}
 	n, metric := s.feasible(j)
+	if n != nil && s.handleFailed(j) {
+		// Nomad 2.0.5: the evaluation that first handles a failed allocation of a job
+		// with a sticky volume (it creates the follow-up reschedule evaluation)
+		// cannot place a replacement on that volume; the next evaluation can.
+		n = nil
+		metric = &api.AllocationMetric{NodePool: *j.NodePool, NodesInPool: 1, NodesEvaluated: 1, NodesFiltered: 1,
+			NodesAvailable: map[string]int{"dc1": 1}, ConstraintFiltered: map[string]int{"missing compatible host volumes": 1}}
+	}
 	if n == nil {
 		ev.FailedTGAllocs = map[string]*api.AllocationMetric{"engine": metric}
 		ev.QueuedAllocations = map[string]int{"engine": 1}
@@ -125,6 +134,7 @@ func (s *Server) Drain(nodeName string) error {
 		return fmt.Errorf("nomadtest: no node %q", nodeName)
 	}
 	n.drained = true
+	s.changed("nodes")
 	jobs := map[string]bool{}
 	for _, a := range s.sortedAllocs() {
 		if a.node == n && a.stub.DesiredStatus == "run" && !terminal(a.stub.ClientStatus) {
@@ -150,6 +160,7 @@ func (s *Server) Undrain(nodeName string) error {
 		return fmt.Errorf("nomadtest: no node %q", nodeName)
 	}
 	n.drained = false
+	s.changed("nodes")
 	for _, e := range s.evals {
 		if e.e.Status == "blocked" {
 			e.e.Status, e.e.FailedTGAllocs = "pending", nil
@@ -172,6 +183,35 @@ func (s *Server) node(name string) *node {
 		}
 	}
 	return nil
+}
+
+// handleFailed gives the job's failed allocations that are still meant to run (a
+// failed task, its restarts used up) a follow-up evaluation, as the scheduler does
+// to reschedule them later, and reports whether there was one and the job has a
+// sticky volume. Callers hold s.mu.
+func (s *Server) handleFailed(j *api.Job) bool {
+	sticky := false
+	for _, v := range j.TaskGroups[0].Volumes {
+		sticky = sticky || v.Sticky
+	}
+	handled := false
+	for _, a := range s.allocs {
+		if a.stub.JobID != *j.ID || a.stub.ClientStatus != "failed" || a.stub.DesiredStatus != "run" || a.stub.FollowupEvalID != "" || a.stub.NextAllocation != "" {
+			continue
+		}
+		now := time.Now()
+		follow := &api.Evaluation{
+			ID: newID(), Priority: *j.Priority, Type: "service", TriggeredBy: "alloc-reschedule", Namespace: *j.Namespace,
+			JobID: *j.ID, JobModifyIndex: *j.JobModifyIndex, Status: "pending", WaitUntil: now.Add(30 * time.Second),
+			CreateIndex: s.changed("evals"), CreateTime: now.UnixNano(),
+		}
+		follow.ModifyIndex = follow.CreateIndex
+		s.evals[follow.ID] = &evaluation{e: follow}
+		a.stub.FollowupEvalID = follow.ID
+		s.touch(a)
+		handled = true
+	}
+	return handled && sticky
 }
 
 func terminal(clientStatus string) bool {
@@ -251,7 +291,7 @@ func (s *Server) hasVolume(n *node, ns, name string) bool {
 		return true
 	}
 	for _, v := range s.volumes {
-		if v.v.Name == name && v.v.Namespace == ns && v.v.NodeID == n.ID && v.v.State == api.HostVolumeStateReady {
+		if v.v.Name == name && v.v.Namespace == ns && v.v.NodeID == n.ID && v.v.State == api.HostVolumeStateReady && n.fp[name] == v.v.ID {
 			return true
 		}
 	}

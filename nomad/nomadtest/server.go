@@ -36,6 +36,12 @@ type Options struct {
 	// RestartDelay replaces the restart policy's delay between two runs of a failed
 	// task (default 20ms; Nomad waits the policy's delay, 15s by default).
 	RestartDelay time.Duration
+	// FingerprintDelay is how long the fake client takes to fingerprint a dynamic
+	// volume it created or deleted (default 50ms; about 1s on a real client). A
+	// volume re-created under the name of one deleted within that time is "ready"
+	// at once, since Nomad judges readiness by name, while the node still carries
+	// the old volume's ID and nothing can be placed on it.
+	FingerprintDelay time.Duration
 	// StopLatency is how long the fake client takes to act on an allocation the
 	// servers stopped (default 25ms; a real client took 15ms in the log of the
 	// purge-then-delete bug): the allocation runs on, and its engine with it, meanwhile.
@@ -99,6 +105,9 @@ func NewServer(tb testing.TB, opts Options) *Server {
 	if opts.StopLatency <= 0 {
 		opts.StopLatency = 25 * time.Millisecond
 	}
+	if opts.FingerprintDelay <= 0 {
+		opts.FingerprintDelay = 50 * time.Millisecond
+	}
 	if opts.Logf == nil {
 		opts.Logf = tb.Logf
 	}
@@ -129,7 +138,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		if nd.Address == "" {
 			nd.Address = "127.0.0.1"
 		}
-		nd.static = map[string]string{}
+		nd.static, nd.fp = map[string]string{}, map[string]string{}
 		for name, p := range n.StaticVolumes {
 			if p == "" {
 				p = s.mkdir("static-"+nd.Name+"-"+name, 0o755)

@@ -111,19 +111,73 @@ func (s *Server) createVolume(w http.ResponseWriter, r *http.Request) {
 		Constraints: v.Constraints, RequestedCapabilities: v.RequestedCapabilities, Parameters: v.Parameters,
 		HostPath: dir, State: api.HostVolumeStatePending, CreateIndex: idx, ModifyIndex: idx, CreateTime: now, ModifyTime: now,
 	}}
+	if _, ok := n.fp[v.Name]; ok {
+		// Nomad judges readiness by name: a volume re-created under the name of one
+		// the client still fingerprints is ready at once.
+		hv.v.State = api.HostVolumeStateReady
+	}
 	s.volumes[id] = hv
 	resp := hv.v
 	resp.CreateIndex, resp.ModifyIndex = 0, 0
 	s.respondWrite(w, idx, map[string]any{"Index": idx, "Volume": resp, "Warnings": ""})
 	// The client fingerprints the new directory a moment later.
+	s.afterFingerprint(func() {
+		n.fp[hv.v.Name] = id
+		s.changed("nodes")
+		if s.volumes[id] != nil && hv.v.State == api.HostVolumeStatePending {
+			hv.v.State = api.HostVolumeStateReady
+			hv.v.ModifyIndex = s.changed("volumes")
+		}
+	})
+}
+
+// afterFingerprint runs fn under s.mu once the fake client has fingerprinted its
+// volumes again.
+func (s *Server) afterFingerprint(fn func()) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		t := time.NewTimer(s.opts.FingerprintDelay)
+		defer t.Stop()
+		<-t.C
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		hv.v.State = api.HostVolumeStateReady
-		hv.v.ModifyIndex = s.changed("volumes")
+		if !s.closed {
+			fn()
+		}
 	}()
+}
+
+// getNode is GET /v1/node/<id>: the node's status, eligibility and fingerprinted
+// host volumes (static ones with their path, dynamic ones with their ID too).
+func (s *Server) getNode(w http.ResponseWriter, r *http.Request, id string) {
+	s.block(w, r, "X-Nomad-Index", func() (uint64, int, any) {
+		for _, n := range s.nodes {
+			if n.ID != id {
+				continue
+			}
+			vols := map[string]*api.HostVolumeInfo{}
+			for name, p := range n.static {
+				vols[name] = &api.HostVolumeInfo{Path: p}
+			}
+			for name, vid := range n.fp {
+				info := &api.HostVolumeInfo{ID: vid}
+				if hv := s.volumes[vid]; hv != nil {
+					info.Path = hv.v.HostPath
+				}
+				vols[name] = info
+			}
+			elig := "eligible"
+			if n.drained {
+				elig = "ineligible"
+			}
+			return s.tableIndex("nodes"), http.StatusOK, &api.Node{
+				ID: n.ID, Name: n.Name, Datacenter: n.Datacenter, NodePool: n.NodePool, NodeClass: n.NodeClass,
+				Status: "ready", SchedulingEligibility: elig, HostVolumes: vols, Attributes: n.Attributes, Meta: n.Meta,
+			}
+		}
+		return s.tableIndex("nodes"), http.StatusNotFound, "node not found"
+	})
 }
 
 func (s *Server) getVolume(w http.ResponseWriter, r *http.Request, id string) {
@@ -200,6 +254,16 @@ func (s *Server) deleteVolume(w http.ResponseWriter, r *http.Request, id string)
 	}
 	delete(s.volumes, id)
 	os.RemoveAll(hv.v.HostPath)
+	for _, n := range s.nodes {
+		if n.ID == hv.v.NodeID {
+			s.afterFingerprint(func() {
+				if n.fp[hv.v.Name] == id {
+					delete(n.fp, hv.v.Name)
+					s.changed("nodes")
+				}
+			})
+		}
+	}
 	idx := s.changed("volumes")
 	s.respondWrite(w, idx, map[string]any{"Index": idx})
 }
