@@ -33,7 +33,7 @@ func Job(cfg Config, spec orchestrator.EngineSpec, hostPath string) (*api.Job, e
 	id := orchestrator.JobName(spec.GameID)
 	job := &api.Job{
 		ID:          new(id),
-		Name:        new(id),
+		Name:        new(DisplayName(cfg, spec)),
 		Type:        new(api.JobTypeService),
 		Datacenters: cfg.Datacenters,
 		Meta:        Meta(cfg, spec),
@@ -71,7 +71,19 @@ func Job(cfg Config, spec orchestrator.EngineSpec, hostPath string) (*api.Job, e
 	return job, nil
 }
 
-// Meta is the job meta an operator reads in `nomad job status`: the game, its engine
+// DisplayName is the job's Name: what `nomad job status galaxy-game-<uuid>` shows on
+// its Name line, which (unlike the meta, only in `nomad job inspect`) an operator
+// sees at a glance: "galaxy-game-<uuid> (engine 0.1.2)", with ", stack prod" when a
+// stack is configured. The job ID stays galaxy-game-<uuid>.
+func DisplayName(cfg Config, spec orchestrator.EngineSpec) string {
+	s := orchestrator.JobName(spec.GameID) + " (engine " + spec.Version.Version
+	if cfg.Stack != "" {
+		s += ", stack " + cfg.Stack
+	}
+	return s + ")"
+}
+
+// Meta is the job meta in `nomad job status`: the game, its engine
 // version and, when configured, the stack. It never holds the admin token.
 func Meta(cfg Config, spec orchestrator.EngineSpec) map[string]string {
 	m := map[string]string{

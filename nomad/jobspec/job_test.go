@@ -201,3 +201,23 @@ func assertGolden(t *testing.T, name string, v any) {
 		t.Errorf("%s differs from the rendering (go test ./nomad/jobspec -update rewrites it):\ngot:\n%s", path, got)
 	}
 }
+
+// The issue's point 10: `nomad job status` shows the Name, not the meta: the Name
+// carries the engine version (and the stack), the ID stays galaxy-game-<uuid>.
+func TestDisplayName(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  jobspec.Config
+		want string
+	}{
+		{jobspec.Config{}, "galaxy-game-26a73626-cdc7-4f68-9183-2239320351fb (engine 0.1.0)"},
+		{jobspec.Config{Stack: "prod"}, "galaxy-game-26a73626-cdc7-4f68-9183-2239320351fb (engine 0.1.0, stack prod)"},
+	} {
+		job, err := jobspec.Job(tc.cfg, spec(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *job.Name != tc.want || *job.ID != orchestrator.JobName(gameID) {
+			t.Errorf("job ID %q name %q, want ID %q and name %q", *job.ID, *job.Name, orchestrator.JobName(gameID), tc.want)
+		}
+	}
+}

@@ -75,6 +75,9 @@ func TestFinish(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if got, want := *job.Name, orchestrator.JobName(gameID)+" (engine 0.1.0, stack prod)"; got != want {
+			t.Errorf("name: got %q, want %q", got, want)
+		}
 		if got, want := *job.ID, orchestrator.JobName(gameID); got != want {
 			t.Errorf("ID: got %q, want %q", got, want)
 		}
