@@ -113,6 +113,7 @@ func (it *integration) buildImage(t *testing.T, versions ...string) {
 	args := []string{"build", "-q"}
 	for _, v := range versions {
 		args = append(args, "-t", it.image+":"+v)
+		t.Cleanup(func() { exec.Command("docker", "rmi", "-f", it.image+":"+v).Run() })
 	}
 	mustDocker(t, append(args, ctxDir)...)
 }

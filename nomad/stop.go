@@ -44,7 +44,7 @@ func (d *Driver) stopJob(ctx context.Context, job *api.Job) error {
 		d.logger.Info("stopped job", "job_id", jobID)
 	}
 	if err := d.waitStopped(ctx, jobID); err != nil {
-		return awaitErr(ctx, "nomad: wait for the allocations of job "+jobID+" to stop", plain(err))
+		return plain(awaitErr(ctx, "nomad: wait for the allocations of job "+jobID+" to stop", plain(err)))
 	}
 	return nil
 }
