@@ -28,6 +28,7 @@ type nodesAPI interface {
 // allocationsAPI lists allocations across jobs (a filter picks the games').
 type allocationsAPI interface {
 	List(q *api.QueryOptions) ([]*api.AllocationListStub, *api.QueryMeta, error)
+	Info(allocID string, q *api.QueryOptions) (*api.Allocation, *api.QueryMeta, error)
 }
 
 type evaluationsAPI interface {

@@ -57,6 +57,9 @@ type Discovery struct {
 	logger  hclog.Logger
 	cfg     Config
 	observe orchestrator.InstanceObserver
+	// nodeOf finds an allocation's Nomad node, for news whose source does not carry
+	// it (Consul's registrations name Consul's own node IDs).
+	nodeOf func(ctx context.Context, allocID string) (string, error)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -67,6 +70,7 @@ type Discovery struct {
 	byTag   map[string][]instance // passing instances per game tag, newest first
 	last    map[string]*seen      // what the observer was last told (or would have been), per tag
 	held    map[string]int        // tags with a Start, Stop or Remove in flight
+	nodes   map[string]string     // Nomad node per allocation, as nodeOf found it
 	changed chan struct{}         // closed and replaced on every update
 }
 
@@ -83,7 +87,7 @@ var _ orchestrator.Discovery = (*Discovery)(nil)
 func newDiscovery(src source, call *caller, cfg Config, clock orchestrator.Clock, logger hclog.Logger) *Discovery {
 	return &Discovery{
 		src: src, call: call, cfg: cfg, clock: clock, logger: logger, observe: cfg.OnChange,
-		last: map[string]*seen{}, held: map[string]int{}, changed: make(chan struct{}),
+		last: map[string]*seen{}, held: map[string]int{}, nodes: map[string]string{}, changed: make(chan struct{}),
 	}
 }
 
@@ -311,14 +315,49 @@ func (d *Discovery) update(insts []instance) {
 	}
 	d.known = true
 	d.byTag = byTag
+	nodes := map[string]string{}
+	for _, l := range byTag {
+		for _, e := range l {
+			if n, ok := d.nodes[e.AllocID]; ok {
+				nodes[e.AllocID] = n
+			}
+		}
+	}
+	d.nodes = nodes
 	close(d.changed)
 	d.changed = make(chan struct{})
 	d.mu.Unlock()
-	if d.observe != nil {
-		for _, in := range news {
-			d.observe(in)
-		}
+	if d.observe == nil {
+		return
 	}
+	for _, in := range news {
+		if in.NodeID == "" && in.AllocID != "" {
+			in.NodeID = d.node(in.AllocID)
+		}
+		d.observe(in)
+	}
+}
+
+// node is the allocation's Nomad node: from the cache, or asked of Nomad ("" when
+// that fails; the news goes out without it).
+func (d *Discovery) node(allocID string) string {
+	d.mu.Lock()
+	n, ok := d.nodes[allocID]
+	d.mu.Unlock()
+	if ok || d.nodeOf == nil {
+		return n
+	}
+	ctx, cancel := context.WithTimeout(d.ctx, d.cfg.RequestTimeout.Std())
+	defer cancel()
+	n, err := d.nodeOf(ctx, allocID)
+	if err != nil {
+		d.logger.Debug("cannot read the allocation's node", "alloc_id", allocID, "error", d.call.scrub(errText(err)))
+		return ""
+	}
+	d.mu.Lock()
+	d.nodes[allocID] = n
+	d.mu.Unlock()
+	return n
 }
 
 // note logs what the watch saw of a game: at debug level while a Start or Stop

@@ -110,6 +110,7 @@ func (d *Driver) Open() error {
 		src = &consulSource{health: d.health, service: d.cfg.ServiceName}
 	}
 	d.disc = newDiscovery(src, d.call, d.cfg, d.Clock, d.logger.Named("discovery"))
+	d.disc.nodeOf = d.allocNode
 	d.disc.open()
 	d.open = true
 	d.logger.Info("nomad driver open", "driver", d.cfg.Driver, "discovery", d.cfg.Discovery, "shared_volume", d.cfg.SharedVolume)
@@ -201,6 +202,19 @@ func (d *Driver) render(ctx context.Context, spec orchestrator.EngineSpec, hostP
 		return nil, d.call.unavailable("parse job template", err)
 	}
 	return jobspec.Finish(&job, d.cfg.Config, spec)
+}
+
+// allocNode is the Nomad node an allocation runs on.
+func (d *Driver) allocNode(ctx context.Context, allocID string) (string, error) {
+	var a *api.Allocation
+	err := d.call.short(ctx, "read allocation", func(ctx context.Context) (err error) {
+		a, _, err = d.allocs.Info(allocID, d.queryOpts(ctx, ""))
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return a.NodeID, nil
 }
 
 // jobInfo reads a job; nil when Nomad does not know it.

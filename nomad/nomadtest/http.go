@@ -97,6 +97,8 @@ func (s *Server) serveNomad(w http.ResponseWriter, r *http.Request) {
 		s.stopAllocation(w, r, args[0])
 	case "GET /v1/evaluation/:id":
 		s.getEval(w, r, args[0])
+	case "GET /v1/allocation/:id":
+		s.getAllocation(w, r, args[0])
 	case "GET /v1/allocation/:id/checks":
 		s.allocChecks(w, r, args[0])
 	case "PUT /v1/volume/host/create", "POST /v1/volume/host/create":

@@ -347,6 +347,18 @@ func (s *Server) listAllocations(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// getAllocation is GET /v1/allocation/<id>: the allocation (its list stub's fields,
+// which are the ones the driver reads).
+func (s *Server) getAllocation(w http.ResponseWriter, r *http.Request, id string) {
+	s.block(w, r, "X-Nomad-Index", func() (uint64, int, any) {
+		a := s.allocs[id]
+		if a == nil {
+			return s.tableIndex("allocs"), http.StatusNotFound, "alloc not found"
+		}
+		return a.stub.ModifyIndex, http.StatusOK, a.stub
+	})
+}
+
 // stopAllocation is PUT /v1/allocation/<id>/stop: the allocation is stopped and
 // replaced, as Nomad does when an operator (or a test standing in for a lost node)
 // stops it.

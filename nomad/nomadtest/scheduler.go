@@ -12,9 +12,12 @@ import (
 
 type node struct {
 	Node
-	static  map[string]string
-	fp      map[string]string // dynamic volumes the client fingerprinted: name -> volume ID
-	drained bool              // ineligible: nothing new is placed on it
+	static map[string]string
+	fp     map[string]string // dynamic volumes the client fingerprinted: name -> volume ID
+	// consulID is the node's ID in Consul: the Consul agent's own, not Nomad's
+	// (fixtures 10 and 13).
+	consulID string
+	drained  bool // ineligible: nothing new is placed on it
 }
 
 // schedule processes one evaluation like Nomad's service scheduler, for one group of

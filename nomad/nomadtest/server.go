@@ -138,7 +138,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		if nd.Address == "" {
 			nd.Address = "127.0.0.1"
 		}
-		nd.static, nd.fp = map[string]string{}, map[string]string{}
+		nd.static, nd.fp, nd.consulID = map[string]string{}, map[string]string{}, newID()
 		for name, p := range n.StaticVolumes {
 			if p == "" {
 				p = s.mkdir("static-"+nd.Name+"-"+name, 0o755)

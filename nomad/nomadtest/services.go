@@ -80,7 +80,7 @@ func (s *Server) consulHealth(w http.ResponseWriter, r *http.Request, name strin
 			}
 			svc := a.service()
 			out = append(out, &consul.ServiceEntry{
-				Node: &consul.Node{ID: a.node.ID, Node: a.node.Name, Address: a.node.Address, Datacenter: "dc1",
+				Node: &consul.Node{ID: a.node.consulID, Node: a.node.Name, Address: a.node.Address, Datacenter: "dc1",
 					TaggedAddresses: map[string]string{"lan": a.node.Address, "wan": a.node.Address},
 					Meta:            map[string]string{"consul-version": "1.22.7"}, CreateIndex: 11, ModifyIndex: 11},
 				Service: &consul.AgentService{ID: a.serviceID(), Service: svc.Name, Tags: svc.Tags, Address: a.node.Address,
