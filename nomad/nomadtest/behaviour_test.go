@@ -92,9 +92,12 @@ func TestBehaviour(t *testing.T) {
 		if _, v := get(t, n+"/v1/job/"+id+"/allocations"); len(v.([]any)) != 0 {
 			t.Errorf("allocations of the purged job: got %v, want []", v)
 		}
-		// The task still runs: the cross-job listing shows it.
-		_, v := get(t, n+"/v1/allocations?filter="+strings.ReplaceAll(`JobID matches "^`+id+`$"`, " ", "%20"))
-		if field(v, 0, "ID") != allocID || field(v, 0, "ClientStatus") != "running" || field(v, 0, "DesiredStatus") != "stop" {
+		// The task still runs: the cross-job listing shows it, told to stop (once the
+		// purge's evaluation is processed) and still running.
+		v := waitFor(t, n+"/v1/allocations?filter="+strings.ReplaceAll(`JobID matches "^`+id+`$"`, " ", "%20"), func(v any) bool {
+			return field(v, 0, "DesiredStatus") == "stop"
+		})
+		if field(v, 0, "ID") != allocID || field(v, 0, "ClientStatus") != "running" {
 			t.Errorf("allocation after the purge: got %v, want it desired stop and still running", v)
 		}
 	})
