@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +37,8 @@ const (
 	DefaultRestartBackoffMax = 30 * time.Second
 )
 
-// Config configures a Driver. Zero durations take the Default* values.
+// Config configures a Driver. Zero durations take the Default* values. The hcl tags
+// are the keys of galaxyd's `local { ... }` block (durations as text, "30s").
 type Config struct {
 	// DataDir is required. Engine state lives in DataDir/games/<uuid> (mode 0700).
 	DataDir string
@@ -44,27 +46,42 @@ type Config struct {
 	Logger hclog.Logger
 	// HealthTimeout bounds how long a starting engine may take to answer 200 on
 	// GET /healthz.
-	HealthTimeout time.Duration
+	HealthTimeout orchestrator.Duration `hcl:"health_timeout,optional"`
 	// StopGrace is how long an engine has to exit after SIGTERM before it gets SIGKILL.
-	StopGrace time.Duration
+	StopGrace orchestrator.Duration `hcl:"stop_grace,optional"`
 	// RestartBackoffMin and RestartBackoffMax bound the wait before restarting a
 	// crashed engine: Min, doubled per consecutive crash, capped at Max. A run that
-	// lasts at least Max resets the doubling.
-	RestartBackoffMin time.Duration
-	RestartBackoffMax time.Duration
+	// lasts at least Max resets the doubling. This backoff is the only thing that
+	// restarts a crashed engine: a Start of the same spec meanwhile waits for it.
+	RestartBackoffMin orchestrator.Duration `hcl:"restart_backoff_min,optional"`
+	RestartBackoffMax orchestrator.Duration `hcl:"restart_backoff_max,optional"`
 	// MaxRestarts caps consecutive automatic restarts (same reset rule as the backoff);
 	// past it the engine is left stopped until the next Start. 0 means no cap.
-	MaxRestarts int
+	MaxRestarts int `hcl:"max_restarts,optional"`
 	// Env holds extra KEY=VALUE pairs for every engine's environment, which is
 	// otherwise only PATH plus the engine contract's variables (those win).
-	Env []string
+	Env []string `hcl:"env,optional"`
+	// EngineDirs, when not empty, are the only directories engine commands may live
+	// in (after resolving symlinks, in the command and in the directories): a version
+	// whose command lies elsewhere is refused by CheckVersion and Start (EINVALID
+	// naming "command"). Empty means no restriction.
+	EngineDirs []string `hcl:"engine_dirs,optional"`
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
-	// OnRestart, when set, is called after an engine crashed and before the driver
-	// restarts it, with the game's running count of automatic restarts (1 for the
-	// first) and the exit error. It runs on the engine's supervising goroutine without
-	// driver locks held; it must not call Start, Stop or Remove for the same game.
-	OnRestart func(gameID uuid.UUID, restarts int, exitErr error)
+	// OnChange, when set, hears of every engine that changed without a Start asking,
+	// from the engine's supervising goroutine with no driver lock held: it crashed
+	// (Running false, Reason the exit status and what the driver does next, Restarts
+	// the count so far), the driver restarted it and it is healthy again (Running
+	// true, its new Endpoint, Restarts counting this restart), the driver gave up
+	// on it (Running false, Reason says so), or, after a replacement that did not
+	// come up, the previous engine runs again (Running true, its Version and new
+	// Endpoint). The driver restarts crashed engines by itself: OnChange must not
+	// call Start, Stop or Remove for the game.
+	OnChange orchestrator.InstanceObserver
+	// OnCallError, when set, is called for every engine process that could not be
+	// started or did not become healthy (backend "local", call "spawn engine"), with
+	// the error, which holds no token.
+	OnCallError func(backend, call string, err error)
 }
 
 // Driver runs engines as child processes. Create it with NewDriver, then Open; Close
@@ -98,18 +115,15 @@ type gameLock struct {
 // NewDriver returns a Driver for cfg with defaults applied. It does nothing on disk
 // until Open.
 func NewDriver(cfg Config) *Driver {
-	if cfg.HealthTimeout <= 0 {
-		cfg.HealthTimeout = DefaultHealthTimeout
+	def := func(d *orchestrator.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = orchestrator.Duration(v)
+		}
 	}
-	if cfg.StopGrace <= 0 {
-		cfg.StopGrace = DefaultStopGrace
-	}
-	if cfg.RestartBackoffMin <= 0 {
-		cfg.RestartBackoffMin = DefaultRestartBackoffMin
-	}
-	if cfg.RestartBackoffMax <= 0 {
-		cfg.RestartBackoffMax = DefaultRestartBackoffMax
-	}
+	def(&cfg.HealthTimeout, DefaultHealthTimeout)
+	def(&cfg.StopGrace, DefaultStopGrace)
+	def(&cfg.RestartBackoffMin, DefaultRestartBackoffMin)
+	def(&cfg.RestartBackoffMax, DefaultRestartBackoffMax)
 	cfg.RestartBackoffMax = max(cfg.RestartBackoffMax, cfg.RestartBackoffMin)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -185,16 +199,22 @@ func (d *Driver) Close() error {
 
 // Start makes the game's engine run spec.Version.Command and returns once it answers
 // 200 on /healthz. An engine already running the same version, command and token is
-// returned as is; any other engine of the game (another version, or one waiting to be
-// restarted) is stopped first, keeping its state. An engine a previous galaxyd left
-// running is terminated first. Errors: EINVALID (no game id, command empty, not
-// absolute or not executable), EUNAVAILABLE (the engine exited or was not healthy in
-// time, with the end of its log; the driver is closed), ctx's error.
+// returned as is; one of the same spec that crashed and waits for its restart is
+// waited for (the restart backoff is the only thing that restarts a crashed engine),
+// until it is healthy, the driver gives up on it or ctx ends. Any other engine of the
+// game (another version, or another token) is stopped first, keeping its state: two
+// engines never write one state directory. If the new engine then does not come up,
+// the one it replaced is started again with its own spec before Start returns, and
+// the error says whether it runs again (Config.OnChange hears of its new endpoint).
+// An engine a previous galaxyd left running is terminated first. Errors: EINVALID
+// (no game id; command empty, not absolute, not executable or outside EngineDirs),
+// EUNAVAILABLE (the engine exited or was not healthy in time, with the end of its
+// log; a crashed engine not back before ctx ended; the driver is closed), ctx's error.
 //
 // The returned Instance counts automatic restarts since the engine was last launched
 // by a Start: a Start that launches a process begins again at 0.
 func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orchestrator.Instance, error) {
-	if err := validateSpec(spec); err != nil {
+	if err := d.validateSpec(spec); err != nil {
 		return nil, err
 	}
 	unlock, err := d.lockGame(ctx, spec.GameID)
@@ -205,28 +225,37 @@ func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orch
 
 	d.mu.Lock()
 	e := d.engines[spec.GameID]
-	if e != nil && e.proc != nil && e.same(spec) {
-		in := e.instance()
+	if e != nil && e.same(spec) && !e.stopped() {
 		d.mu.Unlock()
-		return in, nil
+		return d.waitRestart(ctx, e)
 	}
 	d.mu.Unlock()
+	var prev *orchestrator.EngineSpec // the engine this start replaces, if it was live
 	if e != nil {
 		if !e.stopped() {
 			d.logger.Info("replacing engine", "game_id", spec.GameID, "from", e.spec.Version.Version, "to", spec.Version.Version)
+			prev = &e.spec
 		}
 		if err := d.stopEngine(ctx, e); err != nil {
 			return nil, err
 		}
 	}
+	in, err := d.launch(ctx, spec)
+	if err == nil || prev == nil || d.isClosed() {
+		return in, err
+	}
+	return nil, d.bringBack(*prev, spec, err)
+}
 
+// launch starts a new supervisor for spec and waits for its first spawn.
+func (d *Driver) launch(ctx context.Context, spec orchestrator.EngineSpec) (*orchestrator.Instance, error) {
 	if repaired, err := privateDir(d.stateDir(spec.GameID)); err != nil {
-		return nil, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "state dir: %v", err)
+		return nil, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "state dir of game %s: %v", spec.GameID, err)
 	} else if repaired {
 		d.logger.Warn("narrowed permissions of the state directory to 0700", "game_id", spec.GameID)
 	}
 
-	e = d.newEngine(spec)
+	e := d.newEngine(spec)
 	d.mu.Lock()
 	if err := d.usable(); err != nil {
 		d.mu.Unlock()
@@ -239,6 +268,7 @@ func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orch
 	d.mu.Unlock()
 	go e.run(ectx)
 
+	var err error
 	select {
 	case err = <-e.ready:
 	case <-ctx.Done():
@@ -254,6 +284,50 @@ func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orch
 		return nil, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "local driver is closed")
 	}
 	return nil, err
+}
+
+// bringBack starts the engine a failed replacement replaced, with its own spec, on
+// the same state, and returns the replacement's error saying how that went.
+func (d *Driver) bringBack(prev, spec orchestrator.EngineSpec, cause error) error {
+	failed := fmt.Sprintf("engine %s of game %s did not come up: %s", spec.Version.Version, spec.GameID, orchestrator.ErrorMessage(cause))
+	d.logger.Warn("new engine did not come up, starting the previous one again", "game_id", spec.GameID, "version", prev.Version.Version, "error", orchestrator.ErrorMessage(cause))
+	ctx, cancel := context.WithTimeout(context.Background(), d.config.HealthTimeout.Std()+d.config.StopGrace.Std())
+	defer cancel()
+	in, err := d.launch(ctx, prev)
+	if err != nil {
+		d.logger.Error("the previous engine did not come back either", "game_id", spec.GameID, "version", prev.Version.Version, "error", orchestrator.ErrorMessage(err))
+		return orchestrator.Errorf(orchestrator.EUNAVAILABLE, "%s; bringing back the previous engine %s failed too: %s", failed, prev.Version.Version, orchestrator.ErrorMessage(err))
+	}
+	d.observe(in)
+	return orchestrator.Errorf(orchestrator.EUNAVAILABLE, "%s; the previous engine %s runs again at %s", failed, prev.Version.Version, in.Endpoint)
+}
+
+// waitRestart returns the instance of e, a live engine of the spec asked for: at
+// once if it runs, else once its supervisor's restart is healthy. Errors:
+// EUNAVAILABLE when the supervisor gives up or ctx ends first.
+func (d *Driver) waitRestart(ctx context.Context, e *engine) (*orchestrator.Instance, error) {
+	for {
+		d.mu.Lock()
+		if e.proc != nil {
+			defer d.mu.Unlock()
+			return e.instance(), nil
+		}
+		changed, restarts, lastErr := e.changed, e.restarts, e.lastErr
+		d.mu.Unlock()
+		if e.stopped() {
+			// It gave up (or its first start failed): start it afresh.
+			if err := d.stopEngine(ctx, e); err != nil {
+				return nil, err
+			}
+			return d.launch(ctx, e.spec)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "engine %s of game %s is being restarted by the driver after a crash (restart %d; %v) and was not healthy in time: %v",
+				e.spec.Version.Version, e.id, restarts, lastErr, ctx.Err())
+		}
+	}
 }
 
 // Stop stops the game's engine (SIGTERM to its process group, StopGrace, then SIGKILL),
@@ -379,26 +453,26 @@ func (d *Driver) Endpoint(ctx context.Context, gameID uuid.UUID) (string, error)
 }
 
 // CheckVersion implements orchestrator.Driver: v's command must be an absolute path
-// to an executable file. Errors: EINVALID naming "command".
+// to an executable file and, when Config.EngineDirs is set, lie under one of those
+// directories once symlinks are resolved. Errors: EINVALID naming "command".
 func (d *Driver) CheckVersion(v orchestrator.EngineVersion) error {
-	return checkCommand(v)
+	return d.checkCommand(v)
 }
 
-// validateSpec checks what the driver needs of spec: a game id and an absolute path
-// to an executable file.
-func validateSpec(spec orchestrator.EngineSpec) error {
+// validateSpec checks what the driver needs of spec: a game id and a command
+// CheckVersion accepts.
+func (d *Driver) validateSpec(spec orchestrator.EngineSpec) error {
 	if spec.GameID == uuid.Nil {
 		return orchestrator.FieldErrorf("gameId", "game id is required")
 	}
-	return checkCommand(spec.Version)
+	return d.checkCommand(spec.Version)
 }
 
-// checkCommand checks that v's command is an absolute path to an executable file.
-func checkCommand(v orchestrator.EngineVersion) error {
-	spec := orchestrator.EngineSpec{Version: v}
-	cmd := spec.Version.Command
+// checkCommand is CheckVersion.
+func (d *Driver) checkCommand(v orchestrator.EngineVersion) error {
+	cmd := v.Command
 	if cmd == "" {
-		return orchestrator.FieldErrorf("command", "engine version %s has no command for the local driver", spec.Version.Version)
+		return orchestrator.FieldErrorf("command", "engine version %s has no command for the local driver", v.Version)
 	}
 	if !filepath.IsAbs(cmd) {
 		return orchestrator.FieldErrorf("command", "engine command %s is not an absolute path", cmd)
@@ -410,7 +484,23 @@ func checkCommand(v orchestrator.EngineVersion) error {
 	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
 		return orchestrator.FieldErrorf("command", "engine command %s is not an executable file", cmd)
 	}
-	return nil
+	if len(d.config.EngineDirs) == 0 {
+		return nil
+	}
+	real, err := filepath.EvalSymlinks(cmd)
+	if err != nil {
+		return orchestrator.FieldErrorf("command", "engine command %s: %v", cmd, errors.Unwrap(err))
+	}
+	for _, dir := range d.config.EngineDirs {
+		rd, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			continue // a directory that does not exist holds no engine
+		}
+		if rel, err := filepath.Rel(rd, real); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel) {
+			return nil
+		}
+	}
+	return orchestrator.FieldErrorf("command", "engine command %s (%s) is not in an allowed engine directory (%s)", cmd, real, strings.Join(d.config.EngineDirs, ", "))
 }
 
 // usable returns EUNAVAILABLE unless the driver is open. The caller holds d.mu.

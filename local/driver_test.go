@@ -236,7 +236,7 @@ func TestDriver_Start(t *testing.T) {
 	})
 
 	t.Run("ErrUnhealthy", func(t *testing.T) {
-		d := MustOpenDriver(t, Config{HealthTimeout: 500 * time.Millisecond, Env: []string{neverHealthyEnv + "=1"}})
+		d := MustOpenDriver(t, Config{HealthTimeout: orchestrator.Duration(500 * time.Millisecond), Env: []string{neverHealthyEnv + "=1"}})
 		spec := newSpec(t)
 		_, err := d.Start(context.Background(), spec)
 		errCode(t, err, orchestrator.EUNAVAILABLE)
@@ -309,7 +309,7 @@ func TestDriver_Stop(t *testing.T) {
 
 	t.Run("Kill", func(t *testing.T) {
 		grace := 300 * time.Millisecond
-		d := MustOpenDriver(t, Config{StopGrace: grace, Env: []string{ignoreTermEnv + "=1"}})
+		d := MustOpenDriver(t, Config{StopGrace: orchestrator.Duration(grace), Env: []string{ignoreTermEnv + "=1"}})
 		spec := newSpec(t)
 		MustStart(t, d, spec)
 		pid := enginePID(d, spec.GameID)
@@ -385,7 +385,7 @@ func TestDriver_Close(t *testing.T) {
 }
 
 func TestDriver_backoff(t *testing.T) {
-	d := NewDriver(Config{DataDir: "x", RestartBackoffMin: 100 * time.Millisecond, RestartBackoffMax: time.Second})
+	d := NewDriver(Config{DataDir: "x", RestartBackoffMin: orchestrator.Duration(100 * time.Millisecond), RestartBackoffMax: orchestrator.Duration(time.Second)})
 	for n, want := range map[int]time.Duration{
 		1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond,
 		4: 800 * time.Millisecond, 5: time.Second, 50: time.Second,
@@ -398,10 +398,10 @@ func TestDriver_backoff(t *testing.T) {
 
 func TestNewDriver_defaults(t *testing.T) {
 	d := NewDriver(Config{DataDir: "x"})
-	if got, want := d.config.HealthTimeout, DefaultHealthTimeout; got != want {
+	if got, want := d.config.HealthTimeout.Std(), DefaultHealthTimeout; got != want {
 		t.Fatalf("health timeout %s, want %s", got, want)
 	}
-	if got, want := d.config.StopGrace, DefaultStopGrace; got != want {
+	if got, want := d.config.StopGrace.Std(), DefaultStopGrace; got != want {
 		t.Fatalf("stop grace %s, want %s", got, want)
 	}
 	if got, want := d.backoff(1), DefaultRestartBackoffMin; got != want {

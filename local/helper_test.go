@@ -27,16 +27,16 @@ func MustOpenDriver(tb testing.TB, cfg Config) *Driver {
 		cfg.DataDir = tb.TempDir()
 	}
 	if cfg.HealthTimeout == 0 {
-		cfg.HealthTimeout = 20 * time.Second // generous: -race binaries on 2 cores start slowly
+		cfg.HealthTimeout = orchestrator.Duration(20 * time.Second) // generous: -race binaries on 2 cores start slowly
 	}
 	if cfg.StopGrace == 0 {
-		cfg.StopGrace = 5 * time.Second
+		cfg.StopGrace = orchestrator.Duration(5 * time.Second)
 	}
 	if cfg.RestartBackoffMin == 0 {
-		cfg.RestartBackoffMin = 10 * time.Millisecond
+		cfg.RestartBackoffMin = orchestrator.Duration(10 * time.Millisecond)
 	}
 	if cfg.RestartBackoffMax == 0 {
-		cfg.RestartBackoffMax = 50 * time.Millisecond
+		cfg.RestartBackoffMax = orchestrator.Duration(50 * time.Millisecond)
 	}
 	// atexit_sleep_ms: a -race binary otherwise sleeps a second before exiting.
 	cfg.Env = append([]string{roleEnv + "=engine", "GORACE=atexit_sleep_ms=0"}, cfg.Env...)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -40,8 +41,28 @@ func TestMain(m *testing.M) {
 	case "galaxyd":
 		fakeGalaxyd()
 	default:
-		os.Exit(m.Run())
+		os.Exit(runTests(m))
 	}
+}
+
+// engineBinary is cmd/galaxy-engine, built once for the contract suite; "" when it
+// does not build (the suite then skips, saying why).
+var engineBinary, engineBuildErr = "", error(nil)
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "local-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "galaxy-engine")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/galaxy-orchestrator/galaxy/cmd/galaxy-engine").CombinedOutput(); err != nil {
+		engineBuildErr = fmt.Errorf("%v: %s", err, out)
+	} else {
+		engineBinary = bin
+	}
+	return m.Run()
 }
 
 // fakeEngine serves the parts of the engine contract the driver uses and leaves

@@ -133,7 +133,7 @@ func (d *Driver) terminateOrphan(ctx context.Context, id uuid.UUID) error {
 		return nil
 	}
 	d.logger.Warn("terminating orphaned engine left by a previous galaxyd", "game_id", id, "pid", pf.PID, "port", pf.Port)
-	if err := terminateStale(ctx, pf, d.config.StopGrace); err != nil {
+	if err := terminateStale(ctx, pf, d.config.StopGrace.Std()); err != nil {
 		return orchestrator.Errorf(orchestrator.EUNAVAILABLE, "orphaned engine of game %s: %v", id, err)
 	}
 	return removePidfile(dir)

@@ -169,7 +169,7 @@ var healthClient = &http.Client{
 // waitHealthy polls GET /healthz until it answers 200, the process exits (errExited,
 // wrapped with the exit status), Config.HealthTimeout passes or ctx is done.
 func (d *Driver) waitHealthy(parent context.Context, p *process) error {
-	ctx, cancel := context.WithTimeout(parent, d.config.HealthTimeout)
+	ctx, cancel := context.WithTimeout(parent, d.config.HealthTimeout.Std())
 	defer cancel()
 	// A check in flight is abandoned when the process exits: with the port taken by
 	// someone else, the check would otherwise hang on a listener that never answers.
@@ -195,7 +195,7 @@ func (d *Driver) waitHealthy(parent context.Context, p *process) error {
 			if err := parent.Err(); err != nil {
 				return err
 			}
-			return fmt.Errorf("engine not healthy after %s", d.config.HealthTimeout)
+			return fmt.Errorf("engine not healthy after %s", d.config.HealthTimeout.Std())
 		case <-tick.C:
 		}
 	}
@@ -225,7 +225,7 @@ func (d *Driver) terminate(p *process, kill <-chan struct{}) (killed bool) {
 		return false
 	}
 	signalGroup(p.pid, syscall.SIGTERM)
-	grace := time.NewTimer(d.config.StopGrace)
+	grace := time.NewTimer(d.config.StopGrace.Std())
 	defer grace.Stop()
 	select {
 	case <-p.done:

@@ -6,37 +6,37 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
-	"github.com/google/uuid"
 )
 
-// restartRecorder collects OnRestart calls.
-type restartRecorder chan restartCall
+// changes collects OnChange news.
+type changes chan *orchestrator.Instance
 
-type restartCall struct {
-	id       uuid.UUID
-	restarts int
-	err      error
-}
+func (c changes) OnChange(in *orchestrator.Instance) { c <- in }
 
-func (r restartRecorder) OnRestart(id uuid.UUID, restarts int, err error) {
-	r <- restartCall{id, restarts, err}
-}
-
-// next returns the next OnRestart call, failing after timeout.
-func (r restartRecorder) next(tb testing.TB, timeout time.Duration) restartCall {
+// next returns the next news that ok accepts, failing after timeout.
+func (c changes) next(tb testing.TB, timeout time.Duration, what string, ok func(*orchestrator.Instance) bool) *orchestrator.Instance {
 	tb.Helper()
-	select {
-	case c := <-r:
-		return c
-	case <-time.After(timeout):
-		tb.Fatalf("no OnRestart call within %s", timeout)
-		return restartCall{}
+	deadline := time.After(timeout)
+	for {
+		select {
+		case in := <-c:
+			if ok(in) {
+				return in
+			}
+		case <-deadline:
+			tb.Fatalf("no news of %s within %s", what, timeout)
+			return nil
+		}
 	}
 }
+
+func down(in *orchestrator.Instance) bool { return !in.Running }
+func up(in *orchestrator.Instance) bool   { return in.Running }
 
 // crash asks the fake engine at endpoint to exit with status 3.
 func crash(tb testing.TB, endpoint string) {
@@ -49,8 +49,8 @@ func crash(tb testing.TB, endpoint string) {
 
 func TestDriver_Restart(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		rec := make(restartRecorder, 10)
-		d := MustOpenDriver(t, Config{OnRestart: rec.OnRestart})
+		rec := make(changes, 10)
+		d := MustOpenDriver(t, Config{OnChange: rec.OnChange})
 		spec := newSpec(t)
 		in := MustStart(t, d, spec)
 		dir := d.stateDir(spec.GameID)
@@ -60,17 +60,24 @@ func TestDriver_Restart(t *testing.T) {
 		oldPID := enginePID(d, spec.GameID)
 		crash(t, in.Endpoint)
 
-		c := rec.next(t, 10*time.Second)
-		if c.id != spec.GameID || c.restarts != 1 || c.err == nil {
-			t.Fatalf("OnRestart(%s, %d, %v), want (%s, 1, exit error)", c.id, c.restarts, c.err, spec.GameID)
+		c := rec.next(t, 10*time.Second, "the crash", down)
+		if c.GameID != spec.GameID || c.Restarts != 1 || !strings.Contains(c.Reason, "exit status 3") || c.Endpoint != "" {
+			t.Fatalf("news of the crash %+v, want game %s not running, restart 1, the exit status as reason", c, spec.GameID)
 		}
-		waitFor(t, 20*time.Second, "the restarted engine", func() bool {
-			pid := enginePID(d, spec.GameID)
-			return pid != 0 && pid != oldPID
-		})
+		// Task 2.2: the restarted engine's new endpoint is news too, once healthy.
+		c = rec.next(t, 20*time.Second, "the restarted engine", up)
+		if c.GameID != spec.GameID || c.Restarts != 1 || c.Endpoint == "" || c.Endpoint == in.Endpoint {
+			t.Fatalf("news of the restart %+v, want game %s running on a new endpoint, restart 1", c, spec.GameID)
+		}
+		MustGet(t, c.Endpoint+"/healthz")
+		if pid := enginePID(d, spec.GameID); pid == 0 || pid == oldPID {
+			t.Fatalf("engine pid %d after the restart, want a new process (old %d)", pid, oldPID)
+		}
 		ep, err := d.Endpoint(context.Background(), spec.GameID)
 		if err != nil {
 			t.Fatal(err)
+		} else if ep != c.Endpoint {
+			t.Fatalf("endpoint %s, want the news' %s", ep, c.Endpoint)
 		}
 		MustGet(t, ep+"/healthz")
 		insts, err := d.Instances(context.Background())
@@ -94,12 +101,12 @@ func TestDriver_Restart(t *testing.T) {
 	})
 
 	t.Run("StopDuringBackoff", func(t *testing.T) {
-		rec := make(restartRecorder, 10)
-		d := MustOpenDriver(t, Config{OnRestart: rec.OnRestart, RestartBackoffMin: time.Hour, RestartBackoffMax: time.Hour})
+		rec := make(changes, 10)
+		d := MustOpenDriver(t, Config{OnChange: rec.OnChange, RestartBackoffMin: orchestrator.Duration(time.Hour), RestartBackoffMax: orchestrator.Duration(time.Hour)})
 		spec := newSpec(t)
 		in := MustStart(t, d, spec)
 		crash(t, in.Endpoint)
-		rec.next(t, 10*time.Second)
+		rec.next(t, 10*time.Second, "the crash", down)
 
 		_, err := d.Endpoint(context.Background(), spec.GameID)
 		errCode(t, err, orchestrator.EUNAVAILABLE)
@@ -123,8 +130,8 @@ func TestDriver_Restart(t *testing.T) {
 	})
 
 	t.Run("GivesUp", func(t *testing.T) {
-		rec := make(restartRecorder, 10)
-		d := MustOpenDriver(t, Config{OnRestart: rec.OnRestart, MaxRestarts: 2})
+		rec := make(changes, 10)
+		d := MustOpenDriver(t, Config{OnChange: rec.OnChange, MaxRestarts: 2})
 		spec := newSpec(t)
 		in := MustStart(t, d, spec)
 		dir := d.stateDir(spec.GameID)
@@ -133,9 +140,12 @@ func TestDriver_Restart(t *testing.T) {
 		}
 		crash(t, in.Endpoint)
 		for i := 1; i <= 2; i++ {
-			if c := rec.next(t, 20*time.Second); c.restarts != i {
-				t.Fatalf("OnRestart with %d restarts, want %d", c.restarts, i)
+			if c := rec.next(t, 20*time.Second, "a crash", down); c.Restarts != i {
+				t.Fatalf("news of a crash with %d restarts, want %d", c.Restarts, i)
 			}
+		}
+		if c := rec.next(t, 20*time.Second, "giving up", down); !strings.Contains(c.Reason, "gave up after 2 restarts") {
+			t.Fatalf("news of giving up: %+v", c)
 		}
 		waitFor(t, 20*time.Second, "the driver to give up", func() bool {
 			d.mu.Lock()

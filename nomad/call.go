@@ -34,6 +34,7 @@ type caller struct {
 	clock    orchestrator.Clock
 	logger   hclog.Logger
 	secrets  []string
+	onError  func(backend, call string, err error)
 	mu       sync.Mutex // serialises limit changes
 	calls    atomic.Int64
 	retried  atomic.Int64
@@ -46,28 +47,59 @@ func newCaller(cfg Config, clock orchestrator.Clock, logger hclog.Logger) *calle
 		maxRate: rate.Limit(cfg.RateLimit),
 		sem:     make(chan struct{}, cfg.MaxConcurrent),
 		retries: cfg.MaxRetries,
-		base:    cfg.RetryBaseDelay,
-		max:     cfg.RetryMaxDelay,
-		timeout: cfg.RequestTimeout,
+		base:    cfg.RetryBaseDelay.Std(),
+		max:     cfg.RetryMaxDelay.Std(),
+		timeout: cfg.RequestTimeout.Std(),
 		clock:   clock,
 		logger:  logger,
 		secrets: cfg.secrets(),
+		onError: cfg.OnCallError,
 	}
 }
 
-// short runs one short call (not a blocking query) under the concurrency cap and the
-// request timeout.
+// Backends, for Config.OnCallError.
+const (
+	backendNomad  = "nomad"
+	backendConsul = "consul"
+)
+
+// short runs one short call to Nomad (not a blocking query) under the concurrency
+// cap and the request timeout. op is the call's fixed name, for logs and
+// Config.OnCallError.
 func (c *caller) short(ctx context.Context, op string, fn func(ctx context.Context) error) error {
-	return c.do(ctx, op, false, fn)
+	return c.do(ctx, backendNomad, op, false, fn)
 }
 
-// blocking runs one blocking query; it waits up to its own wait time, so it neither
-// takes a concurrency slot nor gets the short timeout.
-func (c *caller) blocking(ctx context.Context, op string, fn func(ctx context.Context) error) error {
-	return c.do(ctx, op, true, fn)
+// blocking runs one blocking query to backend; it waits up to its own wait time, so
+// it neither takes a concurrency slot nor gets the short timeout.
+func (c *caller) blocking(ctx context.Context, backend, op string, fn func(ctx context.Context) error) error {
+	return c.do(ctx, backend, op, true, fn)
 }
 
-func (c *caller) do(ctx context.Context, op string, blocking bool, fn func(ctx context.Context) error) error {
+// watch runs one attempt of a blocking query, without the retries: a watch loop
+// retries by itself, with what it learnt from the failure (an index to forget).
+func (c *caller) watch(ctx context.Context, backend, op string, fn func(ctx context.Context) error) error {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return ctxErr(ctx, err)
+	}
+	err := c.once(ctx, true, fn)
+	switch {
+	case err == nil:
+		c.recover()
+	case ctx.Err() != nil:
+		return ctx.Err()
+	default:
+		if statusOf(err) == http.StatusTooManyRequests {
+			c.slowDown()
+		}
+		if c.onError != nil && !isNotFound(err) {
+			c.onError(backend, op, errors.New(c.scrub(errText(err))))
+		}
+	}
+	return err
+}
+
+func (c *caller) do(ctx context.Context, backend, op string, blocking bool, fn func(ctx context.Context) error) error {
 	for attempt := 0; ; attempt++ {
 		if err := c.limiter.Wait(ctx); err != nil {
 			return ctxErr(ctx, err)
@@ -79,6 +111,9 @@ func (c *caller) do(ctx context.Context, op string, blocking bool, fn func(ctx c
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if c.onError != nil && !isNotFound(err) {
+			c.onError(backend, op, errors.New(c.scrub(errText(err))))
 		}
 		if !retryable(err) || attempt >= c.retries {
 			return err
@@ -156,14 +191,15 @@ func (c *caller) scrub(s string) string {
 }
 
 // unavailable wraps a failed call for the orchestrator: EUNAVAILABLE with the
-// operation and Nomad's own words, tokens scrubbed; context errors pass through.
+// operation and Nomad's own words, tokens scrubbed. An orchestrator error passes
+// through as it is; a context error becomes a stepError, coded too.
 func (c *caller) unavailable(op string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("nomad: %s: %w", op, err)
-	}
 	var oe *orchestrator.Error
 	if errors.As(err, &oe) {
 		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return stepFailed("nomad: "+op, err)
 	}
 	return orchestrator.Errorf(orchestrator.EUNAVAILABLE, "nomad: %s: %s", op, c.scrub(errText(err)))
 }
@@ -216,6 +252,9 @@ var permanent500 = []string{
 	"alidation failed",
 	"nonexistent node pool",
 	"already exists",
+	// HostVolume.Create when no node fits the volume's plugin, pool or constraints
+	// (fixture 01's neighbours; the "no node meets constraints").
+	"could not place volume",
 }
 
 // retryable reports whether a call may succeed if made again: 429, 5xx other than

@@ -14,7 +14,21 @@ type jobsAPI interface {
 	EnforceRegister(job *api.Job, modifyIndex uint64, q *api.WriteOptions) (*api.JobRegisterResponse, *api.WriteMeta, error)
 	Deregister(jobID string, purge bool, q *api.WriteOptions) (string, *api.WriteMeta, error)
 	Allocations(jobID string, allAllocs bool, q *api.QueryOptions) ([]*api.AllocationListStub, *api.QueryMeta, error)
+	Evaluations(jobID string, q *api.QueryOptions) ([]*api.Evaluation, *api.QueryMeta, error)
 	ListOptions(opts *api.JobListOptions, q *api.QueryOptions) ([]*api.JobListStub, *api.QueryMeta, error)
+	Revert(jobID string, version uint64, enforcePriorVersion *uint64, q *api.WriteOptions, consulToken, vaultToken string) (*api.JobRegisterResponse, *api.WriteMeta, error)
+	ForceEvaluate(jobID string, q *api.WriteOptions) (string, *api.WriteMeta, error)
+}
+
+// nodesAPI reads a node's fingerprint (its host volumes).
+type nodesAPI interface {
+	Info(nodeID string, q *api.QueryOptions) (*api.Node, *api.QueryMeta, error)
+}
+
+// allocationsAPI lists allocations across jobs (a filter picks the games').
+type allocationsAPI interface {
+	List(q *api.QueryOptions) ([]*api.AllocationListStub, *api.QueryMeta, error)
+	Info(allocID string, q *api.QueryOptions) (*api.Allocation, *api.QueryMeta, error)
 }
 
 type evaluationsAPI interface {

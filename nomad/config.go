@@ -5,7 +5,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	consul "github.com/hashicorp/consul/api"
 	"github.com/hashicorp/nomad/api"
 )
@@ -15,80 +16,123 @@ import (
 // environment (NOMAD_ADDR, NOMAD_TOKEN, NOMAD_NAMESPACE, NOMAD_REGION, NOMAD_CACERT,
 // NOMAD_CLIENT_CERT, NOMAD_CLIENT_KEY, NOMAD_TLS_SERVER_NAME, NOMAD_SKIP_VERIFY;
 // CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, CONSUL_CACERT, CONSUL_CLIENT_CERT,
-// CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME, CONSUL_HTTP_SSL). HCL names in brackets.
+// CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME, CONSUL_HTTP_SSL). The hcl tags are the
+// names in galaxyd's `nomad { ... }` block, which galaxyd decodes straight into this
+// struct; durations are text ("30s"), zero meaning the default.
 type Config struct {
 	// Config is the job rendering (driver, volumes, placement, resources, policies,
-	// discovery provider); see jobspecs.Config.
-	jobspecs.Config
+	// discovery provider); its keys sit in the same block. See jobspec.Config.
+	jobspec.Config
 
-	// Address [address] and Token [token] of the Nomad API.
-	Address string
-	Token   string
-	// TLS [tls block] for the Nomad API.
-	TLS TLSConfig
+	// Address and Token of the Nomad API.
+	Address string `hcl:"address,optional"`
+	Token   string `hcl:"token,optional"`
+	// TLS for the Nomad API.
+	TLS TLSConfig `hcl:"tls,block"`
 
-	// ConsulAddress [consul_address], ConsulToken [consul_token], ConsulDatacenter
-	// [consul_datacenter] and ConsulTLS [consul_tls block]: Consul's API, used when
-	// Discovery is "consul".
-	ConsulAddress    string
-	ConsulToken      string
-	ConsulDatacenter string
-	ConsulTLS        TLSConfig
+	// ConsulAddress, ConsulToken, ConsulDatacenter and ConsulTLS: Consul's API, used
+	// when Discovery is "consul".
+	ConsulAddress    string    `hcl:"consul_address,optional"`
+	ConsulToken      string    `hcl:"consul_token,optional"`
+	ConsulDatacenter string    `hcl:"consul_datacenter,optional"`
+	ConsulTLS        TLSConfig `hcl:"consul_tls,block"`
 
-	// RateLimit [rate_limit] caps calls to Nomad and Consul per second (default 50),
-	// with bursts of RateBurst [rate_burst] (default 25); a start makes about 9. A 429
-	// halves the rate for a while, so an overloaded cluster slows galaxyd down
-	// instead of failing games.
-	RateLimit float64
-	RateBurst int
-	// MaxConcurrent [max_concurrent] caps short calls in flight (default 8); blocking
-	// queries do not count against it.
-	MaxConcurrent int
-	// MaxRetries [max_retries] retries of a call that got 429, 5xx or a network error
-	// (default 5), with exponential backoff and jitter from RetryBaseDelay
-	// [retry_base_delay] (default 200ms) up to RetryMaxDelay [retry_max_delay] (10s).
-	MaxRetries     int
-	RetryBaseDelay time.Duration
-	RetryMaxDelay  time.Duration
-	// RequestTimeout [request_timeout] bounds one short call (default 30s).
-	RequestTimeout time.Duration
-	// WaitTime [wait_time] is how long one blocking query may wait (default 5m).
-	WaitTime time.Duration
-	// StartTimeout [start_timeout] bounds Start from register to a passing health
-	// check, on top of the caller's context (default 10m; exec starts take 8-23 s).
-	StartTimeout time.Duration
-	// StopTimeout [stop_timeout] bounds waiting for allocations to stop (default 2m).
-	StopTimeout time.Duration
-	// WatchInterval [watch_interval] is the least time between two queries of one
-	// game's endpoint watch (default 250ms): a rate limit, not a poll.
-	WatchInterval time.Duration
-	// CheckPollInterval [check_poll_interval]: with Discovery "nomad", check results
-	// carry no index to block on, so a not-yet-passing instance is re-read this often
-	// (default 1s) and a passing one every CheckRefreshInterval [check_refresh_interval]
-	// (default 30s) or on any change of the service's registrations.
-	CheckPollInterval    time.Duration
-	CheckRefreshInterval time.Duration
-	// TemplateFile [template_file] is read into Template at NewDriver.
-	TemplateFile string
+	// RateLimit caps calls to Nomad and Consul per second (default 50), with bursts of
+	// RateBurst (default 25); a start makes about 9. A 429 halves the rate for a while,
+	// so an overloaded cluster slows galaxyd down instead of failing games.
+	RateLimit float64 `hcl:"rate_limit,optional"`
+	RateBurst int     `hcl:"rate_burst,optional"`
+	// MaxConcurrent caps short calls in flight (default 8); blocking queries do not
+	// count against it.
+	MaxConcurrent int `hcl:"max_concurrent,optional"`
+	// MaxRetries retries of a call that got 429, a transient 5xx or a network error
+	// (default 5; negative: none), with exponential backoff and jitter from
+	// RetryBaseDelay (default 200ms) up to RetryMaxDelay (10s). Nomad's deterministic
+	// refusals (a volume that cannot be placed, a validation error) are not retried.
+	MaxRetries     int                   `hcl:"max_retries,optional"`
+	RetryBaseDelay orchestrator.Duration `hcl:"retry_base_delay,optional"`
+	RetryMaxDelay  orchestrator.Duration `hcl:"retry_max_delay,optional"`
+	// RequestTimeout bounds one short call (default 30s).
+	RequestTimeout orchestrator.Duration `hcl:"request_timeout,optional"`
+	// WaitTime is how long one blocking query may wait (default 1m, at most 5m).
+	// It is also the longest the endpoint watch can miss a reset of the servers'
+	// index that it was not told about.
+	WaitTime orchestrator.Duration `hcl:"wait_time,optional"`
+	// StartTimeout bounds Start from register to a passing health check, on top of
+	// the caller's context (default 10m; exec starts take 8-23 s). A failed
+	// replacement's revert gets as long again.
+	StartTimeout orchestrator.Duration `hcl:"start_timeout,optional"`
+	// StopTimeout bounds waiting for allocations to stop (default 2m).
+	StopTimeout orchestrator.Duration `hcl:"stop_timeout,optional"`
+	// WatchInterval is the least time between two queries of the endpoint watch
+	// (default 250ms): a rate limit, not a poll.
+	WatchInterval orchestrator.Duration `hcl:"watch_interval,optional"`
+	// CheckPollInterval: with Discovery "nomad", check results carry no index to block
+	// on, so a not-yet-passing instance is re-read this often (default 1s) and a
+	// passing one every CheckRefreshInterval (default 30s) or on any change of the
+	// service's registrations.
+	CheckPollInterval    orchestrator.Duration `hcl:"check_poll_interval,optional"`
+	CheckRefreshInterval orchestrator.Duration `hcl:"check_refresh_interval,optional"`
+	// TemplateFile is read into Template at NewDriver.
+	TemplateFile string `hcl:"template_file,optional"`
+
+	// OnChange, when set, hears of every engine that changed without a Start asking:
+	// the endpoint watch saw the game's instance move to another allocation, node or
+	// address (Running true, with Endpoint, AllocID, NodeID), or its last passing
+	// instance go (Running false, Reason says what the watch saw). It is called from
+	// the watch goroutine, after the cache is updated, with no lock held.
+	OnChange orchestrator.InstanceObserver
+	// OnCallError, when set, is called once for every failed call to Nomad or Consul
+	// (each attempt, retried or not), with the backend ("nomad" or "consul") and the
+	// call's fixed name ("register job", "list allocations", "watch endpoints", ...).
+	// Answers that are part of normal operation (404 for a job that does not exist,
+	// the caller's own cancellation) are not failures. err is scrubbed of tokens.
+	OnCallError func(backend, call string, err error)
 }
 
 // TLSConfig names TLS files for an API client; empty fields come from the
 // environment.
 type TLSConfig struct {
-	CACert     string // [ca_cert]
-	CAPath     string // [ca_path]
-	ClientCert string // [client_cert]
-	ClientKey  string // [client_key]
-	ServerName string // [server_name]
-	Insecure   bool   // [insecure] skips verification; for tests only
+	CACert     string `hcl:"ca_cert,optional"`
+	CAPath     string `hcl:"ca_path,optional"`
+	ClientCert string `hcl:"client_cert,optional"`
+	ClientKey  string `hcl:"client_key,optional"`
+	ServerName string `hcl:"server_name,optional"`
+	Insecure   bool   `hcl:"insecure,optional"` // skips verification; for tests only
+}
+
+// maxWaitTime caps WaitTime: a blocking query that waits longer hides a reset of the
+// servers' index for that long.
+const maxWaitTime = 5 * time.Minute
+
+// Validate reports the first setting the driver cannot use: the job rendering's
+// (jobspec.Config.Validate) or its own, as an EINVALID *orchestrator.Error whose
+// Field is the HCL key.
+func (c Config) Validate() error {
+	if err := c.Config.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case c.RateLimit < 0:
+		return orchestrator.FieldErrorf("rate_limit", "rate_limit must not be negative")
+	case c.RateBurst < 0:
+		return orchestrator.FieldErrorf("rate_burst", "rate_burst must not be negative")
+	case c.MaxConcurrent < 0:
+		return orchestrator.FieldErrorf("max_concurrent", "max_concurrent must not be negative")
+	case c.WaitTime.Std() > maxWaitTime:
+		return orchestrator.FieldErrorf("wait_time", "wait_time must be at most %s, not %s", maxWaitTime, c.WaitTime)
+	case c.RetryMaxDelay != 0 && c.RetryMaxDelay < c.RetryBaseDelay:
+		return orchestrator.FieldErrorf("retry_max_delay", "retry_max_delay (%s) must not be shorter than retry_base_delay (%s)", c.RetryMaxDelay, c.RetryBaseDelay)
+	}
+	return nil
 }
 
 // withDefaults fills unset tuning fields.
 func (c Config) withDefaults() Config {
 	c.Config = c.Config.WithDefaults()
-	def := func(d *time.Duration, v time.Duration) {
+	def := func(d *orchestrator.Duration, v time.Duration) {
 		if *d <= 0 {
-			*d = v
+			*d = orchestrator.Duration(v)
 		}
 	}
 	if c.RateLimit <= 0 {
@@ -102,11 +146,13 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxRetries == 0 {
 		c.MaxRetries = 5
+	} else if c.MaxRetries < 0 {
+		c.MaxRetries = 0
 	}
 	def(&c.RetryBaseDelay, 200*time.Millisecond)
 	def(&c.RetryMaxDelay, 10*time.Second)
 	def(&c.RequestTimeout, 30*time.Second)
-	def(&c.WaitTime, 5*time.Minute)
+	def(&c.WaitTime, time.Minute)
 	def(&c.StartTimeout, 10*time.Minute)
 	def(&c.StopTimeout, 2*time.Minute)
 	def(&c.WatchInterval, 250*time.Millisecond)

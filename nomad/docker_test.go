@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/google/uuid"
 )
 
 // TestDockerTaskShape runs the default job's docker task for real: the engine image
 // from the repository's Dockerfile, with exactly the image, environment, port and
-// volume mount jobspecs renders, through the Docker daemon, as a Nomad client would.
+// volume mount jobspec renders, through the Docker daemon, as a Nomad client would.
 func TestDockerTaskShape(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an image and runs a container; skipped with -short")
@@ -51,7 +51,7 @@ func TestDockerTaskShape(t *testing.T) {
 	// The task as rendered.
 	spec := newSpec("0.1.0")
 	spec.Version.ImageRef = image
-	job, err := jobspecs.Job(jobspecs.Config{}, spec, "")
+	job, err := jobspec.Job(jobspec.Config{}, spec, "")
 	if err != nil {
 		t.Fatal(err)
 	}

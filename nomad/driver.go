@@ -8,10 +8,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"strings"
 	"sync"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
@@ -32,6 +33,8 @@ type Driver struct {
 	disc   *Discovery
 
 	jobs     jobsAPI
+	allocs   allocationsAPI
+	nodes    nodesAPI
 	evals    evaluationsAPI
 	volumes  volumesAPI
 	services servicesAPI
@@ -62,7 +65,7 @@ func NewDriver(cfg Config, logger hclog.Logger) (*Driver, error) {
 		cfg.Template = string(b)
 	}
 	cfg = cfg.withDefaults()
-	if err := cfg.Config.Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("nomad: %w", err)
 	}
 	nc, err := cfg.nomadClient()
@@ -74,13 +77,15 @@ func NewDriver(cfg Config, logger hclog.Logger) (*Driver, error) {
 		cfg:      cfg,
 		logger:   logger.Named("nomad"),
 		jobs:     nc.Jobs(),
+		allocs:   nc.Allocations(),
+		nodes:    nc.Nodes(),
 		evals:    nc.Evaluations(),
 		volumes:  nc.HostVolumes(),
 		services: nc.Services(),
 		checks:   nc.Allocations(),
 		raw:      nc.Raw(),
 	}
-	if cfg.Discovery == jobspecs.DiscoveryConsul {
+	if cfg.Discovery == jobspec.DiscoveryConsul {
 		cc, err := cfg.consulClient()
 		if err != nil {
 			return nil, err
@@ -99,12 +104,13 @@ func (d *Driver) Open() error {
 	}
 	d.call = newCaller(d.cfg, d.Clock, d.logger)
 	var src source
-	if d.cfg.Discovery == jobspecs.DiscoveryNomad {
-		src = &nativeSource{services: d.services, checks: d.checks, call: d.call, service: d.cfg.ServiceName, refresh: d.cfg.CheckRefreshInterval, clock: d.Clock}
+	if d.cfg.Discovery == jobspec.DiscoveryNomad {
+		src = &nativeSource{services: d.services, checks: d.checks, call: d.call, service: d.cfg.ServiceName, refresh: d.cfg.CheckRefreshInterval.Std(), clock: d.Clock}
 	} else {
 		src = &consulSource{health: d.health, service: d.cfg.ServiceName}
 	}
 	d.disc = newDiscovery(src, d.call, d.cfg, d.Clock, d.logger.Named("discovery"))
+	d.disc.nodeOf = d.allocNode
 	d.disc.open()
 	d.open = true
 	d.logger.Info("nomad driver open", "driver", d.cfg.Driver, "discovery", d.cfg.Discovery, "shared_volume", d.cfg.SharedVolume)
@@ -146,157 +152,40 @@ func (d *Driver) checkOpen() error {
 }
 
 // CheckVersion implements orchestrator.Driver: the configured task driver needs the
-// version's imageRef (docker) or a command (exec, raw_exec). Errors: EINVALID.
+// version's imageRef (docker: no blanks in it) or a command (exec, raw_exec: an
+// absolute path, where the clients have the binary; the nomad command setting,
+// when set, stands in for it). Nothing is asked of the cluster. Errors: EINVALID
+// naming "imageRef" or "command".
 func (d *Driver) CheckVersion(v orchestrator.EngineVersion) error {
-	_, err := jobspecs.EngineRef(d.cfg.Config, v)
+	_, err := d.engineRef(v)
 	return err
 }
 
-// Start implements orchestrator.Driver: (create the volume) → register the job →
-// follow the evaluation → wait for the allocation to run and its instance to pass its
-// health check. Idempotent: the same version already registered is not registered
-// again; another version is re-registered (a patch: the job version increments and the
-// sticky volume keeps the state). Errors: EUNAVAILABLE (placement failed, naming the
-// constraint or volume; allocation failed; Nomad unreachable), EINVALID (no image or
-// command for the configured driver, bad template), context errors.
-func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orchestrator.Instance, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.StartTimeout)
-	defer cancel()
-	jobID := orchestrator.JobName(spec.GameID)
-	log := d.logger.With("game_id", spec.GameID, "job_id", jobID, "version", spec.Version.Version)
-
-	ref, err := jobspecs.EngineRef(d.cfg.Config, spec.Version)
+// engineRef is what the task runs for v, checked as CheckVersion says.
+func (d *Driver) engineRef(v orchestrator.EngineVersion) (string, error) {
+	ref, err := jobspec.EngineRef(d.cfg.Config, v)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	vol, err := d.ensureVolume(ctx, spec.GameID)
-	if err != nil {
-		return nil, err
-	}
-	job, err := d.render(ctx, spec, vol.HostPath)
-	if err != nil {
-		return nil, err
-	}
-	existing, err := d.jobInfo(ctx, jobID)
-	if err != nil {
-		return nil, err
-	}
-	var ev *api.Evaluation
-	if existing != nil && upToDate(existing, spec.Version.Version, ref) {
-		log.Debug("job already registered with this version")
-	} else {
-		ev, err = d.register(ctx, job, existing, log)
-		if err != nil {
-			return nil, err
+	if d.cfg.Driver == jobspec.DriverDocker {
+		if strings.ContainsAny(ref, " \t\n") {
+			return "", orchestrator.FieldErrorf("imageRef", "engine version %s: image %q is not a Docker image reference", v.Version, ref)
 		}
+		return ref, nil
 	}
-	alloc, err := d.waitRunning(ctx, jobID, ev)
-	if err != nil {
-		return nil, err
+	if !path.IsAbs(ref) {
+		return "", orchestrator.FieldErrorf("command", "engine version %s: command %q is not an absolute path (the %s driver runs it on the Nomad clients)", v.Version, ref, d.cfg.Driver)
 	}
-	log.Debug("allocation running", "alloc_id", alloc.ID, "node_id", alloc.NodeID)
-
-	// Wait for the health check, but fail at once if the allocation dies meanwhile.
-	hctx, hcancel := context.WithCancelCause(ctx)
-	defer hcancel(nil)
-	go func() {
-		if err := d.watchAlloc(hctx, jobID, alloc.ID); err != nil && hctx.Err() == nil {
-			hcancel(err)
-		}
-	}()
-	inst, err := d.disc.waitAlloc(hctx, spec.GameID, alloc.ID)
-	if err != nil {
-		return nil, d.call.unavailable("wait for a passing health check", err)
-	}
-	log.Info("engine running", "alloc_id", alloc.ID, "endpoint", inst.url(), "job_version", alloc.JobVersion)
-	return &orchestrator.Instance{
-		GameID:     spec.GameID,
-		Version:    spec.Version.Version,
-		Endpoint:   inst.url(),
-		Running:    true,
-		JobID:      jobID,
-		JobVersion: alloc.JobVersion,
-		AllocID:    alloc.ID,
-		NodeID:     alloc.NodeID,
-		VolumeID:   vol.ID,
-		ImageRef:   ref,
-		Restarts:   restarts(alloc),
-	}, nil
-}
-
-// upToDate tells whether a registered job already runs this version with this image
-// or binary, so Start need not register it again.
-func upToDate(job *api.Job, version, ref string) bool {
-	if job.Stop != nil && *job.Stop || job.Status != nil && *job.Status == "dead" {
-		return false
-	}
-	if job.Meta[jobspecs.MetaEngineVersion] != version {
-		return false
-	}
-	for _, g := range job.TaskGroups {
-		for _, t := range g.Tasks {
-			if t.Name == jobspecs.TaskName {
-				img, _ := t.Config["image"].(string)
-				cmd, _ := t.Config["command"].(string)
-				return img == ref || cmd == ref
-			}
-		}
-	}
-	return false
-}
-
-// register registers the job with EnforceIndex (0 for a new job, its JobModifyIndex
-// for an existing one) and follows the evaluation. A conflict (someone registered in
-// between) is resolved by reading the job again, once. A new job that cannot be placed
-// is stopped again, so a later capacity change does not start an engine behind the
-// orchestrator's back.
-func (d *Driver) register(ctx context.Context, job *api.Job, existing *api.Job, log hclog.Logger) (*api.Evaluation, error) {
-	jobID := *job.ID
-	for attempt := 0; ; attempt++ {
-		var index uint64
-		if existing != nil {
-			index = *existing.JobModifyIndex
-		}
-		var resp *api.JobRegisterResponse
-		err := d.call.short(ctx, "register job", func(ctx context.Context) (err error) {
-			resp, _, err = d.jobs.EnforceRegister(job, index, d.writeOpts(ctx))
-			return err
-		})
-		if err != nil && isConflict(err) && attempt == 0 {
-			log.Debug("job changed since read, reading it again", "index", index)
-			if existing, err = d.jobInfo(ctx, jobID); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err != nil {
-			return nil, d.call.unavailable("register job "+jobID, err)
-		}
-		if resp.Warnings != "" {
-			log.Debug("nomad warnings on register", "warnings", resp.Warnings)
-		}
-		log.Info("registered job", "eval_id", resp.EvalID, "job_modify_index", resp.JobModifyIndex, "enforce_index", index)
-		ev, err := d.followEval(ctx, jobID, resp.EvalID)
-		if err != nil && existing == nil {
-			log.Warn("new job cannot be placed, stopping it", "error", err)
-			if serr := d.deregister(context.WithoutCancel(ctx), jobID, false); serr != nil {
-				log.Warn("stopping unplaceable job failed", "error", serr)
-			}
-		}
-		return ev, err
-	}
+	return ref, nil
 }
 
 // render builds the job: the operator's template parsed by the Nomad server, or the
 // built-in rendering.
 func (d *Driver) render(ctx context.Context, spec orchestrator.EngineSpec, hostPath string) (*api.Job, error) {
 	if d.cfg.Template == "" {
-		return jobspecs.Job(d.cfg.Config, spec, hostPath)
+		return jobspec.Job(d.cfg.Config, spec, hostPath)
 	}
-	src, err := jobspecs.FillTemplate(d.cfg.Config, spec, hostPath)
+	src, err := jobspec.FillTemplate(d.cfg.Config, spec, hostPath)
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +201,20 @@ func (d *Driver) render(ctx context.Context, spec orchestrator.EngineSpec, hostP
 		}
 		return nil, d.call.unavailable("parse job template", err)
 	}
-	return jobspecs.Finish(&job, d.cfg.Config, spec)
+	return jobspec.Finish(&job, d.cfg.Config, spec)
+}
+
+// allocNode is the Nomad node an allocation runs on.
+func (d *Driver) allocNode(ctx context.Context, allocID string) (string, error) {
+	var a *api.Allocation
+	err := d.call.short(ctx, "read allocation", func(ctx context.Context) (err error) {
+		a, _, err = d.allocs.Info(allocID, d.queryOpts(ctx, ""))
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return a.NodeID, nil
 }
 
 // jobInfo reads a job; nil when Nomad does not know it.
@@ -339,100 +241,6 @@ func (d *Driver) deregister(ctx context.Context, jobID string, purge bool) error
 		return d.call.unavailable("deregister job "+jobID, err)
 	}
 	return nil
-}
-
-// Stop implements orchestrator.Driver: deregister the job (kept, with Stop=true; the
-// volume and its state stay) and wait until its allocations have stopped. Stopping a
-// stopped or unknown job is a no-op: a second deregister would add a job version.
-func (d *Driver) Stop(ctx context.Context, gameID uuid.UUID) error {
-	if err := d.checkOpen(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.StopTimeout)
-	defer cancel()
-	jobID := orchestrator.JobName(gameID)
-	job, err := d.jobInfo(ctx, jobID)
-	if err != nil || job == nil {
-		return err
-	}
-	if job.Stop == nil || !*job.Stop {
-		if err := d.deregister(ctx, jobID, false); err != nil {
-			return err
-		}
-		d.logger.Info("stopped job", "game_id", gameID, "job_id", jobID)
-	}
-	return d.waitStopped(ctx, jobID)
-}
-
-// Remove implements orchestrator.Driver: purge the job, wait for its allocations to
-// stop, and delete the game's dynamic host volume. Idempotent.
-func (d *Driver) Remove(ctx context.Context, gameID uuid.UUID) error {
-	if err := d.checkOpen(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.StopTimeout)
-	defer cancel()
-	jobID := orchestrator.JobName(gameID)
-	job, err := d.jobInfo(ctx, jobID)
-	if err != nil {
-		return err
-	}
-	if job != nil {
-		if err := d.deregister(ctx, jobID, true); err != nil {
-			return err
-		}
-		d.logger.Info("purged job", "game_id", gameID, "job_id", jobID)
-		if err := d.waitStopped(ctx, jobID); err != nil {
-			return err
-		}
-	}
-	return d.deleteVolume(ctx, gameID)
-}
-
-// Instances implements orchestrator.Driver: every job named galaxy-game-* of this
-// stack (meta galaxy.stack equal to the configured one), with its endpoint when the
-// watch knows it. Errors: EUNAVAILABLE.
-func (d *Driver) Instances(ctx context.Context) ([]*orchestrator.Instance, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	var stubs []*api.JobListStub
-	err := d.call.short(ctx, "list jobs", func(ctx context.Context) (err error) {
-		stubs, _, err = d.jobs.ListOptions(&api.JobListOptions{Fields: &api.JobListFields{Meta: true}}, d.queryOpts(ctx, jobspecs.JobPrefix))
-		return err
-	})
-	if err != nil {
-		return nil, d.call.unavailable("list jobs", err)
-	}
-	var out []*orchestrator.Instance
-	for _, s := range stubs {
-		if !strings.HasPrefix(s.ID, jobspecs.JobPrefix) || s.Meta[jobspecs.MetaStack] != d.cfg.Stack {
-			continue
-		}
-		id, err := uuid.Parse(s.Meta[jobspecs.MetaGameID])
-		if err != nil {
-			if id, err = uuid.Parse(strings.TrimPrefix(s.ID, jobspecs.JobPrefix)); err != nil {
-				continue
-			}
-		}
-		running := !s.Stop && s.Status == "running"
-		if s.JobSummary != nil {
-			if sum := s.JobSummary.Summary[jobspecs.GroupName]; sum.Running == 0 {
-				running = false
-			}
-		}
-		inst := &orchestrator.Instance{
-			GameID:  id,
-			Version: s.Meta[jobspecs.MetaEngineVersion],
-			Running: running,
-			JobID:   s.ID,
-		}
-		if running {
-			inst.Endpoint = d.disc.cached(id)
-		}
-		out = append(out, inst)
-	}
-	return out, nil
 }
 
 func (d *Driver) queryOpts(ctx context.Context, prefix string) *api.QueryOptions {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/hashicorp/nomad/api"
@@ -22,8 +23,8 @@ func (d *Driver) followEval(ctx context.Context, jobID, evalID string) (*api.Eva
 			ev   *api.Evaluation
 			meta *api.QueryMeta
 		)
-		err := d.call.blocking(ctx, "read evaluation", func(ctx context.Context) (err error) {
-			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
+		err := d.call.blocking(ctx, backendNomad, "read evaluation", func(ctx context.Context) (err error) {
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime.Std()}).WithContext(ctx)
 			ev, meta, err = d.evals.Info(evalID, q)
 			return err
 		})
@@ -33,17 +34,111 @@ func (d *Driver) followEval(ctx context.Context, jobID, evalID string) (*api.Eva
 		switch ev.Status {
 		case api.EvalStatusComplete:
 			if len(ev.FailedTGAllocs) > 0 || ev.BlockedEval != "" {
-				return ev, placementError(jobID, ev)
+				return ev, engineFailure{placementError(jobID, ev)}
 			}
 			return ev, nil
 		case api.EvalStatusBlocked:
-			return ev, placementError(jobID, ev)
+			return ev, engineFailure{placementError(jobID, ev)}
 		case api.EvalStatusFailed:
-			return ev, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "nomad could not evaluate job %s: %s", jobID, orEmpty(ev.StatusDescription, "evaluation failed"))
+			return ev, engineFailure{orchestrator.Errorf(orchestrator.EUNAVAILABLE, "nomad could not evaluate job %s: %s", jobID, orEmpty(ev.StatusDescription, "evaluation failed"))}
 		case api.EvalStatusCancelled:
 			// A newer evaluation of the same job superseded this one; the allocation
 			// wait that follows sees whatever it placed.
 			return ev, nil
+		}
+		index = nextIndex(index, meta)
+	}
+}
+
+// volumeRaceRetries bounds the evaluations evaluate asks for again.
+const volumeRaceRetries = 4
+
+// evaluate follows an evaluation of the job as followEval does, and has Nomad
+// evaluate the job again (up to volumeRaceRetries times, 250ms, 500ms, 1s, 2s apart)
+// when the only thing that kept it off every node was its sticky dynamic volume.
+// Nomad 2.0.5 answers "missing compatible host volumes" in the evaluation that first
+// handles a failed allocation of the job (the one that creates its follow-up
+// reschedule: a revert right after a failed replacement hits it) and the next
+// evaluation places it; with the volume checked ready and fingerprinted, that answer
+// is this race, not a missing volume.
+func (d *Driver) evaluate(ctx context.Context, jobID, evalID string) (*api.Evaluation, error) {
+	ev, err := d.followEval(ctx, jobID, evalID)
+	for attempt := 0; err != nil && attempt < volumeRaceRetries && d.cfg.SharedVolume == "" && onlyVolumes(ev); attempt++ {
+		delay := 250 * time.Millisecond << attempt
+		d.logger.Debug("sticky volume not placeable yet, evaluating the job again", "job_id", jobID, "eval_id", ev.ID, "delay", delay)
+		t := d.Clock.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ev, err
+		case <-t.C():
+		}
+		var id string
+		if ferr := d.call.short(ctx, "evaluate job", func(ctx context.Context) (err error) {
+			id, _, err = d.jobs.ForceEvaluate(jobID, d.writeOpts(ctx))
+			return err
+		}); ferr != nil {
+			return ev, d.call.unavailable("evaluate job "+jobID, ferr)
+		}
+		ev, err = d.followEval(ctx, jobID, id)
+	}
+	return ev, err
+}
+
+// onlyVolumes reports whether the evaluation's placement failed on host volumes
+// alone, on nodes it did evaluate.
+func onlyVolumes(ev *api.Evaluation) bool {
+	if ev == nil || len(ev.FailedTGAllocs) == 0 {
+		return false
+	}
+	for _, m := range ev.FailedTGAllocs {
+		if m == nil || m.NodesEvaluated == 0 || len(m.ConstraintFiltered) != 1 || m.ConstraintFiltered["missing compatible host volumes"] == 0 ||
+			len(m.ClassFiltered) > 0 || len(m.DimensionExhausted) > 0 || len(m.QuotaExhausted) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// watchEvals follows the job's evaluations beside a start's allocation wait and ends
+// with an engineFailure when Nomad cannot place the job: a blocked evaluation (created
+// at or after since, or any when since is 0) while no allocation of the job runs or is
+// about to. That is a placement that failed after the job was registered (a drain, a
+// lost node, a job already registered and queued), which no allocation change would
+// ever report. It returns the context's error when the start ends first.
+func (d *Driver) watchEvals(ctx context.Context, jobID string, since uint64) error {
+	var index uint64
+	for {
+		var (
+			evs  []*api.Evaluation
+			meta *api.QueryMeta
+		)
+		err := d.call.blocking(ctx, backendNomad, "list evaluations", func(ctx context.Context) (err error) {
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime.Std()}).WithContext(ctx)
+			evs, meta, err = d.jobs.Evaluations(jobID, q)
+			return err
+		})
+		if err != nil {
+			return d.call.unavailable("list evaluations of "+jobID, err)
+		}
+		var blocked *api.Evaluation
+		for _, ev := range evs {
+			if ev.Status == api.EvalStatusBlocked && ev.CreateIndex >= since && (blocked == nil || ev.CreateIndex > blocked.CreateIndex) {
+				blocked = ev
+			}
+		}
+		if blocked != nil {
+			allocs, _, err := d.allocations(ctx, jobID, 0)
+			if err != nil {
+				return err
+			}
+			live := false
+			for _, a := range allocs {
+				live = live || a.DesiredStatus == api.AllocDesiredStatusRun && (a.ClientStatus == api.AllocClientStatusRunning || a.ClientStatus == api.AllocClientStatusPending)
+			}
+			if !live {
+				return engineFailure{placementError(jobID, blocked)}
+			}
 		}
 		index = nextIndex(index, meta)
 	}
@@ -78,7 +173,7 @@ func placementError(jobID string, ev *api.Evaluation) error {
 		}
 		if m.NodesEvaluated == 0 {
 			pool := orEmpty(m.NodePool, "default")
-			why = append(why, fmt.Sprintf("no ready node in node pool %q and the job's datacenters (%d in pool)", pool, m.NodesInPool))
+			why = append(why, fmt.Sprintf("no eligible node in node pool %q and the job's datacenters (%d in the pool; drained, ineligible or down nodes are not evaluated)", pool, m.NodesInPool))
 		}
 		if len(why) == 0 {
 			why = append(why, fmt.Sprintf("%d of %d nodes filtered, %d exhausted", m.NodesFiltered, m.NodesEvaluated, m.NodesExhausted))

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
 	"github.com/galaxy-orchestrator/galaxy/nomad"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/nomad/nomadtest"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
@@ -65,13 +65,13 @@ func testConfig(srv *nomadtest.Server) nomad.Config {
 		ConsulAddress:     srv.ConsulAddr(),
 		Token:             "nomad-secret-token",
 		ConsulToken:       "consul-secret-token",
-		RetryBaseDelay:    5 * time.Millisecond,
-		RetryMaxDelay:     50 * time.Millisecond,
-		WatchInterval:     time.Millisecond,
-		CheckPollInterval: 10 * time.Millisecond,
-		WaitTime:          5 * time.Second,
-		StartTimeout:      30 * time.Second,
-		StopTimeout:       30 * time.Second,
+		RetryBaseDelay:    orchestrator.Duration(5 * time.Millisecond),
+		RetryMaxDelay:     orchestrator.Duration(50 * time.Millisecond),
+		WatchInterval:     orchestrator.Duration(time.Millisecond),
+		CheckPollInterval: orchestrator.Duration(10 * time.Millisecond),
+		WaitTime:          orchestrator.Duration(5 * time.Second),
+		StartTimeout:      orchestrator.Duration(30 * time.Second),
+		StopTimeout:       orchestrator.Duration(30 * time.Second),
 	}
 }
 
@@ -193,4 +193,4 @@ func eventually(tb testing.TB, within time.Duration, f func() error) {
 	}
 }
 
-var _ = jobspecs.DriverRawExec
+var _ = jobspec.DriverRawExec

@@ -30,6 +30,8 @@ type consulSource struct {
 	service string
 }
 
+func (s *consulSource) backend() string { return backendConsul }
+
 func (s *consulSource) instances(ctx context.Context, index uint64, wait time.Duration) ([]instance, uint64, bool, error) {
 	q := (&consul.QueryOptions{WaitIndex: index, WaitTime: wait}).WithContext(ctx)
 	entries, meta, err := s.health.Service(s.service, "", true, q)
@@ -49,11 +51,9 @@ func (s *consulSource) instances(ctx context.Context, index uint64, wait time.Du
 		if addr == "" && e.Node != nil {
 			addr = e.Node.Address
 		}
-		in := instance{Tag: tag, AllocID: allocFromServiceID(e.Service.ID), Address: addr, Port: e.Service.Port, Index: e.Service.CreateIndex}
-		if e.Node != nil {
-			in.NodeID = e.Node.ID
-		}
-		out = append(out, in)
+		// No NodeID: Consul's node ID is its agent's own, not Nomad's (fixtures 10
+		// and 13); the discovery asks Nomad for the allocation's node.
+		out = append(out, instance{Tag: tag, AllocID: allocFromServiceID(e.Service.ID), Address: addr, Port: e.Service.Port, Index: e.Service.CreateIndex})
 	}
 	return out, meta.LastIndex, false, nil
 }
@@ -88,6 +88,8 @@ type checked struct {
 	passing bool
 	at      time.Time
 }
+
+func (s *nativeSource) backend() string { return backendNomad }
 
 func (s *nativeSource) instances(ctx context.Context, index uint64, wait time.Duration) ([]instance, uint64, bool, error) {
 	q := (&api.QueryOptions{WaitIndex: index, WaitTime: wait}).WithContext(ctx)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
 	"github.com/hashicorp/nomad/api"
@@ -29,8 +29,9 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 	if err != nil {
 		return volume{}, err
 	}
+	created := false
 	if v == nil {
-		req := &api.HostVolumeCreateRequest{Volume: jobspecs.HostVolume(d.cfg.Config, gameID)}
+		req := &api.HostVolumeCreateRequest{Volume: jobspec.HostVolume(d.cfg.Config, gameID)}
 		var resp *api.HostVolumeCreateResponse
 		err := d.call.short(ctx, "create volume", func(ctx context.Context) (err error) {
 			resp, _, err = d.volumes.Create(req, d.writeOpts(ctx))
@@ -45,6 +46,7 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 			return volume{}, d.call.unavailable("create volume "+orchestrator.JobName(gameID)+d.volumePlacement(), err)
 		} else {
 			v = resp.Volume
+			created = true
 			d.logger.Info("created host volume", "game_id", gameID, "volume_id", v.ID, "node_id", v.NodeID)
 		}
 		if err != nil {
@@ -58,8 +60,8 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 		}
 		id := v.ID
 		var meta *api.QueryMeta
-		err := d.call.blocking(ctx, "read volume", func(ctx context.Context) (err error) {
-			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime}).WithContext(ctx)
+		err := d.call.blocking(ctx, backendNomad, "read volume", func(ctx context.Context) (err error) {
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime.Std()}).WithContext(ctx)
 			v, meta, err = d.volumes.Get(id, q)
 			return err
 		})
@@ -68,14 +70,46 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 		}
 		index = nextIndex(index, meta)
 	}
+	if created {
+		if err := d.waitFingerprint(ctx, v); err != nil {
+			return volume{}, err
+		}
+	}
 	return volume{ID: v.ID, HostPath: v.HostPath}, nil
+}
+
+// waitFingerprint waits (blocking queries on the node) until the volume's node
+// fingerprints it by its ID. Nomad calls a volume ready once its node has a volume of
+// that name, so a volume re-created under the name of one just deleted (a game
+// removed, then started again) is "ready" while the node still has the old one, and
+// a job registered then cannot be placed ("missing compatible host volumes").
+func (d *Driver) waitFingerprint(ctx context.Context, v *api.HostVolume) error {
+	var index uint64
+	for {
+		var (
+			n    *api.Node
+			meta *api.QueryMeta
+		)
+		err := d.call.blocking(ctx, backendNomad, "read node", func(ctx context.Context) (err error) {
+			q := (&api.QueryOptions{WaitIndex: index, WaitTime: d.cfg.WaitTime.Std()}).WithContext(ctx)
+			n, meta, err = d.nodes.Info(v.NodeID, q)
+			return err
+		})
+		if err != nil {
+			return d.call.unavailable("wait for node "+short(v.NodeID)+" to fingerprint volume "+v.Name, err)
+		}
+		if hv := n.HostVolumes[v.Name]; hv != nil && hv.ID == v.ID {
+			return nil
+		}
+		index = nextIndex(index, meta)
+	}
 }
 
 // volumePlacement describes where the volume was asked to go, for a create error:
 // Nomad's "no node meets constraints" does not say which.
 func (d *Driver) volumePlacement() string {
 	var c []string
-	for _, k := range jobspecs.HostVolume(d.cfg.Config, uuid.Nil).Constraints {
+	for _, k := range jobspec.HostVolume(d.cfg.Config, uuid.Nil).Constraints {
 		c = append(c, fmt.Sprintf("%q", k.LTarget+" "+k.Operand+" "+k.RTarget))
 	}
 	s := fmt.Sprintf(" (plugin %q, node pool %q", d.cfg.VolumePlugin, orEmpty(d.cfg.NodePool, "default"))

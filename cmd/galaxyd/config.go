@@ -121,6 +121,9 @@ type OpsConfig struct {
 type LocalConfig struct {
 	HealthTimeout string `hcl:"health_timeout,optional"`
 	StopGrace     string `hcl:"stop_grace,optional"`
+	// EngineDirs are the only directories engine commands may live in (default: the
+	// directory of galaxyd's binary, and of -engine-command with -dev).
+	EngineDirs []string `hcl:"engine_dirs,optional"`
 }
 
 // LoadConfig reads an HCL file.
@@ -132,7 +135,7 @@ func LoadConfig(path string) (*Config, error) {
 	var c Config
 	// hclsimple picks the syntax by extension; a file without one is read as HCL.
 	name := path
-	if filepath.Ext(name) != ".json" {
+	if ext := filepath.Ext(name); ext != ".json" && ext != ".hcl" {
 		name += ".hcl"
 	}
 	if err := hclsimple.Decode(name, escapeNomadRefs(src), nil, &c); err != nil {

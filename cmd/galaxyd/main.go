@@ -209,12 +209,18 @@ func (m *Main) Run(ctx context.Context) error {
 			svc.Observe(in)
 		}
 	}
+	driverError := func(backend, call string, _ error) { metrics.DriverError(backend, call) }
+	engineDirs, err := m.engineDirs(c)
+	if err != nil {
+		return err
+	}
 	switch c.Driver {
 	case "nomad":
 		ncfg, err := c.Nomad.driverConfig()
 		if err != nil {
 			return err
 		}
+		ncfg.OnChange, ncfg.OnCallError = observe, driverError
 		d, err := nomad.NewDriver(ncfg, m.Logger)
 		if err != nil {
 			return err
@@ -227,15 +233,11 @@ func (m *Main) Run(ctx context.Context) error {
 		d := local.NewDriver(local.Config{
 			DataDir:       c.DataDir,
 			Logger:        m.Logger,
-			HealthTimeout: healthTimeout,
-			StopGrace:     stopGrace,
-			OnRestart: func(id uuid.UUID, restarts int, exitErr error) {
-				in := &orchestrator.Instance{GameID: id, Restarts: restarts}
-				if exitErr != nil {
-					in.Reason = exitErr.Error()
-				}
-				observe(in)
-			},
+			HealthTimeout: orchestrator.Duration(healthTimeout),
+			StopGrace:     orchestrator.Duration(stopGrace),
+			EngineDirs:    engineDirs,
+			OnChange:      observe,
+			OnCallError:   driverError,
 		})
 		if err := d.Open(); err != nil {
 			return err
@@ -384,6 +386,27 @@ func checkStoreFile(ctx context.Context, path string) (fresh bool, err error) {
 func refuseEmptyStore(path, where string, ids []uuid.UUID) error {
 	return fmt.Errorf("the store %s is missing or empty, but %s holds %d games (the first: %s): galaxyd will not start an empty store over them.\n"+
 		"Restore the store from a backup (README: Backups), or restore it from the games' state (README: Backups)", path, where, len(ids), ids[0])
+}
+
+// engineDirs are where the local driver lets engine commands live: local.engine_dirs,
+// or else the directory of galaxyd's own binary and, with -dev, that of -engine-command.
+// An engine version's command elsewhere is refused at registration: a page that
+// reached a token-less -dev galaxyd could otherwise name any program to run.
+func (m *Main) engineDirs(c *Config) ([]string, error) {
+	if len(c.Local.EngineDirs) > 0 {
+		return c.Local.EngineDirs, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	dirs := []string{filepath.Dir(self)}
+	if m.EngineCommand != "" {
+		if abs, err := filepath.Abs(m.EngineCommand); err == nil {
+			dirs = append(dirs, filepath.Dir(abs))
+		}
+	}
+	return dirs, nil
 }
 
 // openArchive opens the configured archive (default: a directory under the data dir);

@@ -17,16 +17,19 @@ import (
 	"github.com/hashicorp/nomad/api"
 )
 
-// alloc is one allocation and, once it runs, its engine process.
+// alloc is one allocation and, while its task runs, its engine process.
 type alloc struct {
 	stub     api.AllocationListStub
 	job      *api.Job // the job version it runs
 	node     *node
 	port     int
 	prev     *alloc        // must have exited before this one starts (one writer per volume)
-	exited   chan struct{} // closed when the process has ended or will never start
+	exited   chan struct{} // closed when the task has ended for good or will never start
 	exitOnce sync.Once
-	proc     *exec.Cmd
+	stop     chan struct{} // closed when the allocation is told to stop
+	stopOnce sync.Once
+	proc     *exec.Cmd // the current run's process; nil between runs
+	alive    bool      // proc has started and not been reaped yet
 	stderr   *bytes.Buffer
 	stopping bool
 
@@ -43,6 +46,8 @@ type alloc struct {
 
 func (a *alloc) markExited() { a.exitOnce.Do(func() { close(a.exited) }) }
 
+func (a *alloc) markStop() { a.stopOnce.Do(func() { close(a.stop) }) }
+
 func (a *alloc) kill() {
 	if a.proc != nil && a.proc.Process != nil {
 		a.proc.Process.Kill()
@@ -55,11 +60,11 @@ func (s *Server) newAlloc(j *api.Job, n *node, evalID string) *alloc {
 	now := time.Now().UnixNano()
 	id := newID()
 	a := &alloc{
-		job: j, node: n, exited: make(chan struct{}), stderr: &bytes.Buffer{},
+		job: j, node: n, exited: make(chan struct{}), stop: make(chan struct{}), stderr: &bytes.Buffer{},
 		stub: api.AllocationListStub{
 			ID: id, EvalID: evalID, Name: *j.ID + ".engine[0]", Namespace: *j.Namespace,
 			NodeID: n.ID, NodeName: n.Name, JobID: *j.ID, JobType: "service", JobVersion: *j.Version,
-			TaskGroup: "engine", DesiredStatus: "run", ClientStatus: "pending",
+			TaskGroup: "engine", DesiredStatus: "run", ClientStatus: "pending", ClientDescription: "No tasks have started",
 			CreateIndex: idx, ModifyIndex: idx, CreateTime: now, ModifyTime: now,
 		},
 	}
@@ -102,71 +107,166 @@ func (s *Server) refreshJobStatus(jb *job) {
 	}
 }
 
-func (s *Server) event(a *alloc, typ, msg string, fails bool) {
+// event appends a task event. Callers hold s.mu.
+func (s *Server) event(a *alloc, e *api.TaskEvent) {
+	ts := a.taskState()
+	e.Time = time.Now().UnixNano()
+	if e.Details == nil {
+		e.Details = map[string]string{}
+	}
+	ts.Events = append(ts.Events, e)
+	// The client keeps the last 10 events of a task.
+	if len(ts.Events) > 10 {
+		ts.Events = ts.Events[len(ts.Events)-10:]
+	}
+}
+
+func (a *alloc) taskState() *api.TaskState {
 	ts := a.stub.TaskStates["engine"]
 	if ts == nil {
 		ts = &api.TaskState{State: "pending"}
 		a.stub.TaskStates = map[string]*api.TaskState{"engine": ts}
 	}
-	ts.Events = append(ts.Events, &api.TaskEvent{Type: typ, Time: time.Now().UnixNano(), DisplayMessage: msg, Message: msg, FailsTask: fails, Details: map[string]string{}})
+	return ts
+}
+
+func plainEvent(typ, msg string) *api.TaskEvent {
+	return &api.TaskEvent{Type: typ, DisplayMessage: msg, Message: msg}
 }
 
 // runAlloc is the fake client: wait for the previous writer to exit, register the
-// service (check critical, ~like prerun), start the engine, mark it running, probe it.
+// service (check critical, as at prerun), then run the task, restarting it in place
+// after a failure as the job's restart policy says (the real delay is cut to
+// Options.RestartDelay) and failing the allocation once the attempts are used up.
 func (s *Server) runAlloc(a *alloc) {
 	if a.prev != nil {
 		<-a.prev.exited
 	}
 	s.mu.Lock()
 	if a.stub.DesiredStatus != "run" || s.closed {
-		a.stub.ClientStatus = "complete"
-		a.markExited()
-		s.touch(a)
+		s.finish(a)
 		s.mu.Unlock()
 		return
 	}
 	g := a.job.TaskGroups[0]
 	t := g.Tasks[0]
-	s.event(a, "Received", "Task received by client", false)
+	s.event(a, plainEvent("Received", "Task received by client"))
 	if t.Driver == "raw_exec" && len(t.VolumeMounts) > 0 {
-		s.failAlloc(a, "Setup Failure", fmt.Sprintf("failed to setup alloc: pre-run hook \"volumes\" failed: task driver %q for %q does not support host volumes", t.Driver, t.Name))
+		s.failAlloc(a, &api.TaskEvent{Type: "Setup Failure", FailsTask: true, DisplayMessage: fmt.Sprintf("failed to setup alloc: pre-run hook \"volumes\" failed: task driver %q for %q does not support host volumes", t.Driver, t.Name)})
 		s.mu.Unlock()
 		return
 	}
 	env, err := s.taskEnv(a)
 	if err != "" {
-		s.failAlloc(a, "Setup Failure", err)
+		s.failAlloc(a, &api.TaskEvent{Type: "Setup Failure", FailsTask: true, DisplayMessage: err, SetupError: err})
 		s.mu.Unlock()
 		return
 	}
 	s.registerService(a)
-	s.event(a, "Task Setup", "Building Task Directory", false)
+	s.event(a, &api.TaskEvent{Type: "Task Setup", DisplayMessage: "Building Task Directory", Message: "Building Task Directory", Details: map[string]string{"message": "Building Task Directory"}})
 	s.touch(a)
 	s.mu.Unlock()
 
-	cmd := exec.Command(s.opts.EngineBinary)
+	attempts, interval, mode := 2, 30*time.Minute, "fail"
+	if rp := g.RestartPolicy; rp != nil {
+		if rp.Attempts != nil {
+			attempts = *rp.Attempts
+		}
+		if rp.Interval != nil {
+			interval = *rp.Interval
+		}
+		if rp.Mode != nil {
+			mode = *rp.Mode
+		}
+	}
+	for run := 0; ; run++ {
+		if !s.runTask(a, env) {
+			return // stopped as asked; runTask finished the allocation
+		}
+		s.mu.Lock()
+		if a.stopping || s.closed {
+			s.finish(a)
+			s.mu.Unlock()
+			return
+		}
+		if run >= attempts && mode == "fail" {
+			reason := fmt.Sprintf("Exceeded allowed attempts %d in interval %v and mode is \"fail\"", attempts, interval)
+			s.failAlloc(a, &api.TaskEvent{Type: "Not Restarting", FailsTask: true, DisplayMessage: reason, RestartReason: reason})
+			s.mu.Unlock()
+			return
+		}
+		delay := 15 * time.Second
+		if rp := g.RestartPolicy; rp != nil && rp.Delay != nil {
+			delay = *rp.Delay
+		}
+		s.event(a, &api.TaskEvent{Type: "Restarting", DisplayMessage: fmt.Sprintf("Task restarting in %s", delay), RestartReason: "Restart within policy", StartDelay: int64(delay)})
+		ts := a.taskState()
+		ts.State, ts.Restarts, ts.LastRestart = "pending", ts.Restarts+1, time.Now()
+		a.stub.ClientStatus, a.stub.ClientDescription = "pending", "No tasks have started"
+		s.touch(a)
+		s.mu.Unlock()
+		t := time.NewTimer(s.opts.RestartDelay)
+		select {
+		case <-t.C:
+		case <-a.stop:
+			t.Stop()
+		}
+	}
+}
+
+// runTask runs the task once: the engine binary for its image or command (see
+// SetEngine), or the failure events of one that cannot run. It returns false when the
+// allocation was stopped as asked (and is then finished), true after a failure.
+func (s *Server) runTask(a *alloc, env []string) (failed bool) {
+	s.mu.Lock()
+	if a.stopping || s.closed {
+		s.finish(a)
+		s.mu.Unlock()
+		return false
+	}
+	t := a.job.TaskGroups[0].Tasks[0]
+	ref, _ := t.Config["image"].(string)
+	if t.Driver != "docker" {
+		ref, _ = t.Config["command"].(string)
+	}
+	bin, known := s.engines[ref]
+	if !known {
+		bin = s.opts.EngineBinary
+	}
+	if bin == "" {
+		if t.Driver == "docker" {
+			s.event(a, &api.TaskEvent{Type: "Driver", DisplayMessage: "Downloading image", DriverMessage: "Downloading image"})
+			repo, _, _ := strings.Cut(ref, ":")
+			msg := fmt.Sprintf("Failed to pull `%s`: Error response from daemon: pull access denied for %s, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", ref, repo)
+			s.event(a, &api.TaskEvent{Type: "Driver Failure", DisplayMessage: msg, DriverError: msg, Details: map[string]string{"driver_error": msg}})
+		} else {
+			msg := fmt.Sprintf("failed to launch command with executor: rpc error: code = Unknown desc = exec: %q: stat %s: no such file or directory", ref, ref)
+			s.event(a, &api.TaskEvent{Type: "Driver Failure", DisplayMessage: msg, DriverError: msg, Details: map[string]string{"driver_error": msg}})
+		}
+		s.touch(a)
+		s.mu.Unlock()
+		return true
+	}
+	cmd := exec.Command(bin)
 	cmd.Env = env
+	a.stderr.Reset()
 	cmd.Stdout = a.stderr
 	cmd.Stderr = a.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	s.mu.Lock()
-	if a.stub.DesiredStatus != "run" || s.closed {
-		s.mu.Unlock()
-		a.markExited()
-		return
-	}
 	a.procStart = time.Now()
 	if err := cmd.Start(); err != nil {
-		s.failAlloc(a, "Driver Failure", "failed to launch command: "+err.Error())
+		msg := "failed to launch command with executor: " + err.Error()
+		s.event(a, &api.TaskEvent{Type: "Driver Failure", DisplayMessage: msg, DriverError: msg})
+		s.touch(a)
 		s.mu.Unlock()
-		return
+		return true
 	}
-	a.proc = cmd
+	a.proc, a.alive = cmd, true
 	a.stub.ClientStatus = "running"
 	a.stub.ClientDescription = "Tasks are running"
-	ts := a.stub.TaskStates["engine"]
+	ts := a.taskState()
 	ts.State, ts.StartedAt = "running", time.Now()
-	s.event(a, "Started", "Task started by client", false)
+	s.event(a, plainEvent("Started", "Task started by client"))
 	s.touch(a)
 	s.mu.Unlock()
 
@@ -180,54 +280,80 @@ func (s *Server) runAlloc(a *alloc) {
 	cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	a.alive = false
 	code := 0
 	if cmd.ProcessState != nil {
 		code = cmd.ProcessState.ExitCode()
 	}
-	if !a.stopping && !s.closed {
-		tail := a.stderr.String()
-		if len(tail) > 400 {
-			tail = tail[len(tail)-400:]
-		}
-		s.opts.Logf("nomadtest: engine of alloc %s exited (%v): %s", a.stub.ID[:8], werr, tail)
-		s.failAlloc(a, "Terminated", fmt.Sprintf("Exit Code: %d, Exit Message: %q", code, strings.TrimSpace(tail)))
-	} else if a.stub.ClientStatus != "failed" {
-		a.stub.ClientStatus = "complete"
-		a.stub.ClientDescription = "All tasks have completed"
-		s.event(a, "Killed", "Task successfully killed", false)
-		s.deregisterService(a)
-		s.touch(a)
+	if a.stopping || s.closed {
+		s.finish(a)
+		return false
 	}
-	a.markExited()
+	tail := strings.TrimSpace(a.stderr.String())
+	if len(tail) > 400 {
+		tail = tail[len(tail)-400:]
+	}
+	s.opts.Logf("nomadtest: engine of alloc %s exited (%v): %s", a.stub.ID[:8], werr, tail)
+	msg := fmt.Sprintf("Exit Code: %d", code)
+	if tail != "" {
+		msg += ", Exit Message: " + strconv.Quote(tail)
+	}
+	s.event(a, &api.TaskEvent{Type: "Terminated", DisplayMessage: msg, ExitCode: code, Details: map[string]string{"exit_code": strconv.Itoa(code)}})
+	if a.registered && a.check != "failure" {
+		a.check, a.output = "failure", "nomad: connection refused"
+		if a.provider == "consul" {
+			s.consulChanged()
+		}
+	}
+	s.touch(a)
+	return true
 }
 
-// failAlloc marks an allocation failed with a task event. Callers hold s.mu.
-func (s *Server) failAlloc(a *alloc, typ, msg string) {
-	s.event(a, typ, msg, true)
-	a.stub.ClientStatus = "failed"
-	a.stub.ClientDescription = "Failed tasks"
-	if ts := a.stub.TaskStates["engine"]; ts != nil {
-		ts.State, ts.Failed, ts.FinishedAt = "dead", true, time.Now()
+// finish ends a stopped allocation: complete (unless it failed first), its service
+// gone. Callers hold s.mu.
+func (s *Server) finish(a *alloc) {
+	if a.stub.ClientStatus != "failed" {
+		if a.proc != nil {
+			s.event(a, plainEvent("Killed", "Task successfully killed"))
+		}
+		a.stub.ClientStatus = "complete"
+		a.stub.ClientDescription = "All tasks have completed"
+		if ts := a.stub.TaskStates["engine"]; ts != nil {
+			ts.State, ts.FinishedAt = "dead", time.Now()
+		}
 	}
 	s.deregisterService(a)
 	s.touch(a)
 	a.markExited()
 }
 
-// stopAlloc asks an allocation to stop; its process is killed in the background.
-// Callers hold s.mu.
+// failAlloc marks an allocation failed with its last task event. Callers hold s.mu.
+func (s *Server) failAlloc(a *alloc, e *api.TaskEvent) {
+	s.event(a, e)
+	a.stub.ClientStatus = "failed"
+	a.stub.ClientDescription = "Failed tasks"
+	ts := a.taskState()
+	ts.State, ts.Failed, ts.FinishedAt = "dead", true, time.Now()
+	s.deregisterService(a)
+	s.touch(a)
+	a.markExited()
+}
+
+// stopAlloc asks an allocation to stop: the server's side at once, the client's
+// StopLatency later (SIGTERM, then SIGKILL after 5s). Callers hold s.mu.
 func (s *Server) stopAlloc(a *alloc, why, next string) {
 	a.stub.DesiredStatus = "stop"
 	a.stub.DesiredDescription = why
 	a.stub.NextAllocation = next
 	a.stopping = true
-	s.deregisterService(a)
+	a.markStop()
 	s.touch(a)
 	if a.proc == nil {
 		if a.stub.ClientStatus == "pending" {
-			// runAlloc sees DesiredStatus stop and finishes it.
+			// runAlloc sees stopping and finishes it.
 			return
 		}
+		s.deregisterService(a)
 		a.markExited()
 		return
 	}
@@ -235,6 +361,16 @@ func (s *Server) stopAlloc(a *alloc, why, next string) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		t := time.NewTimer(s.opts.StopLatency)
+		select {
+		case <-t.C:
+		case <-a.exited:
+			t.Stop()
+			return
+		}
+		s.mu.Lock()
+		s.deregisterService(a)
+		s.mu.Unlock()
 		p.Signal(syscall.SIGTERM)
 		select {
 		case <-a.exited:
@@ -385,8 +521,10 @@ func (s *Server) Reschedule(jobID string) (string, error) {
 		return "", fmt.Errorf("nomadtest: job %s has no running allocation", jobID)
 	}
 	cur.stopping = true // its exit is the failure recorded here, not a crash to report
-	s.event(cur, "Terminated", "Exit Code: 137, Exit Message: \"killed by nomadtest.Reschedule\"", true)
+	cur.markStop()
+	s.event(cur, &api.TaskEvent{Type: "Terminated", FailsTask: true, ExitCode: 137, DisplayMessage: "Exit Code: 137, Exit Message: \"killed by nomadtest.Reschedule\""})
 	cur.stub.ClientStatus = "failed"
+	cur.stub.ClientDescription = "Failed tasks"
 	s.deregisterService(cur)
 	cur.kill()
 	next := s.newAlloc(jb.j, cur.node, cur.stub.EvalID)
@@ -399,6 +537,19 @@ func (s *Server) Reschedule(jobID string) (string, error) {
 		s.runAlloc(next)
 	}()
 	return next.stub.ID, nil
+}
+
+// Kill kills the allocation's engine with SIGKILL, as a crash: the fake client
+// restarts it in place (same allocation, same port) as the restart policy says.
+func (s *Server) Kill(allocID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.allocs[allocID]
+	if a == nil || !a.alive {
+		return fmt.Errorf("nomadtest: allocation %s runs no engine", allocID)
+	}
+	a.kill()
+	return nil
 }
 
 // EngineStartup reports, for an allocation, how long its engine took from process

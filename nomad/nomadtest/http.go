@@ -22,6 +22,18 @@ func route(method, path string) (pattern string, args []string) {
 		return method + " /v1/job/:id", parts[2:]
 	case len(parts) == 4 && parts[1] == "job" && parts[3] == "allocations":
 		return method + " /v1/job/:id/allocations", parts[2:3]
+	case len(parts) == 4 && parts[1] == "job" && parts[3] == "evaluations":
+		return method + " /v1/job/:id/evaluations", parts[2:3]
+	case len(parts) == 4 && parts[1] == "job" && parts[3] == "revert":
+		return method + " /v1/job/:id/revert", parts[2:3]
+	case len(parts) == 4 && parts[1] == "job" && parts[3] == "evaluate":
+		return method + " /v1/job/:id/evaluate", parts[2:3]
+	case len(parts) == 3 && parts[1] == "node":
+		return method + " /v1/node/:id", parts[2:]
+	case len(parts) == 2 && parts[1] == "allocations":
+		return method + " /v1/allocations", nil
+	case len(parts) == 4 && parts[1] == "allocation" && parts[3] == "stop":
+		return method + " /v1/allocation/:id/stop", parts[2:3]
 	case len(parts) == 3 && parts[1] == "evaluation":
 		return method + " /v1/evaluation/:id", parts[2:]
 	case len(parts) == 3 && parts[1] == "allocation":
@@ -71,8 +83,22 @@ func (s *Server) serveNomad(w http.ResponseWriter, r *http.Request) {
 		s.deregister(w, r, args[0])
 	case "GET /v1/job/:id/allocations":
 		s.jobAllocations(w, r, args[0])
+	case "GET /v1/job/:id/evaluations":
+		s.jobEvaluations(w, r, args[0])
+	case "PUT /v1/job/:id/revert", "POST /v1/job/:id/revert":
+		s.revert(w, r, args[0])
+	case "PUT /v1/job/:id/evaluate", "POST /v1/job/:id/evaluate":
+		s.forceEvaluate(w, r, args[0])
+	case "GET /v1/node/:id":
+		s.getNode(w, r, args[0])
+	case "GET /v1/allocations":
+		s.listAllocations(w, r)
+	case "PUT /v1/allocation/:id/stop", "POST /v1/allocation/:id/stop":
+		s.stopAllocation(w, r, args[0])
 	case "GET /v1/evaluation/:id":
 		s.getEval(w, r, args[0])
+	case "GET /v1/allocation/:id":
+		s.getAllocation(w, r, args[0])
 	case "GET /v1/allocation/:id/checks":
 		s.allocChecks(w, r, args[0])
 	case "PUT /v1/volume/host/create", "POST /v1/volume/host/create":
@@ -121,7 +147,7 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request, header string, co
 	s.mu.Lock()
 	for {
 		index, status, body := compute()
-		if waitIndex == 0 || index > waitIndex || s.closed {
+		if waitIndex == 0 || index > waitIndex || s.closed || status >= 500 {
 			// The body may point into live state (a job the scheduler goroutines
 			// update): encode it before letting go of the lock.
 			if status == http.StatusOK {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -13,8 +14,15 @@ import (
 )
 
 // job is a registered job: the stored form (server fields filled in) and the
-// submitted spec, whose change makes a new version.
+// submitted spec, whose change makes a new version; versions keeps every version's
+// stored form and spec, for revert.
 type job struct {
+	j        *api.Job
+	spec     []byte
+	versions map[uint64]jobVersion
+}
+
+type jobVersion struct {
 	j    *api.Job
 	spec []byte
 }
@@ -70,11 +78,22 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusInternalServerError, fmt.Sprintf("job %q is in nonexistent node pool %q", id, pool))
 		return
 	}
+	idx, ev := s.upsert(id, j, spec, pool, old)
+	s.respondWrite(w, idx, map[string]any{
+		"EvalCreateIndex": idx + 1, "EvalID": ev.ID, "Index": idx, "JobModifyIndex": idx,
+		"KnownLeader": false, "LastContact": 0, "NextToken": "", "Warnings": shutdownWarning,
+	})
+}
+
+// upsert stores a registration of j (a new version when the spec changed or the job
+// was stopped) and creates its evaluation. Callers hold s.mu.
+func (s *Server) upsert(id string, j *api.Job, spec []byte, pool string, old *job) (uint64, *api.Evaluation) {
 	idx := s.changed("jobs")
 	stored := canonical(j, pool)
 	stored.CreateIndex, stored.ModifyIndex, stored.JobModifyIndex = new(idx), new(idx), new(idx)
 	stored.SubmitTime = new(time.Now().UnixNano())
 	stored.Version = new(uint64(0))
+	versions := map[uint64]jobVersion{}
 	if old != nil {
 		stored.CreateIndex = old.j.CreateIndex
 		v := *old.j.Version
@@ -82,12 +101,47 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 			v++
 		}
 		stored.Version = &v
+		versions = old.versions
 	}
-	s.jobs[id] = &job{j: stored, spec: spec}
-	ev := s.newEval(stored, "job-register")
+	versions[*stored.Version] = jobVersion{j: stored, spec: spec}
+	s.jobs[id] = &job{j: stored, spec: spec, versions: versions}
+	return idx, s.newEval(stored, "job-register")
+}
+
+// revert is PUT /v1/job/<id>/revert: register the spec of an earlier version again,
+// as a new version, refusing (500, Nomad's words) the current version, an unknown
+// one, or a current version other than EnforcePriorVersion.
+func (s *Server) revert(w http.ResponseWriter, r *http.Request, id string) {
+	var req api.JobRevertRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		textError(w, http.StatusBadRequest, "Failed to decode request: "+err.Error())
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.jobs[id]
+	switch {
+	case cur == nil:
+		textError(w, http.StatusInternalServerError, fmt.Sprintf("job %q not found", id))
+		return
+	case req.JobVersion == *cur.j.Version:
+		textError(w, http.StatusInternalServerError, "can't revert to current version")
+		return
+	case req.EnforcePriorVersion != nil && *req.EnforcePriorVersion != *cur.j.Version:
+		textError(w, http.StatusInternalServerError, fmt.Sprintf("Current job has version %d; enforcing version %d", *cur.j.Version, *req.EnforcePriorVersion))
+		return
+	}
+	v, ok := cur.versions[req.JobVersion]
+	if !ok {
+		textError(w, http.StatusInternalServerError, fmt.Sprintf("job %q in namespace %q at version %d not found", id, *cur.j.Namespace, req.JobVersion))
+		return
+	}
+	var j api.Job
+	json.Unmarshal(v.spec, &j)
+	idx, ev := s.upsert(id, &j, v.spec, *v.j.NodePool, cur)
 	s.respondWrite(w, idx, map[string]any{
 		"EvalCreateIndex": idx + 1, "EvalID": ev.ID, "Index": idx, "JobModifyIndex": idx,
-		"KnownLeader": false, "LastContact": 0, "NextToken": "", "Warnings": shutdownWarning,
+		"KnownLeader": false, "LastContact": 0, "NextToken": "", "Warnings": "",
 	})
 }
 
@@ -231,25 +285,132 @@ func (s *Server) deregister(w http.ResponseWriter, r *http.Request, id string) {
 	})
 }
 
+// jobAllocations is GET /v1/job/<id>/allocations. The allocations of a purged job
+// vanish from it at once, while their tasks may still run (Nomad 2.0.5; the bug
+// where a volume was deleted under a live engine).
 func (s *Server) jobAllocations(w http.ResponseWriter, r *http.Request, id string) {
 	s.block(w, r, "X-Nomad-Index", func() (uint64, int, any) {
+		if s.jobs[id] == nil {
+			return s.tableIndex("allocs"), http.StatusOK, []any{}
+		}
 		var stubs []api.AllocationListStub
 		for _, a := range s.allocs {
 			if a.stub.JobID == id {
 				stubs = append(stubs, a.stub)
 			}
 		}
-		sort.Slice(stubs, func(i, j int) bool { return stubs[i].CreateIndex > stubs[j].CreateIndex })
-		out := []map[string]any{}
-		for _, st := range stubs {
-			// List stubs always carry DesiredTransition, which the api type lacks.
-			b, _ := json.Marshal(st)
-			var m map[string]any
-			json.Unmarshal(b, &m)
-			m["DesiredTransition"] = map[string]any{"ForceReschedule": nil, "Migrate": nil, "MigrateDisablePlacement": nil, "NoShutdownDelay": nil, "Reschedule": nil}
-			out = append(out, m)
+		return s.tableIndex("allocs"), http.StatusOK, stubsJSON(stubs)
+	})
+}
+
+// stubsJSON renders allocation list stubs newest first. List stubs always carry
+// DesiredTransition, which the api type lacks.
+func stubsJSON(stubs []api.AllocationListStub) []map[string]any {
+	sort.Slice(stubs, func(i, j int) bool { return stubs[i].CreateIndex > stubs[j].CreateIndex })
+	out := []map[string]any{}
+	for _, st := range stubs {
+		b, _ := json.Marshal(st)
+		var m map[string]any
+		json.Unmarshal(b, &m)
+		m["DesiredTransition"] = map[string]any{"ForceReschedule": nil, "Migrate": nil, "MigrateDisablePlacement": nil, "NoShutdownDelay": nil, "Reschedule": nil}
+		out = append(out, m)
+	}
+	return out
+}
+
+// jobIDMatches is the one go-bexpr form the driver sends to /v1/allocations.
+var jobIDMatches = regexp.MustCompile(`^JobID matches "([^"]*)"$`)
+
+// listAllocations is GET /v1/allocations, with ?filter=JobID matches "<re>".
+func (s *Server) listAllocations(w http.ResponseWriter, r *http.Request) {
+	var re *regexp.Regexp
+	if f := r.URL.Query().Get("filter"); f != "" {
+		m := jobIDMatches.FindStringSubmatch(f)
+		if m == nil {
+			textError(w, http.StatusBadRequest, "failed to read filter expression: nomadtest understands only JobID matches \"...\"")
+			return
 		}
-		return s.tableIndex("allocs"), http.StatusOK, out
+		var err error
+		if re, err = regexp.Compile(m[1]); err != nil {
+			textError(w, http.StatusBadRequest, "failed to read filter expression: "+err.Error())
+			return
+		}
+	}
+	s.block(w, r, "X-Nomad-Index", func() (uint64, int, any) {
+		var stubs []api.AllocationListStub
+		for _, a := range s.allocs {
+			if re == nil || re.MatchString(a.stub.JobID) {
+				stubs = append(stubs, a.stub)
+			}
+		}
+		return s.tableIndex("allocs"), http.StatusOK, stubsJSON(stubs)
+	})
+}
+
+// getAllocation is GET /v1/allocation/<id>: the allocation (its list stub's fields,
+// which are the ones the driver reads).
+func (s *Server) getAllocation(w http.ResponseWriter, r *http.Request, id string) {
+	s.block(w, r, "X-Nomad-Index", func() (uint64, int, any) {
+		a := s.allocs[id]
+		if a == nil {
+			return s.tableIndex("allocs"), http.StatusNotFound, "alloc not found"
+		}
+		return a.stub.ModifyIndex, http.StatusOK, a.stub
+	})
+}
+
+// stopAllocation is PUT /v1/allocation/<id>/stop: the allocation is stopped and
+// replaced, as Nomad does when an operator (or a test standing in for a lost node)
+// stops it.
+func (s *Server) stopAllocation(w http.ResponseWriter, r *http.Request, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.allocs[id]
+	if a == nil {
+		textError(w, http.StatusNotFound, "alloc not found")
+		return
+	}
+	if a.stub.DesiredStatus == "run" {
+		s.stopAlloc(a, "alloc is being migrated", "")
+	}
+	ev := &api.Evaluation{ID: newID()}
+	if jb := s.jobs[a.stub.JobID]; jb != nil {
+		ev = s.newEval(jb.j, "alloc-stop")
+	}
+	writeJSON(w, "X-Nomad-Index", s.index, true, map[string]any{"EvalID": ev.ID, "Index": s.index})
+}
+
+// forceEvaluate is PUT /v1/job/<id>/evaluate: a new evaluation of the job as it is.
+func (s *Server) forceEvaluate(w http.ResponseWriter, r *http.Request, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	jb := s.jobs[id]
+	if jb == nil {
+		textError(w, http.StatusNotFound, "job not found")
+		return
+	}
+	ev := s.newEval(jb.j, "job-eval")
+	s.respondWrite(w, s.index, map[string]any{
+		"EvalCreateIndex": ev.CreateIndex, "EvalID": ev.ID, "Index": s.index, "JobModifyIndex": *jb.j.JobModifyIndex,
+		"KnownLeader": false, "LastContact": 0, "NextToken": "", "Warnings": "",
+	})
+}
+
+// jobEvaluations is GET /v1/job/<id>/evaluations, newest first.
+func (s *Server) jobEvaluations(w http.ResponseWriter, r *http.Request, id string) {
+	s.block(w, r, "X-Nomad-Index", func() (uint64, int, any) {
+		var evs []*api.Evaluation
+		for _, e := range s.evals {
+			if e.e.JobID == id {
+				evs = append(evs, e.e)
+			}
+		}
+		sort.Slice(evs, func(i, j int) bool { return evs[i].CreateIndex > evs[j].CreateIndex })
+		out := []map[string]any{}
+		for _, e := range evs {
+			out = append(out, evalJSON(e))
+		}
+		return s.tableIndex("evals"), http.StatusOK, out
 	})
 }
 

@@ -13,6 +13,11 @@ import (
 type node struct {
 	Node
 	static map[string]string
+	fp     map[string]string // dynamic volumes the client fingerprinted: name -> volume ID
+	// consulID is the node's ID in Consul: the Consul agent's own, not Nomad's
+	// (fixtures 10 and 13).
+	consulID string
+	drained  bool // ineligible: nothing new is placed on it
 }
 
 // schedule processes one evaluation like Nomad's service scheduler, for one group of
@@ -31,6 +36,13 @@ func (s *Server) schedule(evalID string) {
 		}
 	}
 	upd := &api.DesiredUpdates{}
+	// One blocked evaluation per job at most: a newer evaluation supersedes it.
+	for _, o := range s.evals {
+		if o.e.JobID == ev.JobID && o.e.Status == "blocked" && o.e.ID != ev.ID {
+			o.e.Status, o.e.StatusDescription = "cancelled", "canceled after more recent eval was processed"
+			o.e.ModifyIndex = s.changed("evals")
+		}
+	}
 	done := func() {
 		ev.PlanAnnotations = &api.PlanAnnotations{DesiredTGUpdates: map[string]*api.DesiredUpdates{"engine": upd}}
 		if ev.QueuedAllocations == nil {
@@ -59,6 +71,14 @@ func (s *Server) schedule(evalID string) {
 		old = a
 	}
 	n, metric := s.feasible(j)
+	if n != nil && s.handleFailed(j) {
+		// Nomad 2.0.5: the evaluation that first handles a failed allocation of a job
+		// with a sticky volume (it creates the follow-up reschedule evaluation)
+		// cannot place a replacement on that volume; the next evaluation can.
+		n = nil
+		metric = &api.AllocationMetric{NodePool: *j.NodePool, NodesInPool: 1, NodesEvaluated: 1, NodesFiltered: 1,
+			NodesAvailable: map[string]int{"dc1": 1}, ConstraintFiltered: map[string]int{"missing compatible host volumes": 1}}
+	}
 	if n == nil {
 		ev.FailedTGAllocs = map[string]*api.AllocationMetric{"engine": metric}
 		ev.QueuedAllocations = map[string]int{"engine": 1}
@@ -84,6 +104,17 @@ func (s *Server) schedule(evalID string) {
 		a.prev = old
 	} else {
 		upd.Place = 1
+		// A replacement of a stopped, migrated or failed allocation still waits for
+		// its task to end: one writer per volume.
+		for _, o := range s.allocs {
+			if o != a && o.stub.JobID == a.stub.JobID && (a.prev == nil || o.stub.CreateIndex > a.prev.stub.CreateIndex) {
+				select {
+				case <-o.exited:
+				default:
+					a.prev = o
+				}
+			}
+		}
 	}
 	ev.DeploymentID = newID()
 	done()
@@ -92,6 +123,98 @@ func (s *Server) schedule(evalID string) {
 		defer s.wg.Done()
 		s.runAlloc(a)
 	}()
+}
+
+// Drain marks the node ineligible and migrates its allocations away, as `nomad node
+// drain -enable` does: each is stopped ("alloc is being migrated") and an evaluation
+// (node-drain) places its replacement elsewhere or, with no other eligible node,
+// leaves it queued behind a blocked evaluation whose metrics evaluated no node.
+func (s *Server) Drain(nodeName string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.node(nodeName)
+	if n == nil {
+		return fmt.Errorf("nomadtest: no node %q", nodeName)
+	}
+	n.drained = true
+	s.changed("nodes")
+	jobs := map[string]bool{}
+	for _, a := range s.sortedAllocs() {
+		if a.node == n && a.stub.DesiredStatus == "run" && !terminal(a.stub.ClientStatus) {
+			s.stopAlloc(a, "alloc is being migrated", "")
+			jobs[a.stub.JobID] = true
+		}
+	}
+	for id := range jobs {
+		if jb := s.jobs[id]; jb != nil {
+			s.newEval(jb.j, "node-drain")
+		}
+	}
+	return nil
+}
+
+// Undrain makes the node eligible again, and the blocked evaluations are scheduled
+// again, as when capacity comes back.
+func (s *Server) Undrain(nodeName string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.node(nodeName)
+	if n == nil {
+		return fmt.Errorf("nomadtest: no node %q", nodeName)
+	}
+	n.drained = false
+	s.changed("nodes")
+	for _, e := range s.evals {
+		if e.e.Status == "blocked" {
+			e.e.Status, e.e.FailedTGAllocs = "pending", nil
+			e.e.ModifyIndex = s.changed("evals")
+			id := e.e.ID
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.schedule(id)
+			}()
+		}
+	}
+	return nil
+}
+
+func (s *Server) node(name string) *node {
+	for _, n := range s.nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+// handleFailed gives the job's failed allocations that are still meant to run (a
+// failed task, its restarts used up) a follow-up evaluation, as the scheduler does
+// to reschedule them later, and reports whether there was one and the job has a
+// sticky volume. Callers hold s.mu.
+func (s *Server) handleFailed(j *api.Job) bool {
+	sticky := false
+	for _, v := range j.TaskGroups[0].Volumes {
+		sticky = sticky || v.Sticky
+	}
+	handled := false
+	for _, a := range s.allocs {
+		if a.stub.JobID != *j.ID || a.stub.ClientStatus != "failed" || a.stub.DesiredStatus != "run" || a.stub.FollowupEvalID != "" || a.stub.NextAllocation != "" {
+			continue
+		}
+		now := time.Now()
+		follow := &api.Evaluation{
+			ID: newID(), Priority: *j.Priority, Type: "service", TriggeredBy: "alloc-reschedule", Namespace: *j.Namespace,
+			JobID: *j.ID, JobModifyIndex: *j.JobModifyIndex, Status: "pending", WaitUntil: now.Add(30 * time.Second),
+			CreateIndex: s.changed("evals"), CreateTime: now.UnixNano(),
+		}
+		follow.ModifyIndex = follow.CreateIndex
+		s.evals[follow.ID] = &evaluation{e: follow}
+		a.stub.FollowupEvalID = follow.ID
+		s.touch(a)
+		handled = true
+	}
+	return handled && sticky
 }
 
 func terminal(clientStatus string) bool {
@@ -124,6 +247,9 @@ func (s *Server) feasible(j *api.Job) (*node, *api.AllocationMetric) {
 			continue
 		}
 		m.NodesInPool++
+		if n.drained {
+			continue
+		}
 		if !dcMatch(j.Datacenters, n.Datacenter) {
 			continue
 		}
@@ -168,7 +294,7 @@ func (s *Server) hasVolume(n *node, ns, name string) bool {
 		return true
 	}
 	for _, v := range s.volumes {
-		if v.v.Name == name && v.v.Namespace == ns && v.v.NodeID == n.ID && v.v.State == api.HostVolumeStateReady {
+		if v.v.Name == name && v.v.Namespace == ns && v.v.NodeID == n.ID && v.v.State == api.HostVolumeStateReady && n.fp[name] == v.v.ID {
 			return true
 		}
 	}

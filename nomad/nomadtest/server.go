@@ -33,6 +33,19 @@ type Options struct {
 	CheckInterval time.Duration
 	// MaxWait caps a blocking query's wait (default 10s).
 	MaxWait time.Duration
+	// RestartDelay replaces the restart policy's delay between two runs of a failed
+	// task (default 20ms; Nomad waits the policy's delay, 15s by default).
+	RestartDelay time.Duration
+	// FingerprintDelay is how long the fake client takes to fingerprint a dynamic
+	// volume it created or deleted (default 50ms; about 1s on a real client). A
+	// volume re-created under the name of one deleted within that time is "ready"
+	// at once, since Nomad judges readiness by name, while the node still carries
+	// the old volume's ID and nothing can be placed on it.
+	FingerprintDelay time.Duration
+	// StopLatency is how long the fake client takes to act on an allocation the
+	// servers stopped (default 25ms; a real client took 15ms in the log of the
+	// purge-then-delete bug): the allocation runs on, and its engine with it, meanwhile.
+	StopLatency time.Duration
 	// Logf receives the fake's own log lines (default tb.Logf).
 	Logf func(format string, args ...any)
 }
@@ -71,6 +84,10 @@ type Server struct {
 	failCode int
 	closed   bool
 	wg       sync.WaitGroup
+
+	engines    map[string]string // engine ref -> binary ("" cannot run); see SetEngine
+	consulDown bool
+	violations []string
 }
 
 // NewServer starts a fake Nomad and a fake Consul on loopback.
@@ -81,6 +98,15 @@ func NewServer(tb testing.TB, opts Options) *Server {
 	}
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = 10 * time.Second
+	}
+	if opts.RestartDelay <= 0 {
+		opts.RestartDelay = 20 * time.Millisecond
+	}
+	if opts.StopLatency <= 0 {
+		opts.StopLatency = 25 * time.Millisecond
+	}
+	if opts.FingerprintDelay <= 0 {
+		opts.FingerprintDelay = 50 * time.Millisecond
 	}
 	if opts.Logf == nil {
 		opts.Logf = tb.Logf
@@ -93,7 +119,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		index: 10, cindex: 10, tables: map[string]uint64{},
 		notify: make(chan struct{}),
 		jobs:   map[string]*job{}, evals: map[string]*evaluation{}, allocs: map[string]*alloc{},
-		volumes: map[string]*hostVolume{}, counts: map[string]int{},
+		volumes: map[string]*hostVolume{}, counts: map[string]int{}, engines: map[string]string{},
 	}
 	for i, n := range opts.Nodes {
 		nd := &node{Node: n}
@@ -112,7 +138,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		if nd.Address == "" {
 			nd.Address = "127.0.0.1"
 		}
-		nd.static = map[string]string{}
+		nd.static, nd.fp, nd.consulID = map[string]string{}, map[string]string{}, newID()
 		for name, p := range n.StaticVolumes {
 			if p == "" {
 				p = s.mkdir("static-"+nd.Name+"-"+name, 0o755)
@@ -159,6 +185,33 @@ func (s *Server) Fail(n, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failN, s.failCode = n, status
+}
+
+// SetEngine says what runs for an engine ref, the task's docker image or its
+// exec/raw_exec command: binary instead of Options.EngineBinary, or, with binary "",
+// nothing: the image cannot be pulled ("Failed to pull ...") or the command does not
+// exist, with the task events a real client emits and the restart policy applied.
+// A binary that exits at once models a version that crashes on start.
+func (s *Server) SetEngine(ref, binary string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.engines[ref] = binary
+}
+
+// Violations lists what the fake saw a driver do that loses a game's state on a
+// real cluster (a volume deleted while an engine still ran on it); each is also
+// reported with tb.Errorf when it happens.
+func (s *Server) Violations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.violations...)
+}
+
+// violation records and reports one. Callers hold s.mu.
+func (s *Server) violation(format string, args ...any) {
+	v := fmt.Sprintf(format, args...)
+	s.violations = append(s.violations, v)
+	s.tb.Errorf("nomadtest: %s", v)
 }
 
 // Counts returns the number of Nomad and Consul API requests per endpoint, keyed like

@@ -63,6 +63,9 @@ func (s *Server) consulHealth(w http.ResponseWriter, r *http.Request, name strin
 		passingOnly = false
 	}
 	s.block(w, r, "X-Consul-Index", func() (uint64, int, any) {
+		if s.consulDown {
+			return s.cindex, http.StatusInternalServerError, "rpc error making call: No cluster leader"
+		}
 		out := []*consul.ServiceEntry{}
 		for _, a := range s.sortedAllocs() {
 			if !a.registered || a.provider != "consul" || a.service().Name != name || !hasTags(a.service().Tags, tags) {
@@ -77,7 +80,7 @@ func (s *Server) consulHealth(w http.ResponseWriter, r *http.Request, name strin
 			}
 			svc := a.service()
 			out = append(out, &consul.ServiceEntry{
-				Node: &consul.Node{ID: a.node.ID, Node: a.node.Name, Address: a.node.Address, Datacenter: "dc1",
+				Node: &consul.Node{ID: a.node.consulID, Node: a.node.Name, Address: a.node.Address, Datacenter: "dc1",
 					TaggedAddresses: map[string]string{"lan": a.node.Address, "wan": a.node.Address},
 					Meta:            map[string]string{"consul-version": "1.22.7"}, CreateIndex: 11, ModifyIndex: 11},
 				Service: &consul.AgentService{ID: a.serviceID(), Service: svc.Name, Tags: svc.Tags, Address: a.node.Address,
@@ -93,6 +96,41 @@ func (s *Server) consulHealth(w http.ResponseWriter, r *http.Request, name strin
 		}
 		return s.cindex, http.StatusOK, out
 	})
+}
+
+// SetConsulDown takes the fake Consul down (every request, blocking ones in flight
+// included, answers 500 "No cluster leader", as while its servers have no leader) or
+// brings it back. Nomad's side goes on: allocations still register their services.
+func (s *Server) SetConsulDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.consulDown = down
+	close(s.notify)
+	s.notify = make(chan struct{})
+}
+
+// RestoreConsul sets Consul's raft index back to index, as a snapshot restore or a
+// rebuilt cluster does (the issue saw 122 -> 32): registrations keep their data and
+// their indexes drop to at most index. A blocking query with a higher index than that
+// now waits for its whole wait time, as on a real Consul.
+func (s *Server) RestoreConsul(index uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cindex = index
+	for _, a := range s.allocs {
+		if a.provider == "consul" && a.regIndex > index {
+			a.regIndex = index
+		}
+	}
+	close(s.notify)
+	s.notify = make(chan struct{})
+}
+
+// ConsulIndex is the fake Consul's raft index now.
+func (s *Server) ConsulIndex() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cindex
 }
 
 func hasTags(have, want []string) bool {

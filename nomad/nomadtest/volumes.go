@@ -111,19 +111,73 @@ func (s *Server) createVolume(w http.ResponseWriter, r *http.Request) {
 		Constraints: v.Constraints, RequestedCapabilities: v.RequestedCapabilities, Parameters: v.Parameters,
 		HostPath: dir, State: api.HostVolumeStatePending, CreateIndex: idx, ModifyIndex: idx, CreateTime: now, ModifyTime: now,
 	}}
+	if _, ok := n.fp[v.Name]; ok {
+		// Nomad judges readiness by name: a volume re-created under the name of one
+		// the client still fingerprints is ready at once.
+		hv.v.State = api.HostVolumeStateReady
+	}
 	s.volumes[id] = hv
 	resp := hv.v
 	resp.CreateIndex, resp.ModifyIndex = 0, 0
 	s.respondWrite(w, idx, map[string]any{"Index": idx, "Volume": resp, "Warnings": ""})
 	// The client fingerprints the new directory a moment later.
+	s.afterFingerprint(func() {
+		n.fp[hv.v.Name] = id
+		s.changed("nodes")
+		if s.volumes[id] != nil && hv.v.State == api.HostVolumeStatePending {
+			hv.v.State = api.HostVolumeStateReady
+			hv.v.ModifyIndex = s.changed("volumes")
+		}
+	})
+}
+
+// afterFingerprint runs fn under s.mu once the fake client has fingerprinted its
+// volumes again.
+func (s *Server) afterFingerprint(fn func()) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		t := time.NewTimer(s.opts.FingerprintDelay)
+		defer t.Stop()
+		<-t.C
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		hv.v.State = api.HostVolumeStateReady
-		hv.v.ModifyIndex = s.changed("volumes")
+		if !s.closed {
+			fn()
+		}
 	}()
+}
+
+// getNode is GET /v1/node/<id>: the node's status, eligibility and fingerprinted
+// host volumes (static ones with their path, dynamic ones with their ID too).
+func (s *Server) getNode(w http.ResponseWriter, r *http.Request, id string) {
+	s.block(w, r, "X-Nomad-Index", func() (uint64, int, any) {
+		for _, n := range s.nodes {
+			if n.ID != id {
+				continue
+			}
+			vols := map[string]*api.HostVolumeInfo{}
+			for name, p := range n.static {
+				vols[name] = &api.HostVolumeInfo{Path: p}
+			}
+			for name, vid := range n.fp {
+				info := &api.HostVolumeInfo{ID: vid}
+				if hv := s.volumes[vid]; hv != nil {
+					info.Path = hv.v.HostPath
+				}
+				vols[name] = info
+			}
+			elig := "eligible"
+			if n.drained {
+				elig = "ineligible"
+			}
+			return s.tableIndex("nodes"), http.StatusOK, &api.Node{
+				ID: n.ID, Name: n.Name, Datacenter: n.Datacenter, NodePool: n.NodePool, NodeClass: n.NodeClass,
+				Status: "ready", SchedulingEligibility: elig, HostVolumes: vols, Attributes: n.Attributes, Meta: n.Meta,
+			}
+		}
+		return s.tableIndex("nodes"), http.StatusNotFound, "node not found"
+	})
 }
 
 func (s *Server) getVolume(w http.ResponseWriter, r *http.Request, id string) {
@@ -160,7 +214,10 @@ func (s *Server) listVolumes(w http.ResponseWriter, r *http.Request) {
 }
 
 // deleteVolume is DELETE /v1/volume/host/<id> (fixture 24). A volume still claimed
-// by a job that is not purged, or mounted by a live allocation, is refused.
+// by a job that is not purged, or mounted by a live allocation of a job that still
+// exists, is refused. The allocations of a purged job are not looked at, so a volume
+// is deleted under an engine that still runs (Nomad 2.0.5 did: "deleted host
+// volume", then the task got its interrupt): the fake reports that as a violation.
 func (s *Server) deleteVolume(w http.ResponseWriter, r *http.Request, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,18 +236,47 @@ func (s *Server) deleteVolume(w http.ResponseWriter, r *http.Request, id string)
 			}
 		}
 	}
+	var live []string
 	for _, a := range s.allocs {
-		if !terminal(a.stub.ClientStatus) && a.stub.Namespace == hv.v.Namespace {
-			for _, v := range a.job.TaskGroups[0].Volumes {
-				if v.Source == hv.v.Name {
-					textError(w, http.StatusInternalServerError, fmt.Sprintf("HostVolume.Delete error: volume %s in use by allocation %s", id, a.stub.ID))
-					return
-				}
-			}
+		if !a.uses(hv) {
+			continue
 		}
+		if s.jobs[a.stub.JobID] != nil && !terminal(a.stub.ClientStatus) {
+			textError(w, http.StatusInternalServerError, fmt.Sprintf("HostVolume.Delete error: volume %s in use by allocations: [%s]", id, a.stub.ID))
+			return
+		}
+		if a.alive {
+			live = append(live, a.stub.ID)
+		}
+	}
+	if len(live) > 0 {
+		s.violation("volume %s (%s) deleted while the engine of allocation %v still runs on it", hv.v.Name, id, live)
 	}
 	delete(s.volumes, id)
 	os.RemoveAll(hv.v.HostPath)
+	for _, n := range s.nodes {
+		if n.ID == hv.v.NodeID {
+			s.afterFingerprint(func() {
+				if n.fp[hv.v.Name] == id {
+					delete(n.fp, hv.v.Name)
+					s.changed("nodes")
+				}
+			})
+		}
+	}
 	idx := s.changed("volumes")
 	s.respondWrite(w, idx, map[string]any{"Index": idx})
+}
+
+// uses reports whether the allocation mounts the dynamic volume.
+func (a *alloc) uses(hv *hostVolume) bool {
+	if a.stub.Namespace != hv.v.Namespace || a.node.ID != hv.v.NodeID {
+		return false
+	}
+	for _, v := range a.job.TaskGroups[0].Volumes {
+		if v.Type == "host" && v.Source == hv.v.Name {
+			return true
+		}
+	}
+	return false
 }

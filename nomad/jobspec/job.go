@@ -1,4 +1,4 @@
-package jobspecs
+package jobspec
 
 import (
 	"path"
@@ -33,7 +33,7 @@ func Job(cfg Config, spec orchestrator.EngineSpec, hostPath string) (*api.Job, e
 	id := orchestrator.JobName(spec.GameID)
 	job := &api.Job{
 		ID:          new(id),
-		Name:        new(id),
+		Name:        new(DisplayName(cfg, spec)),
 		Type:        new(api.JobTypeService),
 		Datacenters: cfg.Datacenters,
 		Meta:        Meta(cfg, spec),
@@ -71,7 +71,19 @@ func Job(cfg Config, spec orchestrator.EngineSpec, hostPath string) (*api.Job, e
 	return job, nil
 }
 
-// Meta is the job meta an operator reads in `nomad job status`: the game, its engine
+// DisplayName is the job's Name: what `nomad job status galaxy-game-<uuid>` shows on
+// its Name line, which (unlike the meta, only in `nomad job inspect`) an operator
+// sees at a glance: "galaxy-game-<uuid> (engine 0.1.2)", with ", stack prod" when a
+// stack is configured. The job ID stays galaxy-game-<uuid>.
+func DisplayName(cfg Config, spec orchestrator.EngineSpec) string {
+	s := orchestrator.JobName(spec.GameID) + " (engine " + spec.Version.Version
+	if cfg.Stack != "" {
+		s += ", stack " + cfg.Stack
+	}
+	return s + ")"
+}
+
+// Meta is the job meta in `nomad job status`: the game, its engine
 // version and, when configured, the stack. It never holds the admin token.
 func Meta(cfg Config, spec orchestrator.EngineSpec) map[string]string {
 	m := map[string]string{
@@ -92,16 +104,16 @@ func renderGroup(cfg Config, gameID uuid.UUID, task *api.Task) *api.TaskGroup {
 		Volumes:  map[string]*api.VolumeRequest{VolumeLabel: volumeRequest(cfg, gameID)},
 		RestartPolicy: &api.RestartPolicy{
 			Attempts: new(cfg.Restart.Attempts),
-			Interval: new(cfg.Restart.Interval),
-			Delay:    new(cfg.Restart.Delay),
+			Interval: new(cfg.Restart.Interval.Std()),
+			Delay:    new(cfg.Restart.Delay.Std()),
 			Mode:     new(cfg.Restart.Mode),
 		},
 		ReschedulePolicy: &api.ReschedulePolicy{
 			Attempts:      new(cfg.Reschedule.Attempts),
-			Interval:      new(cfg.Reschedule.Interval),
-			Delay:         new(cfg.Reschedule.Delay),
+			Interval:      new(cfg.Reschedule.Interval.Std()),
+			Delay:         new(cfg.Reschedule.Delay.Std()),
 			DelayFunction: new(cfg.Reschedule.DelayFunction),
-			MaxDelay:      new(cfg.Reschedule.MaxDelay),
+			MaxDelay:      new(cfg.Reschedule.MaxDelay.Std()),
 			Unlimited:     new(cfg.Reschedule.Unlimited),
 		},
 		// One writer per volume: never two allocations of a game at once.
@@ -114,26 +126,26 @@ func renderGroup(cfg Config, gameID uuid.UUID, task *api.Task) *api.TaskGroup {
 			Checks: []api.ServiceCheck{{
 				Type:     "http",
 				Path:     HealthPath,
-				Interval: cfg.CheckInterval,
-				Timeout:  cfg.CheckTimeout,
+				Interval: cfg.CheckInterval.Std(),
+				Timeout:  cfg.CheckTimeout.Std(),
 			}},
 		}},
 		Tasks: []*api.Task{task},
 	}
 	if cfg.MinHealthyTime != 0 {
-		g.Update.MinHealthyTime = new(cfg.MinHealthyTime)
+		g.Update.MinHealthyTime = new(cfg.MinHealthyTime.Std())
 	}
 	if cfg.HealthyDeadline != 0 {
-		g.Update.HealthyDeadline = new(cfg.HealthyDeadline)
+		g.Update.HealthyDeadline = new(cfg.HealthyDeadline.Std())
 	}
 	if cfg.ProgressDeadline != 0 {
-		g.Update.ProgressDeadline = new(cfg.ProgressDeadline)
+		g.Update.ProgressDeadline = new(cfg.ProgressDeadline.Std())
 	}
 	if cfg.AutoRevert {
 		g.Update.AutoRevert = new(true)
 	}
 	if cfg.ShutdownDelay != 0 {
-		g.ShutdownDelay = new(cfg.ShutdownDelay)
+		g.ShutdownDelay = new(cfg.ShutdownDelay.Std())
 	}
 	return g
 }
@@ -163,7 +175,7 @@ func renderTask(cfg Config, spec orchestrator.EngineSpec, hostPath string) (*api
 			CPU:      new(cfg.CPU),
 			MemoryMB: new(cfg.MemoryMB),
 		},
-		KillTimeout: new(cfg.KillTimeout),
+		KillTimeout: new(cfg.KillTimeout.Std()),
 	}
 	if cfg.MemoryMaxMB != 0 {
 		t.Resources.MemoryMaxMB = new(cfg.MemoryMaxMB)

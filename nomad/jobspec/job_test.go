@@ -1,4 +1,4 @@
-package jobspecs_test
+package jobspec_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
 	"github.com/hashicorp/nomad/api"
@@ -38,39 +38,39 @@ func spec() orchestrator.EngineSpec {
 func TestJob(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		cfg      jobspecs.Config
+		cfg      jobspec.Config
 		hostPath string
 	}{
 		{name: "default"},
-		{name: "shared_volume", cfg: jobspecs.Config{SharedVolume: "galaxy-state"}},
-		{name: "exec", cfg: jobspecs.Config{Driver: "exec", Command: "/usr/local/bin/galaxy-engine-{version}", EngineUID: new(1000), EngineGID: new(1000)}},
-		{name: "raw_exec", cfg: jobspecs.Config{Driver: "raw_exec", Discovery: "nomad"}, hostPath: "/opt/nomad/host_volumes/033a3472-2279-e8f3-9b1b-ce3c2e8967e7"},
-		{name: "placement", cfg: jobspecs.Config{
+		{name: "shared_volume", cfg: jobspec.Config{SharedVolume: "galaxy-state"}},
+		{name: "exec", cfg: jobspec.Config{Driver: "exec", Command: "/usr/local/bin/galaxy-engine-{version}", EngineUID: new(1000), EngineGID: new(1000)}},
+		{name: "raw_exec", cfg: jobspec.Config{Driver: "raw_exec", Discovery: "nomad"}, hostPath: "/opt/nomad/host_volumes/033a3472-2279-e8f3-9b1b-ce3c2e8967e7"},
+		{name: "placement", cfg: jobspec.Config{
 			Datacenters: []string{"eu-west-1a", "eu-west-1b"},
 			Namespace:   "galaxy",
 			NodePool:    "engines",
 			Priority:    70,
 			Stack:       "prod",
-			Constraints: []jobspecs.Constraint{
+			Constraints: []jobspec.Constraint{
 				{Attribute: "${node.class}", Value: "galaxy"},
 				{Attribute: "${attr.kernel.name}", Operator: "=", Value: "linux"},
 			},
-			Spreads: []jobspecs.Spread{{
+			Spreads: []jobspec.Spread{{
 				Attribute: "${node.datacenter}",
 				Weight:    80,
-				Targets:   []jobspecs.SpreadTarget{{Value: "eu-west-1a", Percent: 50}, {Value: "eu-west-1b", Percent: 50}},
+				Targets:   []jobspec.SpreadTarget{{Value: "eu-west-1a", Percent: 50}, {Value: "eu-west-1b", Percent: 50}},
 			}},
 			CPU: 500, MemoryMB: 256, MemoryMaxMB: 512,
 			ServiceTags:   []string{"galaxy"},
-			Restart:       &jobspecs.RestartPolicy{Attempts: 5, Interval: 10 * time.Minute, Delay: 5 * time.Second, Mode: "delay"},
-			Reschedule:    &jobspecs.ReschedulePolicy{Attempts: 3, Interval: time.Hour, Delay: 10 * time.Second, DelayFunction: "constant"},
-			KillTimeout:   time.Minute,
-			ShutdownDelay: 2 * time.Second,
+			Restart:       &jobspec.RestartPolicy{Attempts: 5, Interval: orchestrator.Duration(10 * time.Minute), Delay: orchestrator.Duration(5 * time.Second), Mode: "delay"},
+			Reschedule:    &jobspec.ReschedulePolicy{Attempts: 3, Interval: orchestrator.Duration(time.Hour), Delay: orchestrator.Duration(10 * time.Second), DelayFunction: "constant"},
+			KillTimeout:   orchestrator.Duration(time.Minute),
+			ShutdownDelay: orchestrator.Duration(2 * time.Second),
 			AutoRevert:    true,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			job, err := jobspecs.Job(tc.cfg, spec(), tc.hostPath)
+			job, err := jobspec.Job(tc.cfg, spec(), tc.hostPath)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func assertInvariants(t *testing.T, job *api.Job) {
 			t.Errorf("meta %s holds the admin token", k)
 		}
 	}
-	if got, want := job.Meta[jobspecs.MetaGameID], gameID.String(); got != want {
+	if got, want := job.Meta[jobspec.MetaGameID], gameID.String(); got != want {
 		t.Errorf("meta game id: got %q, want %q", got, want)
 	}
 	g := job.TaskGroups[0]
@@ -101,7 +101,7 @@ func assertInvariants(t *testing.T, job *api.Job) {
 	if got, want := *g.Update.Canary, 0; got != want {
 		t.Errorf("canary: got %d, want %d", got, want)
 	}
-	if got, want := g.Tasks[0].Env[jobspecs.EnvAdminToken], token; got != want {
+	if got, want := g.Tasks[0].Env[jobspec.EnvAdminToken], token; got != want {
 		t.Errorf("token env: got %q, want %q", got, want)
 	}
 	if got, want := g.Services[0].Tags[0], "game-"+gameID.String(); got != want {
@@ -112,24 +112,24 @@ func assertInvariants(t *testing.T, job *api.Job) {
 func TestJob_Errors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  jobspecs.Config
+		cfg  jobspec.Config
 		mod  func(*orchestrator.EngineSpec)
 	}{
 		{name: "ErrNoImage", mod: func(s *orchestrator.EngineSpec) { s.Version.ImageRef = "" }},
-		{name: "ErrNoCommand", cfg: jobspecs.Config{Driver: "exec"}, mod: func(s *orchestrator.EngineSpec) { s.Version.Command = "" }},
-		{name: "ErrRawExecNoHostPath", cfg: jobspecs.Config{Driver: "raw_exec"}},
-		{name: "ErrRawExecSharedNoPath", cfg: jobspecs.Config{Driver: "raw_exec", SharedVolume: "s"}},
-		{name: "ErrDriver", cfg: jobspecs.Config{Driver: "podman"}},
-		{name: "ErrDiscovery", cfg: jobspecs.Config{Discovery: "dns"}},
-		{name: "ErrMkdirParameter", cfg: jobspecs.Config{VolumeParameters: map[string]string{"owner": "nobody"}}},
-		{name: "ErrSpreadOver100", cfg: jobspecs.Config{Spreads: []jobspecs.Spread{{Attribute: "${node.datacenter}", Targets: []jobspecs.SpreadTarget{{"a", 60}, {"b", 60}}}}}},
+		{name: "ErrNoCommand", cfg: jobspec.Config{Driver: "exec"}, mod: func(s *orchestrator.EngineSpec) { s.Version.Command = "" }},
+		{name: "ErrRawExecNoHostPath", cfg: jobspec.Config{Driver: "raw_exec"}},
+		{name: "ErrRawExecSharedNoPath", cfg: jobspec.Config{Driver: "raw_exec", SharedVolume: "s"}},
+		{name: "ErrDriver", cfg: jobspec.Config{Driver: "podman"}},
+		{name: "ErrDiscovery", cfg: jobspec.Config{Discovery: "dns"}},
+		{name: "ErrMkdirParameter", cfg: jobspec.Config{VolumeParameters: map[string]string{"owner": "nobody"}}},
+		{name: "ErrSpreadOver100", cfg: jobspec.Config{Spreads: []jobspec.Spread{{Attribute: "${node.datacenter}", Targets: []jobspec.SpreadTarget{{"a", 60}, {"b", 60}}}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := spec()
 			if tc.mod != nil {
 				tc.mod(&s)
 			}
-			_, err := jobspecs.Job(tc.cfg, s, "")
+			_, err := jobspec.Job(tc.cfg, s, "")
 			if got, want := orchestrator.ErrorCode(err), orchestrator.EINVALID; got != want {
 				t.Fatalf("code: got %q, want %q (%v)", got, want, err)
 			}
@@ -139,12 +139,12 @@ func TestJob_Errors(t *testing.T) {
 
 func TestHostVolume(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		v := jobspecs.HostVolume(jobspecs.Config{NodePool: "engines", Constraints: []jobspecs.Constraint{{Attribute: "${node.class}", Value: "galaxy"}}}, gameID)
+		v := jobspec.HostVolume(jobspec.Config{NodePool: "engines", Constraints: []jobspec.Constraint{{Attribute: "${node.class}", Value: "galaxy"}}}, gameID)
 		assertGolden(t, "volume_default.json", v)
 	})
 	t.Run("OKStringParameters", func(t *testing.T) {
 		// The mkdir plugin takes strings only (fixture 01): check the wire form too.
-		b, err := json.Marshal(jobspecs.HostVolume(jobspecs.Config{EngineUID: new(0)}, gameID))
+		b, err := json.Marshal(jobspec.HostVolume(jobspec.Config{EngineUID: new(0)}, gameID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,17 +157,17 @@ func TestHostVolume(t *testing.T) {
 func TestStatePath(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  jobspecs.Config
+		cfg  jobspec.Config
 		host string
 		want string
 	}{
-		{"OKDocker", jobspecs.Config{}, "", "/var/lib/galaxy-game"},
-		{"OKShared", jobspecs.Config{SharedVolume: "s"}, "", "/var/lib/galaxy-game/" + gameID.String()},
-		{"OKRawExec", jobspecs.Config{Driver: "raw_exec"}, "/h/v", "/h/v"},
-		{"OKRawExecShared", jobspecs.Config{Driver: "raw_exec", SharedVolume: "s", SharedVolumePath: "/srv/galaxy-state"}, "", "/srv/galaxy-state/" + gameID.String()},
+		{"OKDocker", jobspec.Config{}, "", "/var/lib/galaxy-game"},
+		{"OKShared", jobspec.Config{SharedVolume: "s"}, "", "/var/lib/galaxy-game/" + gameID.String()},
+		{"OKRawExec", jobspec.Config{Driver: "raw_exec"}, "/h/v", "/h/v"},
+		{"OKRawExecShared", jobspec.Config{Driver: "raw_exec", SharedVolume: "s", SharedVolumePath: "/srv/galaxy-state"}, "", "/srv/galaxy-state/" + gameID.String()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := jobspecs.StatePath(tc.cfg, gameID, tc.host)
+			got, err := jobspec.StatePath(tc.cfg, gameID, tc.host)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,9 +195,29 @@ func assertGolden(t *testing.T, name string, v any) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./jobspecs -update to create it)", err)
+		t.Fatalf("%v (run go test ./nomad/jobspec -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the rendering (go test ./jobspecs -update rewrites it):\ngot:\n%s", path, got)
+		t.Errorf("%s differs from the rendering (go test ./nomad/jobspec -update rewrites it):\ngot:\n%s", path, got)
+	}
+}
+
+// The issue's point 10: `nomad job status` shows the Name, not the meta: the Name
+// carries the engine version (and the stack), the ID stays galaxy-game-<uuid>.
+func TestDisplayName(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  jobspec.Config
+		want string
+	}{
+		{jobspec.Config{}, "galaxy-game-26a73626-cdc7-4f68-9183-2239320351fb (engine 0.1.0)"},
+		{jobspec.Config{Stack: "prod"}, "galaxy-game-26a73626-cdc7-4f68-9183-2239320351fb (engine 0.1.0, stack prod)"},
+	} {
+		job, err := jobspec.Job(tc.cfg, spec(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *job.Name != tc.want || *job.ID != orchestrator.JobName(gameID) {
+			t.Errorf("job ID %q name %q, want ID %q and name %q", *job.ID, *job.Name, orchestrator.JobName(gameID), tc.want)
+		}
 	}
 }

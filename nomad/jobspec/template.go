@@ -1,4 +1,4 @@
-package jobspecs
+package jobspec
 
 import (
 	"fmt"
@@ -122,13 +122,13 @@ func listHCL(xs []string) string {
 }
 
 // Finish makes a job parsed from an operator template one the driver can manage: its
-// ID and name are galaxy-game-<uuid> and its meta carries the game id, engine version
-// and stack, whatever the template said. It refuses (EINVALID) a job that puts the
+// ID is galaxy-game-<uuid>, its name DisplayName's, and its meta carries the game id,
+// engine version and stack, whatever the template said. It refuses (EINVALID) a job that puts the
 // admin token in meta or has no service tagged game-<uuid>.
 func Finish(job *api.Job, cfg Config, spec orchestrator.EngineSpec) (*api.Job, error) {
 	cfg = cfg.WithDefaults()
 	id := orchestrator.JobName(spec.GameID)
-	job.ID, job.Name = new(id), new(id)
+	job.ID, job.Name = new(id), new(DisplayName(cfg, spec))
 	if job.Meta == nil {
 		job.Meta = map[string]string{}
 	}

@@ -1,4 +1,4 @@
-package jobspecs
+package jobspec
 
 import (
 	"strconv"

@@ -1,10 +1,10 @@
-package jobspecs_test
+package jobspec_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/galaxy-orchestrator/galaxy/jobspecs"
+	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/hashicorp/nomad/api"
 )
@@ -34,7 +34,7 @@ func TestFillTemplate(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		s := spec()
 		s.AdminToken = `a"b${c}`
-		got, err := jobspecs.FillTemplate(jobspecs.Config{Template: tmpl}, s, "")
+		got, err := jobspec.FillTemplate(jobspec.Config{Template: tmpl}, s, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +51,7 @@ func TestFillTemplate(t *testing.T) {
 		}
 	})
 	t.Run("ErrUnknownField", func(t *testing.T) {
-		_, err := jobspecs.FillTemplate(jobspecs.Config{Template: `job {{.Nope}} {}`}, spec(), "")
+		_, err := jobspec.FillTemplate(jobspec.Config{Template: `job {{.Nope}} {}`}, spec(), "")
 		if got, want := orchestrator.ErrorCode(err), orchestrator.EINVALID; got != want {
 			t.Fatalf("code: got %q, want %q (%v)", got, want, err)
 		}
@@ -71,21 +71,24 @@ func TestFinish(t *testing.T) {
 	}
 	tag := orchestrator.ServiceTag(gameID)
 	t.Run("OK", func(t *testing.T) {
-		job, err := jobspecs.Finish(parsed(map[string]string{"team": "a"}, tag), jobspecs.Config{Stack: "prod"}, spec())
+		job, err := jobspec.Finish(parsed(map[string]string{"team": "a"}, tag), jobspec.Config{Stack: "prod"}, spec())
 		if err != nil {
 			t.Fatal(err)
+		}
+		if got, want := *job.Name, orchestrator.JobName(gameID)+" (engine 0.1.0, stack prod)"; got != want {
+			t.Errorf("name: got %q, want %q", got, want)
 		}
 		if got, want := *job.ID, orchestrator.JobName(gameID); got != want {
 			t.Errorf("ID: got %q, want %q", got, want)
 		}
-		for k, want := range map[string]string{"team": "a", jobspecs.MetaStack: "prod", jobspecs.MetaEngineVersion: "0.1.0", jobspecs.MetaGameID: gameID.String()} {
+		for k, want := range map[string]string{"team": "a", jobspec.MetaStack: "prod", jobspec.MetaEngineVersion: "0.1.0", jobspec.MetaGameID: gameID.String()} {
 			if got := job.Meta[k]; got != want {
 				t.Errorf("meta %s: got %q, want %q", k, got, want)
 			}
 		}
 	})
 	t.Run("ErrTokenInMeta", func(t *testing.T) {
-		_, err := jobspecs.Finish(parsed(map[string]string{"t": token}, tag), jobspecs.Config{}, spec())
+		_, err := jobspec.Finish(parsed(map[string]string{"t": token}, tag), jobspec.Config{}, spec())
 		if got, want := orchestrator.ErrorCode(err), orchestrator.EINVALID; got != want {
 			t.Fatalf("code: got %q, want %q (%v)", got, want, err)
 		}
@@ -94,7 +97,7 @@ func TestFinish(t *testing.T) {
 		}
 	})
 	t.Run("ErrNoServiceTag", func(t *testing.T) {
-		_, err := jobspecs.Finish(parsed(nil, "other"), jobspecs.Config{}, spec())
+		_, err := jobspec.Finish(parsed(nil, "other"), jobspec.Config{}, spec())
 		if got, want := orchestrator.ErrorCode(err), orchestrator.EINVALID; got != want {
 			t.Fatalf("code: got %q, want %q (%v)", got, want, err)
 		}
