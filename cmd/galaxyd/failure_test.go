@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -148,3 +149,27 @@ func TestSettingsCheckedAtCreate(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineCrashObserved kills a running engine: the local driver restarts it on a new
+// port, and the runtime shows the new endpoint at once — from the driver's news, not
+// the reconciler's next pass (30 s away).
+func TestEngineCrashObserved(t *testing.T) {
+	m := MustRunMain(t, t.TempDir())
+	a := api{tb: t, base: m.HTTP.URL()}
+	id := MustStartGame(t, a, yearly, "Crashy")
+	before := a.game(id).Runtime
+	pf := MustReadPidfile(t, m, id)
+	if err := killPid(pf.PID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the restarted engine's endpoint in the runtime", func() bool {
+		r := a.game(id).Runtime
+		return r.EngineEndpoint != "" && r.EngineEndpoint != before.EngineEndpoint && r.EngineHealth == orchestrator.HealthPassing && r.Restarts >= 1
+	})
+	if r := a.game(id).Runtime; r.Status != orchestrator.StatusRunning {
+		t.Fatalf("after the crash: status %s, want running", r.Status)
+	}
+}
+
+// killPid sends SIGKILL to pid.
+func killPid(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }
