@@ -101,6 +101,21 @@ func (s *deps) gameRecord(ctx context.Context, id uuid.UUID) ([]byte, error) {
 	return json.Marshal(rec)
 }
 
+// putRecord writes the game's record to the archive, best effort: the archive keeps
+// what another galaxyd (or this one, its store lost) needs to take the game over.
+func (s *deps) putRecord(ctx context.Context, id uuid.UUID) {
+	if s.Archive == nil {
+		return
+	}
+	doc, err := s.gameRecord(ctx, id)
+	if err == nil {
+		err = s.Archive.PutRecord(ctx, id, doc)
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log(id).Warn("cannot write the game's record to the archive", "error", err)
+	}
+}
+
 // Export implements ArchiveService: the record is written fresh first.
 func (s *Archivist) Export(ctx context.Context, id uuid.UUID, w io.Writer) error {
 	if err := s.configured(); err != nil {

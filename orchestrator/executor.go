@@ -187,6 +187,9 @@ func (s *Executor) execStart(ctx context.Context, op *Operation) error {
 	})
 	if err == nil {
 		s.activity.touch(g.ID, s.Clock.Now()) // a fresh engine gets Idle.After before it sleeps
+		if act != ActWake && act != ActEnsure {
+			s.putRecord(ctx, g.ID) // started, restarted or patched: the record changed
+		}
 	}
 	if err == nil && next != nil {
 		s.turns.reschedule(next)
@@ -326,6 +329,9 @@ func (s *Executor) execStop(ctx context.Context, op *Operation) error {
 	})
 	if err == nil && next != nil {
 		s.turns.reschedule(next)
+		if op.Op == OpStop {
+			s.putRecord(ctx, op.GameID)
+		}
 	}
 	return err
 }

@@ -72,6 +72,7 @@ func (s *Executor) execRollback(ctx context.Context, op *Operation) error {
 	})
 	if err == nil && next != nil {
 		s.turns.reschedule(next)
+		s.putRecord(ctx, op.GameID) // a new line
 	}
 	return err
 }
