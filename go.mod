@@ -2,6 +2,8 @@ module github.com/galaxy-orchestrator/galaxy
 
 go 1.26.8
 
+toolchain go1.27.3
+
 require (
 	github.com/Masterminds/semver/v3 v3.4.0
 	github.com/getkin/kin-openapi v0.153.0
