@@ -63,7 +63,7 @@ lint:
 # govulncheck, offline: the database is built here from the golang.org/x/vulndb module
 # (its OSV files, laid out in the v1 format by its own cmd/indexdb) rather than fetched
 # from a vulnerability service. The first run downloads both tools and the module
-# through the Go module proxy (about a minute on 2 cores); later runs use the caches.
+# through the Go module proxy (about two minutes on 2 cores); later runs take seconds.
 # Not part of `make test`. Newer: `go list -m golang.org/x/vulndb@latest`.
 VULNCHECK_VERSION ?= v1.9.0
 VULNDB_VERSION    ?= v0.0.0-20261105234957-e22db6528018
