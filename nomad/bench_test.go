@@ -10,7 +10,9 @@ import (
 
 // BenchmarkStart measures what one Start costs apart from the engine: wall time from
 // the Start call to the instance, minus the engine's own startup (process start to
-// its first passing /healthz, timed by the fake), and the API calls one start makes.
+// its first passing /healthz, timed by the fake), on average and at best, and the API
+// calls one start makes. The goal is under 20 ms at best; the figures are in the
+// README. (TestStartCalls holds the call count; no unit test holds the time.)
 //
 //	go test -run '^$' -bench BenchmarkStart -benchtime 50x ./nomad/
 func BenchmarkStart(b *testing.B) {
@@ -22,6 +24,7 @@ func BenchmarkStart(b *testing.B) {
 	d := MustOpen(b, cfg)
 	MustStart(b, d, newSpec("0.1.0")) // warm up: connections, the watch
 	var overhead, engine time.Duration
+	best := time.Duration(-1)
 	srv.ResetCounts()
 	b.ResetTimer()
 	for range b.N {
@@ -34,6 +37,9 @@ func BenchmarkStart(b *testing.B) {
 		}
 		overhead += total - up
 		engine += up
+		if best < 0 || total-up < best {
+			best = total - up
+		}
 	}
 	b.StopTimer()
 	nomadCalls, consulCalls := 0, 0
@@ -46,33 +52,26 @@ func BenchmarkStart(b *testing.B) {
 	}
 	n := float64(b.N)
 	b.ReportMetric(float64(overhead.Microseconds())/1000/n, "overhead-ms/op")
+	b.ReportMetric(float64(best.Microseconds())/1000, "best-overhead-ms")
 	b.ReportMetric(float64(engine.Microseconds())/1000/n, "engine-ms/op")
 	b.ReportMetric(float64(nomadCalls)/n, "nomad-calls/op")
 	b.ReportMetric(float64(consulCalls)/n, "consul-calls/op")
 	b.Logf("requests for %d starts:\n%s", b.N, nomadtest.FormatCounts(srv.Counts()))
 }
 
-// TestStartOverhead holds the driver to its budget: under 20 ms per start on top of
-// the engine's own startup, and a bounded number of Nomad calls (blocking queries,
-// not polling), against the fake.
-func TestStartOverhead(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing test; skipped with -short")
-	}
+// TestStartCalls holds the driver to a bounded number of Nomad calls per start against
+// the fake: blocking queries, not polling. It asserts no time: how long a start takes
+// is BenchmarkStart's, since a busy machine makes any wall-clock budget flaky.
+func TestStartCalls(t *testing.T) {
 	srv := MustServer(t, nomadtest.Options{})
 	cfg := testConfig(srv)
 	cfg.RateLimit, cfg.RateBurst = 10000, 100
 	d := MustOpen(t, cfg)
 	MustStart(t, d, newSpec("0.1.0"))
 	const n = 10
-	var best time.Duration = time.Hour
 	srv.ResetCounts()
 	for range n {
-		t0 := time.Now()
-		inst := MustStart(t, d, newSpec("0.1.0"))
-		total := time.Since(t0)
-		up, _ := srv.EngineStartup(inst.AllocID)
-		best = min(best, total-up)
+		MustStart(t, d, newSpec("0.1.0"))
 	}
 	calls := 0
 	for k, v := range srv.Counts() {
@@ -80,11 +79,7 @@ func TestStartOverhead(t *testing.T) {
 			calls += v
 		}
 	}
-	t.Logf("best overhead %s; nomad calls per start %.1f\n%s", best, float64(calls)/n, nomadtest.FormatCounts(srv.Counts()))
-	// The best of ten, so a loaded CI machine does not make this flaky.
-	if best > 20*time.Millisecond {
-		t.Errorf("overhead: got %s, want under 20ms", best)
-	}
+	t.Logf("nomad calls per start %.1f\n%s", float64(calls)/n, nomadtest.FormatCounts(srv.Counts()))
 	if perStart := calls / n; perStart > 12 {
 		t.Errorf("nomad calls per start: got %d, want at most 12 (polling?)", perStart)
 	}
