@@ -3,7 +3,7 @@
 # No base image can be pulled on the build machines, so the binary is built on the
 # host first and copied in (there is no golang builder stage):
 #
-#   CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/galaxy-engine ./cmd/galaxy-engine
+#   GOTOOLCHAIN=go1.27.3 CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/galaxy-engine ./cmd/galaxy-engine
 #   docker build -t galaxy-engine:<version> .
 #
 # (`make image ENGINE_VERSION=<version>` does both.) The engine runs as nobody (65534), the

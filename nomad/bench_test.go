@@ -10,7 +10,9 @@ import (
 
 // BenchmarkStart measures what one Start costs apart from the engine: wall time from
 // the Start call to the instance, minus the engine's own startup (process start to
-// its first passing /healthz, timed by the fake), and the API calls one start makes.
+// its first passing /healthz, timed by the fake), on average and at best, and the API
+// calls one start makes. The goal is under 20 ms at best; the figures are in the
+// README. (TestStartCalls holds the call count; no unit test holds the time.)
 //
 //	go test -run '^$' -bench BenchmarkStart -benchtime 50x ./nomad/
 func BenchmarkStart(b *testing.B) {
@@ -23,6 +25,7 @@ func BenchmarkStart(b *testing.B) {
 	d := MustOpen(b, cfg)
 	MustStart(b, d, newSpec("0.1.0")) // warm up: connections, the watch
 	var overhead, engine time.Duration
+	best := time.Duration(-1)
 	srv.ResetCounts()
 	b.ResetTimer()
 	for range b.N {
@@ -35,6 +38,9 @@ func BenchmarkStart(b *testing.B) {
 		}
 		overhead += total - up
 		engine += up
+		if best < 0 || total-up < best {
+			best = total - up
+		}
 	}
 	b.StopTimer()
 	nomadCalls, consulCalls := 0, 0
@@ -47,6 +53,7 @@ func BenchmarkStart(b *testing.B) {
 	}
 	n := float64(b.N)
 	b.ReportMetric(float64(overhead.Microseconds())/1000/n, "overhead-ms/op")
+	b.ReportMetric(float64(best.Microseconds())/1000, "best-overhead-ms")
 	b.ReportMetric(float64(engine.Microseconds())/1000/n, "engine-ms/op")
 	b.ReportMetric(float64(nomadCalls)/n, "nomad-calls/op")
 	b.ReportMetric(float64(consulCalls)/n, "consul-calls/op")

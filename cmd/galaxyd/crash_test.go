@@ -8,10 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/galaxy-orchestrator/galaxy/nomad/nomadtest"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/galaxy-orchestrator/galaxy/store"
 	"github.com/google/uuid"
@@ -66,14 +68,16 @@ func (d *daemon) kill(sig syscall.Signal) {
 	d.cmd.Wait()
 }
 
+// freeAddr is a loopback address for a daemon that is killed and started again on it.
+// The port comes from below the kernel's ephemeral range, where no outgoing connection
+// can take it as its source port in between.
 func freeAddr(tb testing.TB) string {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := nomadtest.FreePort()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // TestKill9KeepsQueuedOperations kills the real daemon with operations queued behind

@@ -451,15 +451,6 @@ func (s *Server) volumeDir(n *node, ns, name string) string {
 	return ""
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // probe is the health check: GET /healthz every 5ms until the first success, then
 // every CheckInterval, updating Consul's check or the Nomad-native check result.
 func (s *Server) probe(ctx context.Context, a *alloc) {
