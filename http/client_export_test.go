@@ -1,0 +1,8 @@
+package http
+
+import "io"
+
+// ReadSSE exposes readSSE to the package's external tests.
+func ReadSSE(r io.Reader, fn func(id, event, data string, retryMS int64) bool) error {
+	return readSSE(r, func(ev sseEvent) bool { return fn(ev.id, ev.event, ev.data, ev.retry.Milliseconds()) })
+}
