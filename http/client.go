@@ -241,6 +241,15 @@ func statusCode(status int) string {
 	return orchestrator.EINVALID
 }
 
+// Get sends GET path (below the base URL, e.g. "/api/v1/games/<id>") and decodes the
+// JSON answer into out, with errors as every other method's. It serves what the typed
+// methods do not cover yet: a view that shows a field a newer galaxyd sends decodes
+// the answer into a struct of its own.
+func (c *Client) Get(ctx context.Context, path string, query url.Values, out any) error {
+	_, err := c.call(ctx, request{method: "GET", path: path, query: query}, out)
+	return err
+}
+
 // Ready reports whether galaxyd is ready (GET /readyz): nil when it is, the reason as
 // an *orchestrator.Error (EUNAVAILABLE) when it is not.
 func (c *Client) Ready(ctx context.Context) error {

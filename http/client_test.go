@@ -139,6 +139,19 @@ func TestClient_Game(t *testing.T) {
 		if _, err := c.Game(ctx, uuid.New()); orchestrator.ErrorCode(err) != orchestrator.ENOTFOUND {
 			t.Fatalf("unknown game: got %v", err)
 		}
+		// A view of its own, for fields this build's types may lack.
+		var view struct {
+			ID      uuid.UUID `json:"id"`
+			Runtime struct {
+				Status string `json:"status"`
+			} `json:"runtime"`
+		}
+		if err := c.Get(ctx, "/api/v1/games/"+gameID.String(), nil, &view); err != nil || view.ID != gameID || view.Runtime.Status != "created" {
+			t.Fatalf("Get: %+v %v", view, err)
+		}
+		if err := c.Get(ctx, "/api/v1/games/"+uuid.NewString(), nil, &view); orchestrator.ErrorCode(err) != orchestrator.ENOTFOUND {
+			t.Fatalf("Get an unknown game: got %v", err)
+		}
 	})
 	t.Run("Ops", func(t *testing.T) {
 		var calls []string
