@@ -12,7 +12,7 @@ import (
 
 // command is one galaxyctl command: a group of subcommands ("game") or a leaf that
 // runs ("game status"). Help, usage errors and shell completion are all read from
-// this one table (commands).
+// this one table (root).
 type command struct {
 	name     string // the word on the command line
 	args     string // positional arguments, for the usage line: "<gameId>"
@@ -25,9 +25,7 @@ type command struct {
 	// offline commands take no -addr or -token (version, completion); raw ones print
 	// no value, so they take no -json or -t either (completion).
 	offline, raw bool
-	// hidden commands work but are not listed (old spellings kept for scripts).
-	hidden bool
-	parent *command
+	parent       *command
 }
 
 // action runs a leaf command with its positional arguments.
@@ -217,9 +215,6 @@ func plural(n int, what string) string {
 func nearest(word string, cmds []*command) string {
 	best, bestD := "", 3
 	for _, c := range cmds {
-		if c.hidden {
-			continue
-		}
 		if d := distance(word, c.name); d < bestD || strings.HasPrefix(c.name, word) && best == "" {
 			best, bestD = c.name, min(d, bestD)
 		}
@@ -269,9 +264,7 @@ func writeHelp(w io.Writer, cmd *command) {
 			width = max(width, len(s.name))
 		}
 		for _, s := range cmd.subs {
-			if !s.hidden {
-				fmt.Fprintf(w, "    %-*s  %s\n", width, s.name, s.synopsis)
-			}
+			fmt.Fprintf(w, "    %-*s  %s\n", width, s.name, s.synopsis)
 		}
 		if cmd.parent == nil {
 			fmt.Fprintf(w, "\nRun \"galaxyctl <command> -h\" for a command's subcommands or options.\n")

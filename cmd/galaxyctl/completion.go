@@ -57,9 +57,7 @@ func completionEntries(root *command) []completionEntry {
 			sort.Slice(e.words, func(i, j int) bool { return e.words[i][0] < e.words[j][0] })
 		}
 		for _, s := range c.subs {
-			if !s.hidden {
-				e.words = append(e.words, [2]string{s.name, s.synopsis})
-			}
+			e.words = append(e.words, [2]string{s.name, s.synopsis})
 		}
 		if c == root {
 			e.words = append(e.words, [2]string{"-version", "Print galaxyctl's version"}, [2]string{"-help", "Show galaxyctl's usage"})

@@ -26,7 +26,7 @@ func gameCommand() *command {
 3-race game on a 1-minute schedule with the newest enabled engine version.`},
 			{name: "list", synopsis: "List games", setup: gameList, help: `Lists games in ID order, a page at a time. Removed games are hidden unless -all
 or -status removed is given. When more games follow, the last line says how to
-get the next page.`},
+get the next page (-after); -json gives it as "next".`},
 			{name: "status", args: "<gameId>", synopsis: "Show a game: status, health, node, turns, races", setup: gameStatus,
 				help: `Shows a game's runtime: status, engine health, where its engine runs (node,
 allocation), when it started, stopped or finished, its last error, whether it

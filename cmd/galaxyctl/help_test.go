@@ -40,7 +40,7 @@ func TestHelp(t *testing.T) {
 				}
 				if cmd.setup == nil {
 					for _, s := range cmd.subs {
-						if !s.hidden && !strings.Contains(stdout, "\n    "+s.name+" ") {
+						if !strings.Contains(stdout, "\n    "+s.name+" ") {
 							t.Errorf("the help of %q does not list %q:\n%s", path, s.name, stdout)
 						}
 					}
