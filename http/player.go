@@ -110,9 +110,23 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Turn = &turn
 	}
+	switch f := r.URL.Query().Get("format"); f {
+	case "", orchestrator.ReportJSON:
+	case orchestrator.ReportText:
+		q.Format = f
+	default:
+		s.Error(w, r, orchestrator.FieldErrorf("format", "format must be json or text"))
+		return
+	}
 	out, err := s.PlayerService.Report(r.Context(), gameID, user, q)
 	if err != nil {
 		s.Error(w, r, err)
+		return
+	}
+	if q.Format == orchestrator.ReportText {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(out)
 		return
 	}
 	s.writeRaw(w, r, out)

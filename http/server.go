@@ -74,6 +74,18 @@ type Config struct {
 	// ReconcileService backs /api/v1/reconcile (admin); nil answers 503.
 	ReconcileService orchestrator.ReconcileService
 
+	// ViewService, when set, backs the console's reads: /games/{id}/turns (lobby) and
+	// /games/{id}/state (admin). Nil answers 404.
+	ViewService orchestrator.ViewService
+
+	// ArchiveService, when set, backs rollback, transfer, export and import (admin);
+	// nil answers 503 (no archive configured).
+	ArchiveService orchestrator.ArchiveService
+
+	// EventFeed, when set, backs GET /api/v1/events (the live event stream); nil
+	// answers 404.
+	EventFeed orchestrator.EventFeed
+
 	// Backup, when set, backs GET /api/v1/admin/backup (admin): it streams a consistent
 	// copy of the store to w. Nil answers 404.
 	Backup func(ctx context.Context, w io.Writer) (int64, error)
@@ -241,13 +253,20 @@ func (s *Server) routes() {
 	api.Handle("/games/{id}/force-next-turn", s.admin(s.handleForceNextTurn)).Methods("POST")
 	api.Handle("/games/{id}/patch", s.admin(s.handlePatch)).Methods("POST")
 	api.Handle("/games/{id}/operations", s.admin(s.handleListOperations)).Methods("GET")
+	api.Handle("/games/{id}/rollback", s.admin(s.handleRollback)).Methods("POST")
+	api.Handle("/games/{id}/transfer", s.admin(s.handleTransfer)).Methods("POST")
+	api.Handle("/games/{id}/export", s.admin(s.handleExport)).Methods("GET")
+	api.Handle("/games/import", s.admin(s.handleImport)).Methods("POST")
 	api.Handle("/operations/{operationId}", s.admin(s.handleGetOperation)).Methods("GET")
 
 	api.Handle("/games/{id}/orders", s.lobby(s.handleSubmitOrders)).Methods("POST")
 	api.Handle("/games/{id}/commands", s.lobby(s.handleCommand)).Methods("POST")
 	api.Handle("/games/{id}/report", s.lobby(s.handleReport)).Methods("GET")
+	api.Handle("/games/{id}/turns", s.lobby(s.handleTurnFigures)).Methods("GET")
+	api.Handle("/games/{id}/state", s.admin(s.handleEngineState)).Methods("GET")
 
 	api.Handle("/admin/backup", s.admin(s.handleBackup)).Methods("GET")
+	api.Handle("/events", s.lobby(s.handleEvents)).Methods("GET")
 	api.Handle("/reconcile", s.admin(s.handleGetReconcile)).Methods("GET")
 	api.Handle("/reconcile", s.admin(s.handleRunReconcile)).Methods("POST")
 

@@ -37,13 +37,19 @@ type Config struct {
 	// (default 4), waiting TurnBackoff, doubled each time (default 2 s), in between.
 	TurnAttempts int
 	TurnBackoff  time.Duration
-	// Events enables the outbox: lobby notifications written with each state change.
-	Events bool
+	// Archive, when set, keeps the games' snapshots off their engines' nodes (see
+	// archiver.go); ArchiveTimeout bounds one snapshot and its write (default 30 s);
+	// Retention says which snapshots are kept (zero: all).
+	Archive        Archive
+	ArchiveTimeout time.Duration
+	Retention      Retention
+
 	// Metrics, when set, records operations and turns.
 	Metrics *Metrics
-	// Outbox, when set, is poked after every commit that may have added events, so
-	// notifications leave at once instead of at its next interval.
+	// Outbox and Feed, when set, are told after every commit that may have appended
+	// events, so notifications leave, and consoles hear of them, at once.
 	Outbox *Outbox
+	Feed   *Feed
 }
 
 // withDefaults returns c with every zero limit set to its default.
@@ -68,6 +74,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TurnBackoff <= 0 {
 		c.TurnBackoff = 2 * time.Second
+	}
+	if c.ArchiveTimeout <= 0 {
+		c.ArchiveTimeout = 30 * time.Second
 	}
 	return c
 }
@@ -109,17 +118,16 @@ func (s *deps) load(ctx context.Context, id uuid.UUID) (g *Game, r *Runtime, err
 	return g, r, err
 }
 
+// pokeOutbox tells the outbox and the feed that events may have been appended.
 func (s *deps) pokeOutbox() {
-	if s.Events && s.Outbox != nil {
+	if s.Outbox != nil {
 		s.Outbox.Poke()
 	}
+	s.Feed.Notify()
 }
 
-// addEvent writes an outbox event in tx when the outbox is enabled.
+// addEvent appends an event to the log in tx: every state change the lobby hears of.
 func (s *deps) addEvent(tx Tx, typ string, r *Runtime, data any) error {
-	if !s.Events {
-		return nil
-	}
 	e := &Event{Type: typ, GameID: r.GameID, Turn: r.CurrentTurn, CreatedAt: s.now()}
 	if data == nil && (typ == EventTurnGenerated || typ == EventGameFinished) {
 		data = map[string]any{"players": r.Players}
@@ -160,6 +168,11 @@ func (s *deps) engineFor(ctx context.Context, g *Game, r *Runtime) (EngineClient
 }
 
 func (s *deps) startDriver(ctx context.Context, g *Game, version, token string) (*Instance, error) {
+	return s.startPlaced(ctx, g, version, token, "", nil)
+}
+
+// startPlaced is startDriver with a placement: on node, or on none of avoid.
+func (s *deps) startPlaced(ctx context.Context, g *Game, version, token, node string, avoid []string) (*Instance, error) {
 	var v *EngineVersion
 	if err := s.Store.View(ctx, func(tx Tx) (err error) {
 		v, err = tx.EngineVersion(version)
@@ -169,7 +182,7 @@ func (s *deps) startDriver(ctx context.Context, g *Game, version, token string) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.StartTimeout)
 	defer cancel()
-	return s.Driver.Start(ctx, EngineSpec{GameID: g.ID, Version: *v, AdminToken: token})
+	return s.Driver.Start(ctx, EngineSpec{GameID: g.ID, Version: *v, AdminToken: token, Node: node, AvoidNodes: avoid})
 }
 
 func (s *deps) secret(ctx context.Context, id uuid.UUID) (token string, err error) {
@@ -204,6 +217,8 @@ func engineError(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, engine.ErrNotSupported):
+		return Errorf(EUNAVAILABLE, "the game's engine does not support this (it speaks an older engine contract)")
 	case errors.As(err, &ee):
 		e := &Error{Code: EENGINE, Message: fmt.Sprintf("engine answered %d: %s", ee.StatusCode, ee.Message)}
 		switch ee.StatusCode {

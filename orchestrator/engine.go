@@ -19,6 +19,15 @@ type EngineClient interface {
 	SubmitOrders(ctx context.Context, req engine.OrdersRequest) (*engine.OrdersResult, error)
 	Command(ctx context.Context, req engine.CommandRequest) (json.RawMessage, error)
 	Report(ctx context.Context, actor uuid.UUID, turn int) (json.RawMessage, error)
+	// ReportText is the report in the engine's plain-text (GalaxyNG) layout.
+	ReportText(ctx context.Context, actor uuid.UUID, turn int) ([]byte, error)
+	// Snapshot returns the engine's whole state as one document and its SHA-256 (the
+	// ETag); with withReports, every race's report of the turn too. Errors wrap
+	// engine.ErrNotSupported for an engine without the route.
+	Snapshot(ctx context.Context, withReports bool) (doc []byte, etag string, err error)
+	// Restore puts a snapshot in place: into an engine without state, or (replace)
+	// over the same game's.
+	Restore(ctx context.Context, doc []byte, replace bool) (*engine.State, error)
 }
 
 // EngineConnector returns a client for the engine at endpoint (a base URL) that
@@ -47,9 +56,29 @@ func (in *OrdersInput) Validate() error {
 	return nil
 }
 
-// ReportQuery selects a report: Turn nil means the last generated turn.
+// ReportQuery selects a report: Turn nil means the last generated turn; Format is
+// ReportJSON (the default) or ReportText (the engine's GalaxyNG layout).
 type ReportQuery struct {
-	Turn *int
+	Turn   *int
+	Format string
+}
+
+// Report formats.
+const (
+	ReportJSON = "json"
+	ReportText = "text"
+)
+
+// ViewService shows a game to people — the console's pages: the races' figures turn
+// by turn, and the engine's whole state (the game master's galaxy map; admin).
+type ViewService interface {
+	// TurnFigures returns the races' figures after every turn, oldest first.
+	// Errors: ENOTFOUND.
+	TurnFigures(ctx context.Context, gameID uuid.UUID) ([]*TurnFigures, error)
+	// EngineState returns the state document of the engine's snapshot: every planet,
+	// race and ship. Errors: ENOTFOUND, EGAMENOTRUNNING, EUNAVAILABLE (no engine runs,
+	// or it does not support snapshots), EENGINEUNREACHABLE.
+	EngineState(ctx context.Context, gameID uuid.UUID) (json.RawMessage, error)
 }
 
 // PlayerService forwards players' calls to their game's engine, on behalf of the lobby.

@@ -2,6 +2,8 @@ package orchestrator_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -33,6 +35,21 @@ type fakeEngine struct {
 	TurnErr func(ctx context.Context, n int) error
 	// hung makes every call but Healthz wait for its context, like a SIGSTOPped engine.
 	hung bool
+	// submitted logs every accepted submission as "turn/actor/orders".
+	submitted []string
+}
+
+// lose forgets the engine's whole state, as a lost volume or a new node does.
+func (e *fakeEngine) lose() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.inited, e.turn, e.gameID, e.final, e.submitted = false, 0, uuid.Nil, nil, nil
+}
+
+func (e *fakeEngine) submissions() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.submitted...)
 }
 
 func (e *fakeEngine) setHung(hung bool) {
@@ -112,6 +129,8 @@ func (e *fakeEngine) SubmitOrders(_ context.Context, req engine.OrdersRequest) (
 		e.final = map[uuid.UUID]bool{}
 	}
 	e.final[req.Actor] = req.Final
+	orders, _ := json.Marshal(req.Orders)
+	e.submitted = append(e.submitted, fmt.Sprintf("%d/%s/%s", req.Turn, req.Actor, orders))
 	n := 0
 	for _, f := range e.final {
 		if f {
@@ -128,6 +147,36 @@ func (e *fakeEngine) Report(ctx context.Context, _ uuid.UUID, turn int) (json.Ra
 		return nil, err
 	}
 	return json.RawMessage(fmt.Sprintf(`{"turn":%d}`, turn)), nil
+}
+
+func (e *fakeEngine) ReportText(ctx context.Context, actor uuid.UUID, turn int) ([]byte, error) {
+	if err := e.wait(ctx); err != nil {
+		return nil, err
+	}
+	return []byte(fmt.Sprintf("Turn %d Report\n", turn)), nil
+}
+func (e *fakeEngine) Snapshot(ctx context.Context, withReports bool) ([]byte, string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.inited {
+		return nil, "", &engine.Error{StatusCode: 404, Code: engine.CodeNotInitialised, Message: "no game"}
+	}
+	doc := fmt.Sprintf(`{"schemaVersion":1,"gameId":%q,"turn":%d,"finished":false,"state":{"gameId":%q,"turn":%d}}`, e.gameID, e.turn, e.gameID, e.turn)
+	sum := sha256.Sum256([]byte(doc))
+	return []byte(doc), hex.EncodeToString(sum[:]), nil
+}
+func (e *fakeEngine) Restore(_ context.Context, doc []byte, replace bool) (*engine.State, error) {
+	snap, err := engine.ParseSnapshot(doc)
+	if err != nil {
+		return nil, &engine.Error{StatusCode: 400, Code: "bad_snapshot", Message: err.Error()}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.inited && (!replace || e.gameID != snap.GameID) {
+		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: "state exists"}
+	}
+	e.inited, e.gameID, e.turn, e.final = true, snap.GameID, snap.Turn, nil
+	return &engine.State{GameID: e.gameID, Turn: e.turn}, nil
 }
 
 func (e *fakeEngine) calls() (inits int, turns []int) {

@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,12 +18,14 @@ type Metrics struct {
 	orphans      prometheus.Gauge
 	driverErrors *prometheus.CounterVec
 	storeErrors  prometheus.Counter
+	archiveErrs  prometheus.Counter
+	archiveLag   prometheus.Gauge
 }
 
 // NewMetrics creates the series and registers them, with a collector that reads games
-// by status, engine health and the outbox depth from the store at scrape time (cached
-// for CacheFor, so a busy scraper cannot turn into a store scan loop).
-func NewMetrics(reg prometheus.Registerer, st Store, cacheFor time.Duration) *Metrics {
+// by status, engine health and paused from the store's maintained counts at scrape
+// time, and the outbox depth from depth (nil: not reported).
+func NewMetrics(reg prometheus.Registerer, st Store, depth func(context.Context) (int, error)) *Metrics {
 	m := &Metrics{
 		ops: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "galaxy_operations_total", Help: "Lifecycle operations finished, by type, source and result.",
@@ -52,9 +53,15 @@ func NewMetrics(reg prometheus.Registerer, st Store, cacheFor time.Duration) *Me
 		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "galaxy_store_errors_total", Help: "Store commits that could not be written (a full or failing disk).",
 		}),
+		archiveErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "galaxy_archive_errors_total", Help: "Snapshots that could not be taken or written to the archive.",
+		}),
+		archiveLag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "galaxy_archive_lag_turns", Help: "Turns generated but not archived, summed over the games that should run (at the last reconciliation).",
+		}),
 	}
-	reg.MustRegister(m.ops, m.opDuration, m.turnDuration, m.deliveries, m.findings, m.orphans, m.driverErrors, m.storeErrors,
-		&storeCollector{store: st, cacheFor: cacheFor})
+	reg.MustRegister(m.ops, m.opDuration, m.turnDuration, m.deliveries, m.findings, m.orphans, m.driverErrors, m.storeErrors, m.archiveErrs, m.archiveLag,
+		&storeCollector{store: st, depth: depth})
 	return m
 }
 
@@ -96,6 +103,14 @@ func (m *Metrics) Reconciled(r *ReconcileReport) {
 	m.findings.WithLabelValues("orphan_removed").Add(float64(r.OrphansRemoved))
 	m.findings.WithLabelValues("error").Add(float64(len(r.Errors)))
 	m.orphans.Set(float64(len(r.Orphans)))
+	m.findings.WithLabelValues("archived").Add(float64(len(r.Archived)))
+	m.archiveLag.Set(float64(r.ArchiveLag))
+}
+
+func (m *Metrics) archiveError() {
+	if m != nil {
+		m.archiveErrs.Inc()
+	}
 }
 
 // StoreError counts a commit the store could not write; it fits store.WithOnError.
@@ -119,14 +134,11 @@ var (
 	depthDesc  = prometheus.NewDesc("galaxy_outbox_depth", "Lobby notifications not yet delivered.", nil, nil)
 )
 
-// storeCollector reads gauges from the store at scrape time.
+// storeCollector reads gauges at scrape time from what the store maintains (counts of
+// runtimes, the event cursor): a few keys, whatever the number of games.
 type storeCollector struct {
-	store    Store
-	cacheFor time.Duration
-
-	mu      sync.Mutex
-	at      time.Time
-	metrics []prometheus.Metric
+	store Store
+	depth func(context.Context) (int, error)
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -137,58 +149,36 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.metrics == nil || time.Since(c.at) >= c.cacheFor {
-		c.metrics, c.at = c.scan(), time.Now()
-	}
-	for _, m := range c.metrics {
-		ch <- m
-	}
-}
-
-func (c *storeCollector) scan() []prometheus.Metric {
-	statuses := map[string]int{}
-	for _, s := range Statuses {
-		statuses[s] = 0
-	}
-	health := map[string]int{}
-	paused, depth := 0, 0
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := c.store.View(ctx, func(tx Tx) error {
-		if err := tx.Runtimes(func(r *Runtime) error {
-			statuses[r.Status]++
-			if r.Paused {
-				paused++
-			}
-			if r.Active() {
-				h := r.EngineHealth
-				if h == "" {
-					h = "unknown"
-				}
-				health[h]++
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		evs, err := tx.Events(1_000_000)
-		depth = len(evs)
+	var counts RuntimeCounts
+	if err := c.store.View(ctx, func(tx Tx) (err error) {
+		counts, err = tx.RuntimeCounts()
 		return err
-	})
-	if err != nil {
-		return nil
+	}); err != nil {
+		return
 	}
-	var out []prometheus.Metric
-	for s, n := range statuses {
-		out = append(out, prometheus.MustNewConstMetric(gamesDesc, prometheus.GaugeValue, float64(n), s))
+	health := map[string]int{}
+	for _, s := range Statuses {
+		n := 0
+		for h, k := range counts.ByStatus[s] {
+			n += k
+			if statusRules[s].active {
+				if h == "" {
+					h = HealthUnknown
+				}
+				health[h] += k
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(gamesDesc, prometheus.GaugeValue, float64(n), s)
 	}
 	for h, n := range health {
-		out = append(out, prometheus.MustNewConstMetric(healthDesc, prometheus.GaugeValue, float64(n), h))
+		ch <- prometheus.MustNewConstMetric(healthDesc, prometheus.GaugeValue, float64(n), h)
 	}
-	out = append(out,
-		prometheus.MustNewConstMetric(pausedDesc, prometheus.GaugeValue, float64(paused)),
-		prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(depth)))
-	return out
+	ch <- prometheus.MustNewConstMetric(pausedDesc, prometheus.GaugeValue, float64(counts.Paused))
+	if c.depth != nil {
+		if n, err := c.depth(ctx); err == nil {
+			ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(n))
+		}
+	}
 }

@@ -8,12 +8,16 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// Outbox delivers the events that state changes wrote into the store, in append order
-// (hence in order per game), at least once: an event is deleted only after the
-// Notifier acknowledged it, so a crash in between delivers it again with the same ID.
-// A failing lobby delays notifications, never games.
+// Outbox delivers the events that state changes wrote into the store's event log, in
+// append order (hence in order per game), at least once: the delivered cursor moves
+// past an event only after the Notifier acknowledged it, so a crash in between delivers
+// it again with the same ID. A failing lobby delays notifications, never games. Without
+// a Notifier (no lobby webhook) every event counts as delivered at once. Delivered
+// events stay in the log for Retention — the live feed (Feed) replays them to a
+// console that reconnects — and are pruned after.
 type Outbox struct {
-	Store    Store
+	Store Store
+	// Notifier delivers to the lobby; nil: there is no lobby to tell.
 	Notifier Notifier
 	Logger   hclog.Logger
 	Clock    Clock
@@ -23,6 +27,8 @@ type Outbox struct {
 	Interval   time.Duration
 	BackoffMin time.Duration
 	BackoffMax time.Duration
+	// Retention is how long delivered events are kept (default 1 h).
+	Retention time.Duration
 	// OnDelivery, if set, observes every attempt (for metrics).
 	OnDelivery func(e *Event, err error)
 
@@ -49,6 +55,9 @@ func (o *Outbox) Open() {
 	if o.BackoffMax <= 0 {
 		o.BackoffMax = 5 * time.Minute
 	}
+	if o.Retention <= 0 {
+		o.Retention = time.Hour
+	}
 	o.wake = make(chan struct{}, 1)
 	o.ctx, o.cancel = context.WithCancel(context.Background())
 	o.wg.Add(1)
@@ -74,11 +83,15 @@ func (o *Outbox) Poke() {
 	}
 }
 
-// Depth returns the number of undelivered events (up to 1e6).
+// Depth returns the number of events not yet delivered to the lobby, in O(1); 0
+// without a Notifier (no lobby is owed anything).
 func (o *Outbox) Depth(ctx context.Context) (n int, err error) {
+	if o.Notifier == nil {
+		return 0, nil
+	}
 	err = o.Store.View(ctx, func(tx Tx) error {
-		evs, err := tx.Events(1_000_000)
-		n = len(evs)
+		delivered, last, err := tx.EventCursor()
+		n = int(last - delivered)
 		return err
 	})
 	return n, err
@@ -87,8 +100,13 @@ func (o *Outbox) Depth(ctx context.Context) (n int, err error) {
 func (o *Outbox) loop() {
 	defer o.wg.Done()
 	backoff := time.Duration(0)
+	var pruned time.Time
 	for {
 		wait := o.Interval
+		if now := o.Clock.Now(); now.Sub(pruned) >= o.Interval {
+			o.prune(now)
+			pruned = now
+		}
 		delivered, err := o.deliverBatch()
 		switch {
 		case o.ctx.Err() != nil:
@@ -126,10 +144,27 @@ func (o *Outbox) loop() {
 // later event of a game never overtakes an earlier one.
 func (o *Outbox) deliverBatch() (int, error) {
 	var evs []*Event
+	var last uint64
 	if err := o.Store.View(o.ctx, func(tx Tx) (err error) {
-		evs, err = tx.Events(100)
+		var delivered uint64
+		if delivered, last, err = tx.EventCursor(); err != nil {
+			return err
+		}
+		if o.Notifier != nil {
+			evs, err = tx.Events(delivered, 100)
+		} else if delivered == last {
+			last = 0
+		}
 		return err
 	}); err != nil {
+		return 0, err
+	}
+	if o.Notifier == nil {
+		if last == 0 {
+			return 0, nil
+		}
+		// Nobody to tell: everything appended so far counts as delivered.
+		err := o.Store.Update(o.ctx, func(tx Tx) error { return tx.SetEventCursor(last) })
 		return 0, err
 	}
 	for i, e := range evs {
@@ -145,9 +180,24 @@ func (o *Outbox) deliverBatch() (int, error) {
 			}
 			return i, err
 		}
-		if err := o.Store.Update(o.ctx, func(tx Tx) error { return tx.DeleteEvent(e.Seq) }); err != nil {
+		if err := o.Store.Update(o.ctx, func(tx Tx) error { return tx.SetEventCursor(e.Seq) }); err != nil {
 			return i, err
 		}
 	}
 	return len(evs), nil
+}
+
+// prune deletes delivered events older than Retention, a bounded number per pass.
+func (o *Outbox) prune(now time.Time) {
+	err := o.Store.Update(o.ctx, func(tx Tx) error {
+		delivered, _, err := tx.EventCursor()
+		if err != nil || delivered == 0 {
+			return err
+		}
+		_, err = tx.DeleteEvents(delivered, now.Add(-o.Retention), 10_000)
+		return err
+	})
+	if err != nil && o.ctx.Err() == nil {
+		o.Logger.Warn("cannot prune delivered events", "error", err)
+	}
 }

@@ -19,7 +19,7 @@ func (f notifierFunc) Notify(ctx context.Context, e *orchestrator.Event) error {
 
 func TestOutbox(t *testing.T) {
 	ctx := context.Background()
-	h := MustOpenHarnessWith(t, t0, func(c *orchestrator.Config) { c.Events = true })
+	h := MustOpenHarness(t)
 	g := h.MustCreate("0 * * * *")
 	MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby)))
 	MustSucceed(t, h.MustWait(h.svc.ForceNextTurn(ctx, g.ID, orchestrator.SourceAdmin)))

@@ -20,7 +20,10 @@ type PlayerProxy struct {
 	monitor *Monitor
 }
 
-var _ PlayerService = (*PlayerProxy)(nil)
+var (
+	_ PlayerService = (*PlayerProxy)(nil)
+	_ ViewService   = (*PlayerProxy)(nil)
+)
 
 // player resolves a game, its runtime and the user's race, or the coded error the
 // player routes promise.
@@ -65,6 +68,11 @@ func (s *PlayerProxy) SubmitOrders(ctx context.Context, gameID, userID uuid.UUID
 		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	// Accepted orders are journalled before they are acknowledged: they must outlive
+	// the engine's node until a snapshot after their turn is archived.
+	if err := s.journal(ctx, gameID, p.EnginePlayerID, *in.Turn, in); err != nil {
 		return nil, err
 	}
 	if res.AllFinal && g.EarlyTurn {
@@ -117,10 +125,52 @@ func (s *PlayerProxy) Report(ctx context.Context, gameID, userID uuid.UUID, q Re
 	}
 	var out json.RawMessage
 	err = s.callEngine(ctx, g, r, func(ctx context.Context, c EngineClient) (err error) {
-		out, err = c.Report(ctx, p.EnginePlayerID, turn)
+		if q.Format == ReportText {
+			out, err = c.ReportText(ctx, p.EnginePlayerID, turn)
+		} else {
+			out, err = c.Report(ctx, p.EnginePlayerID, turn)
+		}
 		return err
 	})
 	return out, err
+}
+
+// TurnFigures implements ViewService.
+func (s *PlayerProxy) TurnFigures(ctx context.Context, gameID uuid.UUID) ([]*TurnFigures, error) {
+	var out []*TurnFigures
+	err := s.Store.View(ctx, func(tx Tx) error {
+		if _, err := tx.Game(gameID); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.TurnFigures(gameID, 0, 0)
+		return err
+	})
+	return out, err
+}
+
+// EngineState implements ViewService: the state document of the engine's snapshot.
+func (s *PlayerProxy) EngineState(ctx context.Context, gameID uuid.UUID) (json.RawMessage, error) {
+	g, r, err := s.load(ctx, gameID)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.AcceptReports(); err != nil {
+		return nil, err
+	}
+	var doc []byte
+	err = s.callEngine(ctx, g, r, func(ctx context.Context, c EngineClient) (err error) {
+		doc, _, err = c.Snapshot(ctx, false)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	snap, err := engine.ParseSnapshot(doc)
+	if err != nil {
+		return nil, Errorf(EENGINE, "the engine answered an unreadable snapshot")
+	}
+	return snap.State, nil
 }
 
 // callEngine runs one player call against the game's running engine, bounded by

@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
@@ -49,6 +50,12 @@ type Runtime struct {
 	EngineHealth   string `json:"engineHealth,omitempty"`
 	// Restarts counts the driver's automatic restarts of a crashed engine.
 	Restarts int `json:"restarts,omitempty"`
+
+	// ArchivedTurn is the last turn whose snapshot is in the archive (nil: none yet, or
+	// no archive); ArchiveLine the history line of the game's snapshots (0 until the
+	// first rollback, one more per rollback).
+	ArchivedTurn *int `json:"archivedTurn,omitempty"`
+	ArchiveLine  int  `json:"archiveLine,omitempty"`
 
 	// Players holds the figures of the last generated turn.
 	Players []engine.PlayerSummary `json:"players,omitempty"`
@@ -117,3 +124,28 @@ func (r *Runtime) AcceptReports() error {
 		return Errorf(code, "the game is not running (status %s)", r.Status)
 	}
 }
+
+// RuntimeCounts counts runtimes: ByStatus[status][engineHealth], and Paused.
+type RuntimeCounts struct {
+	ByStatus map[string]map[string]int
+	Paused   int
+}
+
+// TurnFigures are the races' figures after one turn: a game's history is a list of them.
+type TurnFigures struct {
+	Turn    int                    `json:"turn"`
+	Players []engine.PlayerSummary `json:"players"`
+}
+
+// JournalEntry is a race's last accepted orders for an open turn, kept until a snapshot
+// after that turn is archived: what is submitted again after a restore.
+type JournalEntry struct {
+	Turn   int               `json:"turn"`
+	Actor  uuid.UUID         `json:"actor"` // the race's enginePlayerId
+	Orders []json.RawMessage `json:"orders"`
+	Final  bool              `json:"final,omitempty"`
+	At     time.Time         `json:"at"`
+}
+
+// archived reports whether the archive holds the snapshot of turn n (of the current line).
+func (r *Runtime) archived(n int) bool { return r.ArchivedTurn != nil && *r.ArchivedTurn >= n }

@@ -22,6 +22,7 @@ type Service struct {
 	*Registry
 	*Monitor
 	*Corrector
+	*Archivist
 
 	deps     *deps
 	queue    *queue
@@ -35,6 +36,7 @@ var (
 	_ PlayerService        = (*Service)(nil)
 	_ EngineVersionService = (*Service)(nil)
 	_ Corrections          = (*Service)(nil)
+	_ ArchiveService       = (*Service)(nil)
 )
 
 // NewService returns a Service on c, its zero limits set to their defaults. It starts
@@ -52,6 +54,7 @@ func NewService(c Config) *Service {
 		Registry:    &Registry{deps: d},
 		Monitor:     mon,
 		Corrector:   &Corrector{q: q},
+		Archivist:   &Archivist{deps: d, q: q},
 		deps:        d,
 		queue:       q,
 		turns:       turns,

@@ -36,10 +36,16 @@ const (
 	ActHalt Action = "halt"
 	// ActRefresh records where an engine runs now (endpoint, allocation, node).
 	ActRefresh Action = "refresh"
+	// ActArchive archives the snapshot of a game whose archive lags its turns.
+	ActArchive Action = "archive"
+	// ActRollback restores an archived turn (admin); ActTransfer moves the engine to
+	// another node through the archive (admin, and the drainer).
+	ActRollback Action = "rollback"
+	ActTransfer Action = "transfer"
 )
 
 // Actions lists every Action, in the order of the README's table.
-var Actions = []Action{ActStart, ActStop, ActPause, ActResume, ActRestart, ActPatch, ActForceNextTurn, ActTurn, ActRemove, ActEnsure, ActHalt, ActRefresh}
+var Actions = []Action{ActStart, ActStop, ActPause, ActResume, ActRestart, ActPatch, ActForceNextTurn, ActTurn, ActRemove, ActEnsure, ActHalt, ActRefresh, ActArchive, ActRollback, ActTransfer}
 
 // Keep, as a status in a Transition, means "the status does not change".
 const Keep = ""
@@ -170,6 +176,30 @@ var transitions = map[Action]map[string]Transition{
 		fi: refuse(ECONFLICT), sp: to(Keep, st, Keep, Keep), st: to(Keep, Keep, Keep, Keep),
 		sf: to(Keep, Keep, Keep, Keep), eu: refuse(ECONFLICT), gf: refuse(ECONFLICT), rm: to(Keep, Keep, Keep, Keep),
 	},
+	// Archive (reconciler) takes a lagging game's snapshot: only where an engine should
+	// run (or serves a finished game), and never beside a turn being generated, which
+	// archives its own.
+	ActArchive: {
+		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, Keep, Keep, Keep), gip: refuse(ECONFLICT),
+		fi: to(Keep, Keep, Keep, Keep), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
+		sf: refuse(ECONFLICT), eu: to(Keep, Keep, Keep, Keep), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
+	},
+	// Rollback restores an archived turn's snapshot over the running engine; the game
+	// goes on from that turn, in a new history line (it can itself be undone). A
+	// finished game rolled back plays again.
+	ActRollback: {
+		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, ru, Keep, Keep), gip: refuse(ECONFLICT),
+		fi: to(Keep, ru, Keep, Keep), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
+		sf: refuse(ECONFLICT), eu: to(Keep, ru, Keep, Keep), gf: to(Keep, ru, Keep, Keep), rm: refuse(ECONFLICT),
+	},
+	// Transfer moves the engine to another node: final snapshot, old placement
+	// released, a new engine restored from the archive. One that fails to come up
+	// elsewhere leaves the game start_failed with its state safe in the archive.
+	ActTransfer: {
+		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, ru, Keep, sf), gip: refuse(ECONFLICT),
+		fi: to(Keep, Keep, Keep, Keep), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
+		sf: refuse(ECONFLICT), eu: to(Keep, ru, Keep, sf), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
+	},
 	// Refresh records the engine's placement; it changes no status.
 	ActRefresh: {
 		cr: to(Keep, Keep, Keep, Keep), sg: to(Keep, Keep, Keep, Keep), ru: to(Keep, Keep, Keep, Keep), gip: to(Keep, Keep, Keep, Keep),
@@ -297,6 +327,8 @@ func actionOf(op *Operation) Action {
 			return ActHalt
 		case OpRefresh:
 			return ActRefresh
+		case OpArchive:
+			return ActArchive
 		}
 	}
 	return Action(op.Op)

@@ -2,7 +2,9 @@ package orchestrator
 
 import (
 	"context"
+	"time"
 
+	"github.com/galaxy-orchestrator/galaxy/engine"
 	"github.com/google/uuid"
 )
 
@@ -32,6 +34,22 @@ type Tx interface {
 	// Runtimes calls fn for every runtime record; fn returning an error stops the walk.
 	Runtimes(fn func(*Runtime) error) error
 	PutRuntime(r *Runtime) error
+	// RuntimeCounts returns how many runtimes are in each status with each engine
+	// health, and how many are paused, from counts kept with every write (no scan).
+	RuntimeCounts() (RuntimeCounts, error)
+
+	// PutTurnFigures records the races' figures after a turn; TurnFigures returns a
+	// game's, by turn, from turn from on (limit 0 = all).
+	PutTurnFigures(gameID uuid.UUID, turn int, players []engine.PlayerSummary) error
+	TurnFigures(gameID uuid.UUID, from, limit int) ([]*TurnFigures, error)
+
+	// PutJournal records a race's accepted orders for an open turn, replacing its last
+	// entry for that turn; Journal returns a game's entries from turn from on, by turn
+	// then race; DeleteJournal forgets the entries of turns before before (all when
+	// before < 0) and returns how many.
+	PutJournal(gameID uuid.UUID, e *JournalEntry) error
+	Journal(gameID uuid.UUID, from int) ([]*JournalEntry, error)
+	DeleteJournal(gameID uuid.UUID, before int) (int, error)
 
 	// GameSecret returns the per-game engine admin token. It lives in its own bucket and
 	// is never part of a Game or Runtime, so it cannot leak through the API.
@@ -55,12 +73,21 @@ type Tx interface {
 	IdempotencyKey(key string) (gameID uuid.UUID, requestHash string, err error)
 	PutIdempotencyKey(key string, gameID uuid.UUID, requestHash string) error
 
-	// AddEvent appends an outbox event; Seq and ID are assigned by the store when zero.
+	// AddEvent appends an event to the event log; Seq (ascending, from 1) and ID are
+	// assigned by the store.
 	AddEvent(e *Event) error
-	// Events returns up to limit undelivered events in append order.
-	Events(limit int) ([]*Event, error)
-	// DeleteEvent removes a delivered event.
-	DeleteEvent(seq uint64) error
+	// Events returns up to limit events (0 = all) with Seq greater than after, in
+	// append order.
+	Events(after uint64, limit int) ([]*Event, error)
+	// EventCursor returns the Seq of the last event delivered to the lobby and of the
+	// last event appended (the outbox's depth is their difference), in O(1).
+	EventCursor() (delivered, last uint64, err error)
+	// SetEventCursor records that every event up to seq was delivered; it never moves
+	// back.
+	SetEventCursor(seq uint64) error
+	// DeleteEvents removes up to limit events with Seq ≤ upTo created before cutoff,
+	// and returns how many.
+	DeleteEvents(upTo uint64, cutoff time.Time, limit int) (int, error)
 }
 
 // gameAndRuntime reads a game and its runtime record in tx. Errors: ENOTFOUND.

@@ -166,11 +166,12 @@ func (s *TurnEngine) execTurn(ctx context.Context, op *Operation) error {
 	}
 
 	var st *engine.State
+	var c EngineClient
 	backoff := s.TurnBackoff
 	began := s.Clock.Now()
 	for attempt := 1; ; attempt++ {
 		op.Attempts = max(op.Attempts, attempt)
-		st, err = s.turnOnce(ctx, g, r, n)
+		st, c, err = s.turnOnce(ctx, g, r, n)
 		if err == nil || ctx.Err() != nil || attempt >= s.TurnAttempts || !retryable(err) {
 			break
 		}
@@ -194,11 +195,29 @@ func (s *TurnEngine) execTurn(ctx context.Context, op *Operation) error {
 	if err != nil {
 		return s.failTurn(ctx, op, n, err)
 	}
+	// The new turn's snapshot goes to the archive before the turn is recorded, so the
+	// two land in one commit; an archive that fails only leaves the game lagging.
+	archivedTurn := -1
+	if s.Archive != nil {
+		if t, err := s.archiveSnapshot(ctx, g, r, c); err != nil {
+			s.log(g.ID).Warn("turn generated but not archived; the reconciler will catch up", "turn", n, "error", err)
+		} else {
+			archivedTurn = t
+		}
+	}
 
 	var next *Runtime
 	err = s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error {
 		now := s.now()
 		r.CurrentTurn, r.PendingTurn, r.Players, r.LastError, r.LastObservedAt = st.Turn, 0, st.Players, "", &now
+		if err := tx.PutTurnFigures(g.ID, st.Turn, st.Players); err != nil {
+			return err
+		}
+		if archivedTurn >= 0 {
+			if err := archived(tx, r, archivedTurn); err != nil {
+				return err
+			}
+		}
 		r.EngineHealth = HealthPassing
 		settled := settle(act, op.FromStatus, r, true, false)
 		if st.Finished {
@@ -266,14 +285,15 @@ func isUnreachable(err error) bool {
 	return c == EENGINEUNREACHABLE || c == EUNAVAILABLE
 }
 
-func (s *TurnEngine) turnOnce(ctx context.Context, g *Game, r *Runtime, n int) (*engine.State, error) {
+func (s *TurnEngine) turnOnce(ctx context.Context, g *Game, r *Runtime, n int) (*engine.State, EngineClient, error) {
 	c, err := s.engineFor(ctx, g, r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.EngineTimeout)
 	defer cancel()
-	return c.Turn(ctx, n)
+	st, err := c.Turn(ctx, n)
+	return st, c, err
 }
 
 // retryable reports whether a turn error may pass by itself: no answer, an engine

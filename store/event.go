@@ -42,12 +42,12 @@ func (t *tx) AddEvent(e *orchestrator.Event) error {
 	return put(b, seqKey(seq), e, fmt.Sprintf("event %d", seq))
 }
 
-// Events implements orchestrator.Tx: up to limit events (limit <= 0 = all) in Seq
-// order, oldest first.
-func (t *tx) Events(limit int) ([]*orchestrator.Event, error) {
+// Events implements orchestrator.Tx: up to limit events (limit <= 0 = all) whose Seq
+// is greater than after, in Seq order.
+func (t *tx) Events(after uint64, limit int) ([]*orchestrator.Event, error) {
 	var events []*orchestrator.Event
 	c := t.bucket(bucketEvents).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
+	for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
 		var e orchestrator.Event
 		if err := decode(v, &e, fmt.Sprintf("event %x", k)); err != nil {
 			return nil, err
@@ -60,13 +60,60 @@ func (t *tx) Events(limit int) ([]*orchestrator.Event, error) {
 	return events, nil
 }
 
-// DeleteEvent implements orchestrator.Tx: it removes a delivered event. Deleting an
-// absent seq is not an error, so a delivery retried after a crash can delete again.
-func (t *tx) DeleteEvent(seq uint64) error {
-	if err := t.writable("delete event"); err != nil {
+// EventCursor implements orchestrator.Tx: the Seq of the last event delivered to the
+// lobby (0 before the first) and of the last event appended, both O(1).
+func (t *tx) EventCursor() (delivered, last uint64, err error) {
+	if v := t.bucket(bucketMeta).Get(keyEventsDelivered); v != nil {
+		if len(v) != 8 {
+			return 0, 0, fmt.Errorf("store: corrupt delivered-events cursor (%d bytes)", len(v))
+		}
+		delivered = binary.BigEndian.Uint64(v)
+	}
+	return delivered, t.bucket(bucketEvents).Sequence(), nil
+}
+
+// SetEventCursor implements orchestrator.Tx: events up to seq are delivered. The
+// cursor never moves back, so a delivery replayed after a crash cannot undo a later one.
+func (t *tx) SetEventCursor(seq uint64) error {
+	if err := t.writable("set event cursor"); err != nil {
 		return err
 	}
-	return del(t.bucket(bucketEvents), seqKey(seq), fmt.Sprintf("event %d", seq))
+	cur, _, err := t.EventCursor()
+	if err != nil || seq <= cur {
+		return err
+	}
+	if err := t.bucket(bucketMeta).Put(keyEventsDelivered, seqKey(seq)); err != nil {
+		return fmt.Errorf("store: set event cursor: %w", err)
+	}
+	return nil
+}
+
+// DeleteEvents implements orchestrator.Tx: it removes up to limit events with a Seq
+// of at most upTo created before cutoff, oldest first, and returns how many. Keys are
+// collected first: bbolt cursors do not survive deletes.
+func (t *tx) DeleteEvents(upTo uint64, cutoff time.Time, limit int) (int, error) {
+	if err := t.writable("delete events"); err != nil {
+		return 0, err
+	}
+	b := t.bucket(bucketEvents)
+	var keys [][]byte
+	c := b.Cursor()
+	for k, v := c.First(); k != nil && binary.BigEndian.Uint64(k) <= upTo && len(keys) < limit; k, v = c.Next() {
+		var e orchestrator.Event
+		if err := decode(v, &e, fmt.Sprintf("event %x", k)); err != nil {
+			return 0, err
+		}
+		if !e.CreatedAt.Before(cutoff) {
+			break // events are in creation order: the rest are younger still
+		}
+		keys = append(keys, append([]byte(nil), k...))
+	}
+	for _, k := range keys {
+		if err := del(b, k, fmt.Sprintf("event %x", k)); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }
 
 // seqKey is the 8-byte big-endian key of an event, so byte order is append order.

@@ -46,7 +46,7 @@ func TestTx_AddEvent(t *testing.T) {
 			t.Fatalf("assigned ID version=%d, want 7", got)
 		}
 		MustView(t, s, func(tx orchestrator.Tx) error {
-			got, err := tx.Events(0)
+			got, err := tx.Events(0, 0)
 			if err != nil {
 				return err
 			} else if !reflect.DeepEqual(got, in) {
@@ -68,17 +68,18 @@ func TestTx_AddEvent(t *testing.T) {
 
 func TestTx_Events(t *testing.T) {
 	s := MustOpenStore(t)
-	// Events across several commits keep one sequence.
+	// Events across several commits keep one sequence; they are created in order.
+	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	for turn := range 5 {
 		MustUpdate(t, s, func(tx orchestrator.Tx) error {
-			return tx.AddEvent(&orchestrator.Event{Type: orchestrator.EventTurnGenerated, GameID: uuid.New(), Turn: turn})
+			return tx.AddEvent(&orchestrator.Event{Type: orchestrator.EventTurnGenerated, GameID: uuid.New(), Turn: turn, CreatedAt: t0.Add(time.Duration(turn) * time.Minute)})
 		})
 	}
-	seqs := func(limit int) []uint64 {
+	seqs := func(after uint64, limit int) []uint64 {
 		t.Helper()
 		var events []*orchestrator.Event
 		MustView(t, s, func(tx orchestrator.Tx) (err error) {
-			events, err = tx.Events(limit)
+			events, err = tx.Events(after, limit)
 			return err
 		})
 		var seqs []uint64
@@ -87,34 +88,58 @@ func TestTx_Events(t *testing.T) {
 		}
 		return seqs
 	}
+	cursor := func() (uint64, uint64) {
+		t.Helper()
+		var d, l uint64
+		MustView(t, s, func(tx orchestrator.Tx) (err error) {
+			d, l, err = tx.EventCursor()
+			return err
+		})
+		return d, l
+	}
 
 	t.Run("OK", func(t *testing.T) {
-		if got, want := seqs(0), []uint64{1, 2, 3, 4, 5}; !slices.Equal(got, want) {
+		if got, want := seqs(0, 0), []uint64{1, 2, 3, 4, 5}; !slices.Equal(got, want) {
 			t.Fatalf("got %v, want %v", got, want)
 		}
-		if got, want := seqs(2), []uint64{1, 2}; !slices.Equal(got, want) {
+		if got, want := seqs(0, 2), []uint64{1, 2}; !slices.Equal(got, want) {
 			t.Fatalf("limit 2: got %v, want %v", got, want)
+		}
+		if got, want := seqs(3, 0), []uint64{4, 5}; !slices.Equal(got, want) {
+			t.Fatalf("after 3: got %v, want %v", got, want)
+		}
+	})
+
+	t.Run("Cursor", func(t *testing.T) {
+		if d, l := cursor(); d != 0 || l != 5 {
+			t.Fatalf("cursor %d/%d, want 0/5", d, l)
+		}
+		MustUpdate(t, s, func(tx orchestrator.Tx) error { return tx.SetEventCursor(3) })
+		MustUpdate(t, s, func(tx orchestrator.Tx) error { return tx.SetEventCursor(2) }) // a replay: never back
+		if d, l := cursor(); d != 3 || l != 5 {
+			t.Fatalf("cursor %d/%d, want 3/5", d, l)
 		}
 	})
 
 	t.Run("Delete", func(t *testing.T) {
-		MustUpdate(t, s, func(tx orchestrator.Tx) error {
-			if err := tx.DeleteEvent(1); err != nil {
-				return err
-			} else if err := tx.DeleteEvent(3); err != nil {
-				return err
-			}
-			return tx.DeleteEvent(3) // again: a retried delivery may delete twice
+		// Up to seq 3 and created before minute 2: events 1 and 2.
+		var n int
+		MustUpdate(t, s, func(tx orchestrator.Tx) (err error) {
+			n, err = tx.DeleteEvents(3, t0.Add(2*time.Minute), 100)
+			return err
 		})
-		if got, want := seqs(0), []uint64{2, 4, 5}; !slices.Equal(got, want) {
-			t.Fatalf("got %v, want %v", got, want)
+		if got, want := seqs(0, 0), []uint64{3, 4, 5}; n != 2 || !slices.Equal(got, want) {
+			t.Fatalf("deleted %d, left %v, want 2 deleted and %v left", n, got, want)
 		}
 		// Sequence numbers are never reused, even after deleting the newest.
-		MustUpdate(t, s, func(tx orchestrator.Tx) error { return tx.DeleteEvent(5) })
+		MustUpdate(t, s, func(tx orchestrator.Tx) (err error) {
+			_, err = tx.DeleteEvents(5, t0.Add(time.Hour), 100)
+			return err
+		})
 		MustUpdate(t, s, func(tx orchestrator.Tx) error {
 			return tx.AddEvent(&orchestrator.Event{Type: orchestrator.EventGameFinished})
 		})
-		if got, want := seqs(0), []uint64{2, 4, 6}; !slices.Equal(got, want) {
+		if got, want := seqs(0, 0), []uint64{6}; !slices.Equal(got, want) {
 			t.Fatalf("got %v, want %v", got, want)
 		}
 	})

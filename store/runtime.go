@@ -62,5 +62,8 @@ func (t *tx) PutRuntime(r *orchestrator.Runtime) error {
 	} else if r.GameID == uuid.Nil {
 		return errInvalid("put runtime: zero game id")
 	}
+	if err := t.recount(r); err != nil {
+		return err
+	}
 	return put(t.bucket(bucketRuntimes), idKey(r.GameID), r, "runtime of game "+r.GameID.String())
 }

@@ -11,7 +11,13 @@
 //	pending_ops      operation ID (16 bytes) -> empty; queued and running operations
 //	engine_versions  version string -> EngineVersion
 //	idempotency      Idempotency-Key string -> {gameId, requestHash, createdAt}
-//	events           seq (8-byte big-endian, from the bucket's sequence) -> Event
+//	runtime_keys     game ID (16 bytes) -> status, health, paused (the counts' key)
+//	counts           "<status>\x00<health>" or "paused" -> 8-byte count of runtimes
+//	turn_figures     game ID + 8-byte turn -> the races' figures after that turn
+//	orders_journal   game ID + 8-byte turn + race ID -> the race's last accepted orders
+//	events           seq (8-byte big-endian, from the bucket's sequence) -> Event; kept
+//	                 after delivery for a while, for the live feed (meta
+//	                 "events_delivered" -> 8-byte seq of the last one delivered)
 //
 // The two index buckets are maintained by the write methods in the same transaction as
 // the rows they point at, so they can never disagree with them after a commit.
@@ -38,8 +44,9 @@ import (
 
 // SchemaVersion is the layout version this package reads and writes. It is stored in
 // the meta bucket of every file; a file with a higher number was written by a newer
-// galaxyd and is refused rather than misread.
-const SchemaVersion = 1
+// galaxyd and is refused rather than misread, one with a lower number is upgraded.
+// Version 2 added the maintained runtime counts.
+const SchemaVersion = 2
 
 // ErrSchemaTooNew is returned (wrapped) by Open for a file whose schema version is newer
 // than SchemaVersion.
@@ -70,10 +77,11 @@ var (
 	allBuckets = [][]byte{
 		bucketMeta, bucketGames, bucketRuntimes, bucketSecrets, bucketOperations,
 		bucketGameOps, bucketPendingOps, bucketEngineVersions, bucketIdempotency,
-		bucketEvents,
+		bucketEvents, bucketRuntimeKeys, bucketCounts, bucketFigures, bucketJournal,
 	}
 
-	keySchema = []byte("schema")
+	keySchema          = []byte("schema")
+	keyEventsDelivered = []byte("events_delivered")
 )
 
 // Option configures Open.
@@ -194,9 +202,20 @@ func (s *Store) init(tx *bolt.Tx) error {
 	if _, err := s.ready(tx); err != nil {
 		return err
 	}
+	var from uint64
+	if b := tx.Bucket(bucketMeta); b != nil {
+		if v := b.Get(keySchema); len(v) == 8 {
+			from = binary.BigEndian.Uint64(v)
+		}
+	}
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	if from < 2 {
+		if err := rebuildCounts(tx); err != nil {
+			return fmt.Errorf("count runtimes: %w", err)
 		}
 	}
 	return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint64(nil, SchemaVersion))

@@ -227,7 +227,7 @@ func TestStore_Update(t *testing.T) {
 			if _, err := tx.Game(g.ID); !isNotFound(err) {
 				t.Fatalf("Game after rollback: err=%v, want ENOTFOUND", err)
 			}
-			if events, err := tx.Events(0); err != nil {
+			if events, err := tx.Events(0, 0); err != nil {
 				return err
 			} else if got, want := len(events), 0; got != want {
 				t.Fatalf("len(events)=%d, want %d", got, want)
@@ -298,7 +298,7 @@ func TestStore_Update(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			events, err := tx.Events(0)
+			events, err := tx.Events(0, 0)
 			if err != nil {
 				return err
 			}
@@ -407,7 +407,8 @@ func TestStore_View(t *testing.T) {
 			"DeleteEngineVersion": func(tx orchestrator.Tx) error { return tx.DeleteEngineVersion("1.0.0") },
 			"PutIdempotencyKey":   func(tx orchestrator.Tx) error { return tx.PutIdempotencyKey("k", g.ID, "h") },
 			"AddEvent":            func(tx orchestrator.Tx) error { return tx.AddEvent(&orchestrator.Event{Type: "x"}) },
-			"DeleteEvent":         func(tx orchestrator.Tx) error { return tx.DeleteEvent(1) },
+			"SetEventCursor":      func(tx orchestrator.Tx) error { return tx.SetEventCursor(1) },
+			"DeleteEvents":        func(tx orchestrator.Tx) error { _, err := tx.DeleteEvents(1, time.Now(), 1); return err },
 		}
 		for name, write := range writes {
 			err := s.View(context.Background(), write)
@@ -482,7 +483,7 @@ func TestStore_CorruptValue(t *testing.T) {
 			_, _, err := tx.IdempotencyKey("k")
 			return err
 		},
-		"Events": func(tx orchestrator.Tx) error { _, err := tx.Events(0); return err },
+		"Events": func(tx orchestrator.Tx) error { _, err := tx.Events(0, 0); return err },
 		"PutOperation": func(tx orchestrator.Tx) error { // reads the old row first
 			return tx.PutOperation(&orchestrator.Operation{ID: opID, GameID: g.ID, Status: orchestrator.OpQueued})
 		},

@@ -84,6 +84,7 @@ type Main struct {
 	Driver     Driver
 	Service    *orchestrator.Service
 	Outbox     *orchestrator.Outbox
+	Feed       *orchestrator.Feed
 	Reconciler *orchestrator.Reconciler
 	HTTP       *ghttp.Server
 }
@@ -202,7 +203,7 @@ func (m *Main) Run(ctx context.Context) error {
 	startTimeout, _ := parseDuration(c.Ops.StartTimeout)
 	turnBackoff, _ := parseDuration(c.Ops.TurnBackoff)
 
-	metrics = orchestrator.NewMetrics(reg, st, 10*time.Second)
+	metrics = orchestrator.NewMetrics(reg, st, func(ctx context.Context) (int, error) { return m.Outbox.Depth(ctx) })
 	reconcileInterval, _ := parseDuration(c.Reconcile.Interval)
 
 	// The drivers report engines that changed by themselves to the service's monitor,
@@ -256,15 +257,13 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	events := c.Lobby != nil && c.Lobby.WebhookURL != ""
-	if events {
-		m.Outbox = &orchestrator.Outbox{
-			Store:      st,
-			Notifier:   &webhook.Notifier{URL: c.Lobby.WebhookURL, Secret: c.Lobby.WebhookSecret},
-			Logger:     m.Logger.Named("outbox"),
-			OnDelivery: metrics.Delivery,
-		}
+	// Every state change the lobby hears of is in the event log: delivered to the
+	// lobby's webhook when there is one, streamed to consoles by the feed, pruned after.
+	m.Outbox = &orchestrator.Outbox{Store: st, Logger: m.Logger.Named("outbox"), OnDelivery: metrics.Delivery}
+	if c.Lobby != nil && c.Lobby.WebhookURL != "" {
+		m.Outbox.Notifier = &webhook.Notifier{URL: c.Lobby.WebhookURL, Secret: c.Lobby.WebhookSecret}
 	}
+	m.Feed = orchestrator.NewFeed(st)
 	svc = orchestrator.NewService(orchestrator.Config{
 		Store:         st,
 		Driver:        m.Driver,
@@ -278,17 +277,15 @@ func (m *Main) Run(ctx context.Context) error {
 		StartTimeout:  startTimeout,
 		TurnAttempts:  c.Ops.TurnAttempts,
 		TurnBackoff:   turnBackoff,
-		Events:        events,
 		Metrics:       metrics,
 		Outbox:        m.Outbox,
+		Feed:          m.Feed,
 	})
 	if err := svc.Open(); err != nil {
 		return err
 	}
 	m.Service = svc
-	if m.Outbox != nil {
-		m.Outbox.Open()
-	}
+	m.Outbox.Open()
 
 	m.Reconciler = orchestrator.NewReconciler(st, m.Driver, svc)
 	m.Reconciler.Logger = m.Logger.Named("reconciler")
@@ -310,9 +307,12 @@ func (m *Main) Run(ctx context.Context) error {
 		GameService:          svc,
 		PlayerService:        svc,
 		EngineVersionService: svc,
+		ViewService:          svc,
+		ArchiveService:       svc,
 		ReconcileService:     m.Reconciler,
 		Metrics:              promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Backup:               st.Backup,
+		EventFeed:            m.Feed,
 		// Ready while the store reads and its last write went through: a full disk
 		// takes galaxyd out of rotation, with the reason.
 		Ready: func(ctx context.Context) error {
