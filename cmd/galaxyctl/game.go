@@ -141,7 +141,7 @@ func gameCreate(fs *flag.FlagSet, in *invocation) action {
 			if !created {
 				fmt.Fprintln(in.stdout, "Game already created with this idempotency key:")
 			}
-			if err := printGame(in.stdout, &gameView{Game: v.Game, Runtime: &runtimeView{Runtime: *runtimeOf(v)}}); err != nil {
+			if err := printGame(in.stdout, v); err != nil {
 				return err
 			}
 			if runtimeOf(v).Status == orchestrator.StatusCreated {

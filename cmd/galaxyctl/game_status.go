@@ -11,21 +11,6 @@ import (
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 )
 
-// gameView is a game as galaxyd sends it (GET /api/v1/games/{id}), decoded with the
-// runtime fields newer than this build's orchestrator.Runtime that the status view
-// shows when present. -json and -t see it as it is.
-type gameView struct {
-	*orchestrator.Game
-	Runtime *runtimeView `json:"runtime"`
-}
-
-// runtimeView is orchestrator.Runtime plus the fields galaxyd may send beyond it.
-type runtimeView struct {
-	orchestrator.Runtime
-	// ArchivedTurn is the last turn archived, from a galaxyd that archives turns.
-	ArchivedTurn *int `json:"archivedTurn,omitempty"`
-}
-
 // recentOps is how many operations game status shows.
 const recentOps = 5
 
@@ -39,15 +24,15 @@ func gameStatus(fs *flag.FlagSet, in *invocation) action {
 		if err != nil {
 			return err
 		}
-		var v gameView
-		if err := cl.Get(ctx, "/api/v1/games/"+id.String(), nil, &v); err != nil {
+		v, err := cl.Game(ctx, id)
+		if err != nil {
 			return err
 		}
 		if v.Game == nil || v.Runtime == nil {
 			return fmt.Errorf("galaxyd answered game %s without its runtime", id)
 		}
-		return in.output(&v, func() error {
-			if err := printGame(in.stdout, &v); err != nil {
+		return in.output(v, func() error {
+			if err := printGame(in.stdout, v); err != nil {
 				return err
 			}
 			ops, err := cl.Operations(ctx, id, recentOps)
@@ -68,14 +53,11 @@ func gameStatus(fs *flag.FlagSet, in *invocation) action {
 
 // printGame shows one game for people: its runtime as "Key = value" lines, then its
 // races with the figures of the last turn.
-func printGame(w io.Writer, v *gameView) error {
+func printGame(w io.Writer, v *orchestrator.GameView) error {
 	if v.Game == nil {
 		v.Game = &orchestrator.Game{}
 	}
-	if v.Runtime == nil {
-		v.Runtime = &runtimeView{}
-	}
-	r := &v.Runtime.Runtime
+	r := runtimeOf(v)
 	version := v.EngineVersion
 	if r.EngineVersion != "" {
 		version = r.EngineVersion // what runs; the game's own changes with patch too
@@ -93,8 +75,12 @@ func printGame(w io.Writer, v *gameView) error {
 		rows = append(rows, [2]string{"Pending turn", strconv.Itoa(r.PendingTurn) + " (being generated)"})
 	}
 	rows = append(rows, [2]string{"Next turn", nextTurn(r)})
-	if at := v.Runtime.ArchivedTurn; at != nil {
-		rows = append(rows, [2]string{"Archived turn", strconv.Itoa(*at)})
+	if at := r.ArchivedTurn; at != nil {
+		archived := strconv.Itoa(*at)
+		if r.ArchiveLine > 0 {
+			archived += fmt.Sprintf(" (history line %d)", r.ArchiveLine)
+		}
+		rows = append(rows, [2]string{"Archived turn", archived})
 	}
 	if v.EarlyTurn {
 		rows = append(rows, [2]string{"Early turn", "when every race's orders are final"})

@@ -83,6 +83,13 @@ func TestGameStatus(t *testing.T) {
 			t.Fatalf("operations for a lobby token:\n%s", stdout)
 		}
 	})
+	t.Run("ArchiveLine", func(t *testing.T) {
+		a := NewAPI(t)
+		a.On("GET /api/v1/games/"+gameID, 200, runningGameJSON(`,"paused":false,"archivedTurn":4,"archiveLine":2`))
+		code, stdout, stderr := MustRun(t, a, "game", "status", gameID)
+		MustCode(t, code, exitOK, stdout, stderr)
+		MustLines(t, stdout, `^Archived turn +\= 4 \(history line 2\)$`)
+	})
 	t.Run("JSON", func(t *testing.T) {
 		a := NewAPI(t)
 		a.On("GET /api/v1/games/"+gameID, 200, runningGameJSON(`,"paused":false,"archivedTurn":6`))

@@ -217,10 +217,16 @@ func timesEqual(a, b *time.Time) bool {
 // eventLine renders one event of the stream for people.
 func eventLine(e *orchestrator.Event) string {
 	var d struct {
-		Error   string                 `json:"error"`
-		Status  string                 `json:"status"`
-		Turn    int                    `json:"turn"`
-		Players []engine.PlayerSummary `json:"players"`
+		Error    string                 `json:"error"`
+		Status   string                 `json:"status"`
+		Turn     int                    `json:"turn"`
+		Players  []engine.PlayerSummary `json:"players"`
+		FromTurn int                    `json:"fromTurn"`
+		ToTurn   int                    `json:"toTurn"`
+		Line     int                    `json:"line"`
+		FromNode string                 `json:"fromNode"`
+		ToNode   string                 `json:"toNode"`
+		OutageMS int64                  `json:"outageMs"`
 	}
 	_ = json.Unmarshal(e.Data, &d) // the fields shown are optional
 	switch e.Type {
@@ -242,6 +248,10 @@ func eventLine(e *orchestrator.Event) string {
 		return "Game paused"
 	case orchestrator.EventGameResumed:
 		return "Game resumed"
+	case orchestrator.EventRolledBack:
+		return fmt.Sprintf("Rolled back from turn %d to turn %d (history line %d)", d.FromTurn, d.ToTurn, d.Line)
+	case orchestrator.EventTransferred:
+		return fmt.Sprintf("Engine moved from node %s to node %s (%d ms without an engine)", dash(d.FromNode), dash(d.ToNode), d.OutageMS)
 	}
 	return fmt.Sprintf("%s (turn %d)", e.Type, e.Turn)
 }

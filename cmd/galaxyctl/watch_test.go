@@ -115,6 +115,7 @@ func TestGameWatchPolling(t *testing.T) {
 	forced := &orchestrator.Operation{ID: uuid.MustParse(opID), GameID: id, Op: orchestrator.OpForceNextTurn, Source: orchestrator.SourceAdmin,
 		Status: orchestrator.OpQueued, CreatedAt: time.Date(2026, 3, 1, 17, 0, 0, 0, time.UTC)}
 	var step atomic.Int32 // the test moves the game on; each poll shows the current step
+	var opsReads atomic.Int32
 	view := func() *orchestrator.GameView {
 		next := time.Date(2026, 3, 1, 18, 0, 0, 0, time.UTC)
 		r := &orchestrator.Runtime{GameID: id, Status: orchestrator.StatusRunning, CurrentTurn: 7, NextTurnAt: &next, EngineHealth: "passing",
@@ -133,6 +134,7 @@ func TestGameWatchPolling(t *testing.T) {
 	games := &mock.GameService{
 		GameFn: func(context.Context, uuid.UUID) (*orchestrator.GameView, error) { return view(), nil },
 		OperationsFn: func(context.Context, uuid.UUID, int) ([]*orchestrator.Operation, error) {
+			opsReads.Add(1)
 			switch s := step.Load(); {
 			case s == 0:
 				return nil, nil
@@ -153,6 +155,13 @@ func TestGameWatchPolling(t *testing.T) {
 
 	r := Start(t, s.URL(), "game", "watch", gameID)
 	r.WaitFor(t, "galaxyd has no event stream (GET /api/v1/events: 404); polling every")
+	// The first read of the operations is what watch knows already; move on after it.
+	for deadline := time.Now().Add(10 * time.Second); opsReads.Load() < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("watch does not poll the operations")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	step.Store(1)
 	r.WaitFor(t, "force_next_turn "+opID+": Operation queued by admin")
 	step.Store(2)
