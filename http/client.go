@@ -26,7 +26,7 @@ const maxAnswerBytes = 64 << 20
 
 // Client is a client of galaxyd's HTTP API. It implements the domain's service
 // interfaces over HTTP (GameService, PlayerService, EngineVersionService,
-// ReconcileService), so callers see the same values and the same coded errors as
+// ReconcileService, ViewService, ArchiveService), so callers see the same values and the same coded errors as
 // in-process: every error answer is decoded into an *orchestrator.Error with its code,
 // message, field and details. Errors that are not answers (galaxyd unreachable, an
 // answer cut short) are returned as net/http gives them, wrapped; they never hold the
@@ -56,6 +56,8 @@ var (
 	_ orchestrator.PlayerService        = (*Client)(nil)
 	_ orchestrator.EngineVersionService = (*Client)(nil)
 	_ orchestrator.ReconcileService     = (*Client)(nil)
+	_ orchestrator.ViewService          = (*Client)(nil)
+	_ orchestrator.ArchiveService       = (*Client)(nil)
 )
 
 // NewClient returns a client of the galaxyd at addr: "http(s)://host:port" with an
@@ -86,7 +88,11 @@ type request struct {
 	query        url.Values
 	header       http.Header
 	body         any // sent as JSON; nil sends no body
-	// stream: not bounded by Timeout; the caller reads and closes the body.
+	// upload, when set, is sent as the body instead, as contentType.
+	upload      io.Reader
+	contentType string
+	// stream: the caller reads and closes the body of a 2xx answer. Streams and
+	// uploads are not bounded by Timeout, only by their context.
 	stream bool
 	accept string // default application/json
 }
@@ -112,12 +118,15 @@ func (c *Client) do(ctx context.Context, req request) (*answer, error) {
 		}
 		body = &buf
 	}
+	if req.upload != nil {
+		body = req.upload
+	}
 	u := *c.base
 	u.Path += req.path
 	u.RawQuery = req.query.Encode()
 
 	cancel := context.CancelFunc(func() {})
-	if timeout := c.timeout(); !req.stream && timeout > 0 {
+	if timeout := c.timeout(); !req.stream && req.upload == nil && timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 	}
 	hr, err := http.NewRequestWithContext(ctx, req.method, u.String(), body)
@@ -132,7 +141,9 @@ func (c *Client) do(ctx context.Context, req request) (*answer, error) {
 	if req.accept != "" {
 		hr.Header.Set("Accept", req.accept)
 	}
-	if body != nil {
+	if req.upload != nil {
+		hr.Header.Set("Content-Type", req.contentType)
+	} else if body != nil {
 		hr.Header.Set("Content-Type", "application/json")
 	}
 	if c.Token != "" {
@@ -241,15 +252,6 @@ func statusCode(status int) string {
 	return orchestrator.EINVALID
 }
 
-// Get sends GET path (below the base URL, e.g. "/api/v1/games/<id>") and decodes the
-// JSON answer into out, with errors as every other method's. It serves what the typed
-// methods do not cover yet: a view that shows a field a newer galaxyd sends decodes
-// the answer into a struct of its own.
-func (c *Client) Get(ctx context.Context, path string, query url.Values, out any) error {
-	_, err := c.call(ctx, request{method: "GET", path: path, query: query}, out)
-	return err
-}
-
 // Ready reports whether galaxyd is ready (GET /readyz): nil when it is, the reason as
 // an *orchestrator.Error (EUNAVAILABLE) when it is not.
 func (c *Client) Ready(ctx context.Context) error {
@@ -258,16 +260,23 @@ func (c *Client) Ready(ctx context.Context) error {
 }
 
 // Backup streams a consistent copy of the store (GET /api/v1/admin/backup, admin) to
-// w and returns the bytes written. The copy is complete only when the error is nil.
+// w and returns the bytes written. An error means the copy is incomplete; a nil one
+// that galaxyd sent all it had (a failure on its side after the first byte can only
+// cut the stream short, which the answer does not tell apart from its end).
 func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
-	a, err := c.do(ctx, request{method: "GET", path: "/api/v1/admin/backup", stream: true, accept: "application/octet-stream"})
+	return c.download(ctx, "/api/v1/admin/backup", "application/octet-stream", w)
+}
+
+// download streams a GET's 2xx answer to w.
+func (c *Client) download(ctx context.Context, path, accept string, w io.Writer) (int64, error) {
+	a, err := c.do(ctx, request{method: "GET", path: path, stream: true, accept: accept})
 	if err != nil {
 		return 0, err
 	}
 	defer a.stream.Close()
 	n, err := io.Copy(w, a.stream)
 	if err != nil {
-		return n, fmt.Errorf("backup cut short after %d bytes: %w", n, err)
+		return n, fmt.Errorf("GET %s cut short after %d bytes: %w", path, n, err)
 	}
 	return n, nil
 }

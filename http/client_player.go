@@ -38,8 +38,12 @@ func (c *Client) Command(ctx context.Context, gameID, userID uuid.UUID, command 
 }
 
 // Report implements orchestrator.PlayerService: GET /api/v1/games/{id}/report, the
-// engine's JSON as it gave it (q.Turn nil: the last generated turn).
+// engine's report as it gave it (q.Turn nil: the last generated turn): JSON, or with
+// q.Format ReportText the GalaxyNG text layout, as ReportText checks it.
 func (c *Client) Report(ctx context.Context, gameID, userID uuid.UUID, q orchestrator.ReportQuery) (json.RawMessage, error) {
+	if q.Format == orchestrator.ReportText {
+		return c.ReportText(ctx, gameID, userID, q)
+	}
 	a, err := c.do(ctx, request{method: "GET", path: gamePath(gameID, "/report"), header: userHeader(userID), query: reportQuery(q)})
 	if err != nil {
 		return nil, err
@@ -48,13 +52,12 @@ func (c *Client) Report(ctx context.Context, gameID, userID uuid.UUID, q orchest
 }
 
 // ReportText returns the report in the engine's GalaxyNG text layout:
-// GET /api/v1/games/{id}/report?format=text. A galaxyd that does not serve text
-// reports answers JSON to that; ReportText then returns an error matching
+// GET /api/v1/games/{id}/report?format=text. An older galaxyd that does not serve
+// text reports answers JSON to that; ReportText then returns an error matching
 // errors.ErrUnsupported.
 func (c *Client) ReportText(ctx context.Context, gameID, userID uuid.UUID, q orchestrator.ReportQuery) ([]byte, error) {
-	query := reportQuery(q)
-	query.Set("format", "text")
-	a, err := c.do(ctx, request{method: "GET", path: gamePath(gameID, "/report"), header: userHeader(userID), query: query, accept: "text/plain"})
+	q.Format = orchestrator.ReportText
+	a, err := c.do(ctx, request{method: "GET", path: gamePath(gameID, "/report"), header: userHeader(userID), query: reportQuery(q), accept: "text/plain"})
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +72,9 @@ func reportQuery(q orchestrator.ReportQuery) url.Values {
 	v := url.Values{}
 	if q.Turn != nil {
 		v.Set("turn", strconv.Itoa(*q.Turn))
+	}
+	if q.Format != "" && q.Format != orchestrator.ReportJSON {
+		v.Set("format", q.Format)
 	}
 	return v
 }
