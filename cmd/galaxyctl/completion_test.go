@@ -36,9 +36,9 @@ func TestCompletionBash(t *testing.T) {
 		t.Fatal(err)
 	}
 	for words, want := range map[string]string{
-		"":                      "game op engine orders report reconcile version completion -version -help",
+		"":                      "game op engine orders report reconcile backup version completion -version -help",
 		"ga":                    "game",
-		"game st":               "status start stop",
+		"game st":               "status start stop state",
 		"game list -":           "-addr -after -all -json -limit -paused -status -t -token",
 		"game list -status run": "running",
 		"engine ":               "add list status rm",

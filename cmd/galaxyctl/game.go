@@ -21,7 +21,7 @@ func gameCommand() *command {
 		name:     "game",
 		synopsis: "Create, inspect, watch and drive games",
 		help:     "Games: create, list, status and watch them, and start, stop, pause or patch them.",
-		subs: []*command{
+		subs: append([]*command{
 			{name: "create", synopsis: "Create a game", setup: gameCreate, help: `Creates a game in status "created"; "game start" starts it. -demo fills in a
 3-race game on a 1-minute schedule with the newest enabled engine version.`},
 			{name: "list", synopsis: "List games", setup: gameList, help: `Lists games in ID order, a page at a time. Removed games are hidden unless -all
@@ -51,15 +51,13 @@ one JSON object a line: {"event":...}, {"runtime":...} or {"operation":...}.`},
 			opCmd("remove", "Remove a game: stop its engine, delete its state (admin)", "DELETE /api/v1/games/{id}"),
 			{name: "ops", args: "<gameId>", synopsis: "List a game's operations, newest first (admin)", setup: gameOps,
 				help: "Lists a game's operation log, newest first: what was asked, by whom, and how\nit ended."},
-		},
+		}, append(viewCommands(), archiveCommands()...)...),
 	}
 }
 
 // opHelp is the help of the commands that queue an operation.
 func opHelp(route string) string {
-	return `Queues the operation (` + route + `) and prints it. With -wait, follows it
-until it ends, showing each change of the operation (status, attempts, the next
-retry, errors) and of the game, and exits 1 if it failed.`
+	return "Queues the operation (" + route + ") and prints it. " + waitHelp
 }
 
 // opCmd is a game subcommand that queues one operation.

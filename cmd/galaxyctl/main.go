@@ -58,7 +58,7 @@ Environment:
   GALAXY_TOKEN  the API token (lobby or admin); -token overrides it`,
 		subs: []*command{
 			gameCommand(), opCommand(), engineCommand(), ordersCommand(), reportCommand(),
-			reconcileCommand(), versionCommand(), completionCommand(),
+			reconcileCommand(), backupCommand(), versionCommand(), completionCommand(),
 		},
 	}).link()
 }
