@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -182,5 +183,68 @@ func TestGameWatchPolling(t *testing.T) {
 		`Next turn none \(paused\)$`)
 	if n := strings.Count(r.Stdout.String(), "Operation queued by admin"); n != 1 {
 		t.Fatalf("the operation was reported %d times as queued, want once:\n%s", n, r.Stdout.String())
+	}
+}
+
+// feed is an orchestrator.EventFeed over a fixed log, starting after seq 5.
+type feed struct {
+	mu     sync.Mutex
+	events []*orchestrator.Event
+}
+
+func (f *feed) Last(context.Context) (uint64, error) { return 5, nil }
+
+func (f *feed) Next(ctx context.Context, after uint64, limit int, wait time.Duration) ([]*orchestrator.Event, error) {
+	f.mu.Lock()
+	var out []*orchestrator.Event
+	for _, e := range f.events {
+		if e.Seq > after && len(out) < limit {
+			out = append(out, e)
+		}
+	}
+	f.mu.Unlock()
+	if len(out) > 0 {
+		return out, nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, nil
+	}
+}
+
+// TestGameWatchServer follows a game through the real server's event stream.
+func TestGameWatchServer(t *testing.T) {
+	id, other := uuid.MustParse(gameID), uuid.New()
+	at := time.Date(2026, 3, 1, 18, 0, 0, 0, time.UTC)
+	f := &feed{events: []*orchestrator.Event{
+		{Seq: 6, Type: orchestrator.EventTurnGenerated, GameID: other, Turn: 3, CreatedAt: at},
+		{Seq: 7, Type: orchestrator.EventTurnGenerated, GameID: id, Turn: 8, CreatedAt: at, Data: json.RawMessage(`{"players":[{"raceName":"Zorg","planets":5}]}`)},
+		{Seq: 8, Type: orchestrator.EventRolledBack, GameID: id, Turn: 6, CreatedAt: at, Data: json.RawMessage(`{"fromTurn":8,"toTurn":6,"line":1}`)},
+		{Seq: 9, Type: orchestrator.EventTransferred, GameID: id, Turn: 6, CreatedAt: at, Data: json.RawMessage(`{"fromNode":"n1","toNode":"n2","outageMs":840}`)},
+	}}
+	games := &mock.GameService{GameFn: func(context.Context, uuid.UUID) (*orchestrator.GameView, error) {
+		return &orchestrator.GameView{Game: &orchestrator.Game{ID: id}, Runtime: &orchestrator.Runtime{GameID: id, Status: orchestrator.StatusRunning, CurrentTurn: 7}}, nil
+	}}
+	s := ghttp.NewServer(ghttp.Config{Addr: "127.0.0.1:0", AdminToken: testToken, GameService: games, EventFeed: f})
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	r := Start(t, s.URL(), "game", "watch", gameID)
+	r.WaitFor(t, "Engine moved")
+	if code := r.Stop(t); code != exitOK {
+		t.Fatalf("Ctrl-C: exit %d\n%s", code, r.Stderr.String())
+	}
+	out := r.Stdout.String()
+	MustLines(t, out, `Game is running at turn 7`,
+		`^    2026-03-01T18:00:00Z: Turn 8 generated; Zorg 5 planets, 0\.00 pop, 0\.00 ind$`,
+		`^    2026-03-01T18:00:00Z: Rolled back from turn 8 to turn 6 \(history line 1\)$`,
+		`^    2026-03-01T18:00:00Z: Engine moved from node n1 to node n2 \(840 ms without an engine\)$`)
+	if strings.Contains(out, "turn 3") || strings.Contains(out, "polling") {
+		t.Fatalf("another game's event, or polling:\n%s", out)
 	}
 }
