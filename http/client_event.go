@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
@@ -27,6 +28,11 @@ const (
 
 // maxEventBytes bounds one event of a stream.
 const maxEventBytes = 1 << 20
+
+// eventIdle ends a stream that sent nothing, not even its heartbeat, for three
+// heartbeats: a connection that died without closing (a lost peer, a NAT that forgot
+// it) is made again instead of waited on forever. Tests shorten it.
+var eventIdle = 3 * EventsHeartbeat
 
 // EventFilter selects the events Events follows.
 type EventFilter struct {
@@ -112,8 +118,20 @@ func (c *Client) streamEvents(ctx context.Context, game uuid.UUID, last *uint64,
 	if ct := a.header.Get("Content-Type"); !isMediaType(ct, "text/event-stream") {
 		return false, fmt.Errorf("GET /api/v1/events answered %q, not text/event-stream: %w", ct, errNotAnswered)
 	}
+	var idle atomic.Bool
+	watchdog := time.AfterFunc(eventIdle, func() {
+		idle.Store(true)
+		a.stream.Close() // the blocked read returns
+	})
+	defer watchdog.Stop()
 	stopped := false
-	err = readSSE(a.stream, func(ev sseEvent) bool {
+	err = readSSE(readFunc(func(p []byte) (int, error) {
+		n, err := a.stream.Read(p)
+		if n > 0 {
+			watchdog.Reset(eventIdle)
+		}
+		return n, err
+	}), func(ev sseEvent) bool {
 		if ev.retry > 0 {
 			*retry = ev.retry
 		}
@@ -142,9 +160,16 @@ func (c *Client) streamEvents(ctx context.Context, game uuid.UUID, last *uint64,
 	})
 	if stopped {
 		return got, nil
+	} else if idle.Load() {
+		return got, fmt.Errorf("nothing came for %s, not even a heartbeat", eventIdle)
 	}
 	return got, err
 }
+
+// readFunc is an io.Reader of a function.
+type readFunc func([]byte) (int, error)
+
+func (f readFunc) Read(p []byte) (int, error) { return f(p) }
 
 // sseEvent is one block of a text/event-stream (fields as the SSE specification
 // defines them; retry is only set when the block carried one).

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	ghttp "github.com/galaxy-orchestrator/galaxy/http"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
@@ -95,6 +97,38 @@ func TestClient_Events(t *testing.T) {
 		if first.URL.Query().Get("game") != gameID.String() || first.Header.Get("Accept") != "text/event-stream" ||
 			first.Header.Get("Authorization") != "Bearer "+AdminToken {
 			t.Fatalf("request: %s %v", first.URL, first.Header)
+		}
+	})
+	t.Run("IdleConnection", func(t *testing.T) {
+		defer ghttp.SetEventIdle(50 * time.Millisecond)()
+		s := newSSEServer(t,
+			func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, sseEvent(1, orchestrator.EventGameStarted))
+				w.(http.Flusher).Flush()
+				<-r.Context().Done() // then silence, the connection open
+			},
+			func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, sseEvent(2, orchestrator.EventGamePaused))
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+			})
+		c, _ := ghttp.NewClient(s.URL)
+		var got []string
+		for e, err := range c.Events(context.Background(), ghttp.EventFilter{}) {
+			if err != nil {
+				if !strings.Contains(err.Error(), "not even a heartbeat") {
+					t.Fatalf("got %v, want the idle limit", err)
+				}
+				got = append(got, "reconnect")
+				continue
+			}
+			got = append(got, strconv.FormatUint(e.Seq, 10))
+			if e.Seq == 2 {
+				break
+			}
+		}
+		if strings.Join(got, ",") != "1,reconnect,2" || s.req(1).Header.Get("Last-Event-ID") != "1" {
+			t.Fatalf("got %q, second Last-Event-ID %q", got, s.req(1).Header.Get("Last-Event-ID"))
 		}
 	})
 	t.Run("After", func(t *testing.T) {
