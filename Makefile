@@ -17,9 +17,17 @@ ENGINE_VERSION ?= 0.1.0
 
 all: build
 
+# What `<binary> -version` and `galaxyctl version` print (internal/buildinfo); without
+# git, the toolchain's record is used.
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+BUILDINFO  := github.com/galaxy-orchestrator/galaxy/internal/buildinfo
+LDFLAGS    := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -X $(BUILDINFO).date=$(BUILD_DATE)
+
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -o $(BIN)/ ./cmd/galaxyd ./cmd/galaxyctl ./cmd/galaxy-engine
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/galaxyd ./cmd/galaxyctl ./cmd/galaxy-engine
 
 run: build
 	$(BIN)/galaxyd -dev

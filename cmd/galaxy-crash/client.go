@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"syscall"
 	"time"
 
-	"github.com/google/uuid"
+	ghttp "github.com/galaxy-orchestrator/galaxy/http"
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 )
 
 // outcome classifies the answer to a write, which is what the checks rely on.
@@ -24,91 +21,53 @@ const (
 	// (nothing was sent, so nothing can have been written).
 	rejected
 	// unanswered: the request may or may not have been committed (the daemon died
-	// while it ran). Such writes are never counted as acknowledged, but a bound that
-	// must hold for every write that *may* have happened counts them.
+	// while it ran, or its answer could not be read). Such writes are never counted as
+	// acknowledged, but a bound that must hold for every write that *may* have
+	// happened counts them.
 	unanswered
 )
 
-// client talks to galaxyd's API on loopback. Keep-alives are off: a request on a
-// connection to a killed daemon must fail as "refused" (not sent) rather than as a
-// reset of a reused connection, which would be indistinguishable from a lost answer.
-type client struct {
-	base string // always http://127.0.0.1:<port>
-	http *http.Client
-}
-
-func newClient(port int) *client {
-	return &client{
-		base: "http://127.0.0.1:" + strconv.Itoa(port),
-		http: &http.Client{
-			Timeout:   10 * time.Second,
-			Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
-		},
-	}
-}
-
-// answer is one response.
-type answer struct {
-	status int
-	body   []byte
-	err    error
-}
-
-func (a answer) outcome(want ...int) outcome {
-	if a.err != nil {
-		if errors.Is(a.err, syscall.ECONNREFUSED) {
-			return rejected
-		}
-		return unanswered
-	}
-	for _, w := range want {
-		if a.status == w {
-			return acked
-		}
-	}
-	return rejected
-}
-
-// decode unmarshals the body into v.
-func (a answer) decode(v any) error { return json.Unmarshal(a.body, v) }
-
-func (c *client) do(ctx context.Context, method, path string, user uuid.UUID, header map[string]string, body any) answer {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return answer{err: err}
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
+// newClient returns a client of galaxyd's API on loopback. Keep-alives are off: a
+// request on a connection to a killed daemon must fail as "refused" (not sent) rather
+// than as a reset of a reused connection, which would be indistinguishable from a
+// lost answer.
+func newClient(port int) *ghttp.Client {
+	c, err := ghttp.NewClient("http://127.0.0.1:" + strconv.Itoa(port))
 	if err != nil {
-		return answer{err: err}
+		panic(err) // a loopback address with a port always parses
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	c.HTTPClient = &http.Client{
+		Timeout:   10 * time.Second,
+		Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
 	}
-	if user != uuid.Nil {
-		req.Header.Set("X-Galaxy-User", user.String())
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return answer{err: err}
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		// Headers came but the body did not: the daemon died mid-answer.
-		return answer{err: err}
-	}
-	return answer{status: resp.StatusCode, body: out}
+	return c
 }
 
-// ready reports whether /readyz answers 200.
-func (c *client) ready(ctx context.Context) bool {
-	a := c.do(ctx, "GET", "/readyz", uuid.Nil, nil, nil)
-	return a.err == nil && a.status == http.StatusOK
+// outcomeOf classifies a write by the error the client returned for it: none is an
+// acknowledgement (a 2xx answer, decoded), galaxyd's error answers and refused
+// connections are rejections, and everything else — a timeout, a reset, an answer cut
+// short or unreadable — may have been committed.
+func outcomeOf(err error) outcome {
+	switch {
+	case err == nil:
+		return acked
+	case answered(err), errors.Is(err, syscall.ECONNREFUSED):
+		return rejected
+	}
+	return unanswered
+}
+
+// answered reports whether err is an error answer of galaxyd.
+func answered(err error) bool {
+	var coded *orchestrator.Error
+	return errors.As(err, &coded)
+}
+
+// serverError returns the error answer err carries when its status is a 5xx, or nil.
+func serverError(err error) *orchestrator.Error {
+	var coded *orchestrator.Error
+	if errors.As(err, &coded) && ghttp.ErrorStatus(coded.Code) >= 500 {
+		return coded
+	}
+	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	ghttp "github.com/galaxy-orchestrator/galaxy/http"
 )
 
 // daemon is the galaxyd under test, as a child process; it is started again on the
@@ -21,7 +23,7 @@ type daemon struct {
 	bin    string
 	args   []string
 	logf   string // galaxyd.log, appended to by every run
-	client *client
+	client *ghttp.Client
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed once cmd has exited and been reaped
@@ -53,7 +55,7 @@ func (d *daemon) start(ctx context.Context) error {
 	poll := time.NewTicker(10 * time.Millisecond)
 	defer poll.Stop()
 	for {
-		if d.client.ready(ctx) {
+		if d.client.Ready(ctx) == nil {
 			return nil
 		}
 		select {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	ghttp "github.com/galaxy-orchestrator/galaxy/http"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
 )
@@ -163,8 +164,8 @@ func (l *ledger) ackedOps() []ackedOp {
 }
 
 // count records the outcome of a write that is not a create or a queued operation
-// (those are recorded with their ids).
-func (l *ledger) count(o outcome, a answer, kind string) {
+// (those are recorded with their ids); err is the client's error for it.
+func (l *ledger) count(o outcome, err error, kind string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch o {
@@ -177,10 +178,10 @@ func (l *ledger) count(o outcome, a answer, kind string) {
 		}
 	case rejected:
 		l.rejected++
-		if a.status >= 500 {
+		if e := serverError(err); e != nil {
 			l.server++
 			if len(l.errs) < 10 {
-				l.errs[kind+" "+strconv.Itoa(a.status)+": "+string(a.body)] = true
+				l.errs[kind+" "+strconv.Itoa(ghttp.ErrorStatus(e.Code))+": "+e.Error()] = true
 			}
 		}
 	case unanswered:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
+	ghttp "github.com/galaxy-orchestrator/galaxy/http"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/galaxy-orchestrator/galaxy/store"
 	"github.com/google/uuid"
@@ -60,17 +60,16 @@ func TestReplayTurnBehindStop(t *testing.T) {
 	t.Cleanup(d.kill)
 
 	// A running game at turn 0 whose schedule never fires during the test.
-	var g orchestrator.GameView
-	a := c.do(ctx, "POST", "/api/v1/games", uuid.Nil, nil, map[string]any{
-		"engineVersion": devEngineVersion,
-		"schedule":      map[string]string{"cron": "0 0 1 1 *"},
-		"players":       []map[string]any{{"userId": uuid.New(), "raceName": "Aliens"}},
-	})
-	if a.status != http.StatusCreated || a.decode(&g) != nil {
-		t.Fatalf("create: %d %s %v", a.status, a.body, a.err)
+	g, created, err := c.CreateGame(ctx, orchestrator.GameInput{
+		EngineVersion: devEngineVersion,
+		Schedule:      orchestrator.Schedule{Cron: "0 0 1 1 *"},
+		Players:       []orchestrator.PlayerInput{{UserID: uuid.New(), RaceName: "Aliens"}},
+	}, "")
+	if err != nil || !created {
+		t.Fatalf("create: created %t, %v", created, err)
 	}
 	id := g.ID
-	waitOp(t, c, queueOp(t, c, id, "/start"))
+	waitOp(t, c, queueOp(t, c, id, c.Start))
 	if err := d.terminate(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -114,9 +113,9 @@ func TestReplayTurnBehindStop(t *testing.T) {
 	}
 	turn := waitOp(t, c, turnOp.ID)
 	stop := waitOp(t, c, stopOp.ID)
-	var v orchestrator.GameView
-	if a := c.do(ctx, "GET", "/api/v1/games/"+id.String(), uuid.Nil, nil, nil); a.decode(&v) != nil {
-		t.Fatalf("get game: %d %s", a.status, a.body)
+	v, err := c.Game(ctx, id)
+	if err != nil {
+		t.Fatalf("get game: %v", err)
 	}
 	if err := d.terminate(30 * time.Second); err != nil {
 		t.Fatal(err)
@@ -139,31 +138,29 @@ func TestReplayTurnBehindStop(t *testing.T) {
 	}
 }
 
-// queueOp posts a lifecycle write and returns the operation id from its 202.
-func queueOp(t *testing.T, c *client, id uuid.UUID, path string) uuid.UUID {
+// queueOp sends a lifecycle write and returns the operation id from its 202.
+func queueOp(t *testing.T, c *ghttp.Client, id uuid.UUID, call opCall) uuid.UUID {
 	t.Helper()
-	var op orchestrator.Operation
-	a := c.do(context.Background(), "POST", "/api/v1/games/"+id.String()+path, uuid.Nil, nil, nil)
-	if a.status != http.StatusAccepted || a.decode(&op) != nil {
-		t.Fatalf("POST %s: %d %s %v", path, a.status, a.body, a.err)
+	op, err := call(context.Background(), id, orchestrator.SourceLobby)
+	if err != nil {
+		t.Fatalf("queue an operation of %s: %v", id, err)
 	}
 	return op.ID
 }
 
 // waitOp polls an operation until it is terminal (60s at most).
-func waitOp(t *testing.T, c *client, id uuid.UUID) *orchestrator.Operation {
+func waitOp(t *testing.T, c *ghttp.Client, id uuid.UUID) *orchestrator.Operation {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	poll := time.NewTicker(50 * time.Millisecond)
 	defer poll.Stop()
 	for {
-		var op orchestrator.Operation
-		a := c.do(context.Background(), "GET", "/api/v1/operations/"+id.String(), uuid.Nil, nil, nil)
-		if a.status == http.StatusOK && a.decode(&op) == nil && op.Done() {
-			return &op
+		op, err := c.Operation(context.Background(), id)
+		if err == nil && op.Done() {
+			return op
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("operation %s not terminal after 60s: %d %s", id, a.status, a.body)
+			t.Fatalf("operation %s not terminal after 60s: %+v %v", id, op, err)
 		}
 		<-poll.C
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	ghttp "github.com/galaxy-orchestrator/galaxy/http"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
 )
@@ -208,7 +209,7 @@ func killLoop(ctx context.Context, cfg Config, rng *rand.Rand, d *daemon, mon *m
 // games through the API, pauses every game (a paused game queues no scheduled turn,
 // and force-next-turn is refused), then waits until no operation is queued or
 // running. It returns the moment it got there.
-func settle(ctx context.Context, c *client, l *ledger, res *Result, logf func(string, ...any)) time.Time {
+func settle(ctx context.Context, c *ghttp.Client, l *ledger, res *Result, logf func(string, ...any)) time.Time {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	poll := time.NewTicker(50 * time.Millisecond)
@@ -226,14 +227,11 @@ func settle(ctx context.Context, c *client, l *ledger, res *Result, logf func(st
 		if !ok {
 			break
 		}
-		a := c.do(ctx, "POST", "/api/v1/games", uuid.Nil, map[string]string{"Idempotency-Key": p.key}, p.in)
-		if a.outcome(http.StatusCreated, http.StatusOK) == acked {
-			var v orchestrator.GameView
-			if a.decode(&v) == nil && v.Game != nil {
-				l.addGame(v.ID, p.users)
-				// Not started: the harness never sent a start for it.
-			}
-		} else if a.err != nil && wait() {
+		v, _, err := c.CreateGame(ctx, p.in, p.key)
+		if err == nil && v.Game != nil {
+			l.addGame(v.ID, p.users)
+			// Not started: the harness never sent a start for it.
+		} else if err != nil && !answered(err) && wait() {
 			l.pushCreate(p)
 		}
 	}
@@ -241,16 +239,16 @@ func settle(ctx context.Context, c *client, l *ledger, res *Result, logf func(st
 	// Check 1 (games), through the API as the lobby sees it.
 	for _, g := range l.all() {
 		for {
-			a := c.do(ctx, "GET", "/api/v1/games/"+g.ID.String(), uuid.Nil, nil, nil)
-			if a.err == nil && a.status == http.StatusOK {
+			_, err := c.Game(ctx, g.ID)
+			if err == nil {
 				break
 			}
-			if a.err == nil {
-				res.violate(CheckAcked, g.ID, "acknowledged game: GET answers %d %s", a.status, a.body)
+			if answered(err) {
+				res.violate(CheckAcked, g.ID, "acknowledged game: GET answers %v", err)
 				break
 			}
 			if !wait() {
-				res.violate(CheckAcked, g.ID, "acknowledged game: GET failed until the deadline: %v", a.err)
+				res.violate(CheckAcked, g.ID, "acknowledged game: GET failed until the deadline: %v", err)
 				break
 			}
 		}
@@ -258,12 +256,12 @@ func settle(ctx context.Context, c *client, l *ledger, res *Result, logf func(st
 
 	for _, g := range l.all() {
 		for {
-			a := c.do(ctx, "POST", "/api/v1/games/"+g.ID.String()+"/pause", uuid.Nil, nil, nil)
-			if a.err == nil && a.status == http.StatusOK {
+			_, err := c.Pause(ctx, g.ID, orchestrator.SourceLobby)
+			if err == nil {
 				l.paused(g.ID, time.Now())
 				break
 			}
-			if a.err == nil && a.status == http.StatusConflict {
+			if answered(err) && ghttp.ErrorStatus(orchestrator.ErrorCode(err)) == http.StatusConflict {
 				break // removed or finished: schedules nothing
 			}
 			if !wait() {
@@ -278,13 +276,12 @@ func settle(ctx context.Context, c *client, l *ledger, res *Result, logf func(st
 		var busy []string
 		list := gameList(ctx, c)
 		for _, id := range list {
-			var ops struct{ Operations []*orchestrator.Operation }
-			a := c.do(ctx, "GET", "/api/v1/games/"+id.String()+"/operations?limit=1000", uuid.Nil, nil, nil)
-			if a.err != nil || a.status != http.StatusOK || a.decode(&ops) != nil {
-				busy = append(busy, fmt.Sprintf("game %s: operations unreadable", id))
+			ops, err := c.Operations(ctx, id, orchestrator.MaxListLimit)
+			if err != nil {
+				busy = append(busy, fmt.Sprintf("game %s: operations unreadable: %v", id, err))
 				continue
 			}
-			for _, op := range ops.Operations {
+			for _, op := range ops {
 				if !op.Done() {
 					busy = append(busy, fmt.Sprintf("%s %s of game %s is %s (attempts %d)", op.Op, op.ID, id, op.Status, op.Attempts))
 				}
@@ -303,14 +300,12 @@ func settle(ctx context.Context, c *client, l *ledger, res *Result, logf func(st
 }
 
 // gameList returns every game's id, or nil when the API does not answer.
-func gameList(ctx context.Context, c *client) []uuid.UUID {
-	var list struct{ Games []*orchestrator.GameView }
-	a := c.do(ctx, "GET", "/api/v1/games?limit=1000", uuid.Nil, nil, nil)
-	if a.err != nil || a.status != http.StatusOK || a.decode(&list) != nil {
-		return nil
-	}
-	ids := make([]uuid.UUID, 0, len(list.Games))
-	for _, g := range list.Games {
+func gameList(ctx context.Context, c *ghttp.Client) []uuid.UUID {
+	ids := []uuid.UUID{}
+	for g, err := range c.EachGame(ctx, orchestrator.GameFilter{}) {
+		if err != nil {
+			return nil
+		}
 		ids = append(ids, g.ID)
 	}
 	return ids

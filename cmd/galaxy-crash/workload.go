@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"fmt"
+	"encoding/json"
+	"errors"
 	"math/rand/v2"
-	"net/http"
 	"time"
 
+	ghttp "github.com/galaxy-orchestrator/galaxy/http"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
 )
@@ -21,7 +22,7 @@ const writeInterval = 30 * time.Millisecond
 
 // workload fires concurrent API writes and records what was acknowledged.
 type workload struct {
-	c     *client
+	c     *ghttp.Client
 	l     *ledger
 	games int
 	cron  string
@@ -100,48 +101,49 @@ func (w *workload) create(ctx context.Context, rng *rand.Rand) {
 // replayCreate sends a create with its Idempotency-Key; an unanswered one is queued
 // to be sent again, so a game committed before a kill is found rather than lost.
 func (w *workload) replayCreate(ctx context.Context, p pendingCreate) {
-	a := w.c.do(ctx, "POST", "/api/v1/games", uuid.Nil, map[string]string{"Idempotency-Key": p.key}, p.in)
-	switch a.outcome(http.StatusCreated, http.StatusOK) {
+	v, _, err := w.c.CreateGame(ctx, p.in, p.key) // 201, or 200 for a replay: both acknowledge
+	switch outcomeOf(err) {
 	case acked:
-		var v orchestrator.GameView
-		if err := a.decode(&v); err != nil || v.Game == nil {
-			w.l.count(rejected, a, "create")
+		if v.Game == nil {
+			w.l.count(rejected, errors.New("create answered without a game"), "create")
 			return
 		}
 		w.l.addGame(v.ID, p.users)
 		w.startGame(ctx, v.ID)
 	case unanswered:
 		// Even when ctx ended: the settle phase replays it to learn the game.
-		w.l.count(unanswered, a, "create")
+		w.l.count(unanswered, err, "create")
 		w.l.pushCreate(p)
 	default:
-		w.l.count(rejected, a, "create")
-		if a.err != nil {
+		w.l.count(rejected, err, "create")
+		if !answered(err) {
 			w.l.pushCreate(p) // refused: nothing was sent; try again
 		}
 	}
 }
 
+// opCall is a lifecycle call that queues an operation (202).
+type opCall func(context.Context, uuid.UUID, orchestrator.Source) (*orchestrator.Operation, error)
+
 // queue sends a write answered by 202 and an operation, and records the operation.
-func (w *workload) queue(ctx context.Context, id uuid.UUID, path string) outcome {
-	a := w.c.do(ctx, "POST", "/api/v1/games/"+id.String()+path, uuid.Nil, nil, nil)
-	o := a.outcome(http.StatusAccepted)
+func (w *workload) queue(ctx context.Context, id uuid.UUID, kind string, call opCall) outcome {
+	op, err := call(ctx, id, orchestrator.SourceLobby)
+	o := outcomeOf(err)
 	if o == acked {
-		var op orchestrator.Operation
-		if err := a.decode(&op); err != nil || op.ID == uuid.Nil || op.GameID != id {
-			w.l.count(rejected, answer{status: 599, body: []byte(fmt.Sprintf("202 without a valid operation for %s: %s", id, a.body))}, path)
+		if op.ID == uuid.Nil || op.GameID != id {
+			w.l.count(rejected, orchestrator.Errorf(orchestrator.EINTERNAL, "202 without a valid operation for %s: %+v", id, op), kind)
 			return rejected
 		}
-		w.l.addOp(&op)
+		w.l.addOp(op)
 		return acked
 	}
-	w.l.count(o, a, path)
+	w.l.count(o, err, kind)
 	return o
 }
 
 func (w *workload) startGame(ctx context.Context, id uuid.UUID) {
 	sent := time.Now()
-	if w.queue(ctx, id, "/start") != rejected {
+	if w.queue(ctx, id, "start", w.c.Start) != rejected {
 		w.l.started(id, sent)
 	}
 }
@@ -154,26 +156,32 @@ func (w *workload) start(ctx context.Context, rng *rand.Rand) {
 
 func (w *workload) stop(ctx context.Context, rng *rand.Rand) {
 	if g := w.l.pick(rng.IntN(1 << 20)); g != nil {
-		w.queue(ctx, g.ID, "/stop")
+		w.queue(ctx, g.ID, "stop", w.c.Stop)
 	}
 }
 
 func (w *workload) force(ctx context.Context, rng *rand.Rand) {
 	if g := w.l.pick(rng.IntN(1 << 20)); g != nil {
-		if w.queue(ctx, g.ID, "/force-next-turn") != rejected {
+		if w.queue(ctx, g.ID, "force-next-turn", w.c.ForceNextTurn) != rejected {
 			w.l.forced(g.ID)
 		}
 	}
 }
 
-func (w *workload) pause(ctx context.Context, rng *rand.Rand)  { w.flip(ctx, rng, "pause") }
-func (w *workload) resume(ctx context.Context, rng *rand.Rand) { w.flip(ctx, rng, "resume") }
+func (w *workload) pause(ctx context.Context, rng *rand.Rand) {
+	w.flip(ctx, rng, "pause", w.c.Pause)
+}
+
+func (w *workload) resume(ctx context.Context, rng *rand.Rand) {
+	w.flip(ctx, rng, "resume", w.c.Resume)
+}
 
 // flip pauses or resumes a game: synchronous, 200 with the game.
-func (w *workload) flip(ctx context.Context, rng *rand.Rand, kind string) {
+func (w *workload) flip(ctx context.Context, rng *rand.Rand, kind string,
+	call func(context.Context, uuid.UUID, orchestrator.Source) (*orchestrator.GameView, error)) {
 	if g := w.l.pick(rng.IntN(1 << 20)); g != nil {
-		a := w.c.do(ctx, "POST", "/api/v1/games/"+g.ID.String()+"/"+kind, uuid.Nil, nil, nil)
-		w.l.count(a.outcome(http.StatusOK), a, kind)
+		_, err := call(ctx, g.ID, orchestrator.SourceLobby)
+		w.l.count(outcomeOf(err), err, kind)
 	}
 }
 
@@ -184,6 +192,7 @@ func (w *workload) orders(ctx context.Context, rng *rand.Rand) {
 		return
 	}
 	user := g.Users[rng.IntN(len(g.Users))]
-	a := w.c.do(ctx, "POST", "/api/v1/games/"+g.ID.String()+"/orders", user, nil, map[string]any{"turn": 0, "orders": []any{}})
-	w.l.count(a.outcome(http.StatusOK), a, "orders")
+	turn := 0
+	_, err := w.c.SubmitOrders(ctx, g.ID, user, orchestrator.OrdersInput{Turn: &turn, Orders: []json.RawMessage{}})
+	w.l.count(outcomeOf(err), err, "orders")
 }

@@ -11,6 +11,7 @@
 // Flags:
 //
 //	-settings-schema           print the JSON Schema of admin/init's settings and exit
+//	-version                   print the version, commit and build date and exit
 //
 // Exit codes: 0 after a clean shutdown (SIGTERM, SIGINT), 1 when the engine cannot
 // run (corrupt state.json, address in use), 2 for a configuration error (or a bad flag).
@@ -32,6 +33,7 @@ import (
 
 	"github.com/galaxy-orchestrator/galaxy/engine/game"
 	"github.com/galaxy-orchestrator/galaxy/engine/server"
+	"github.com/galaxy-orchestrator/galaxy/internal/buildinfo"
 )
 
 // Exit codes.
@@ -88,6 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("galaxy-engine", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	printSchema := fs.Bool("settings-schema", false, "print the JSON Schema (draft 2020-12) of admin/init's settings and exit")
+	showVersion := fs.Bool("version", false, "print the version, commit and build date and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -97,6 +100,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "galaxy-engine takes no arguments (got %q); it is configured by its environment\n", fs.Args())
 		return exitConfig
+	}
+	if *showVersion {
+		fmt.Fprint(stdout, buildinfo.Get().String("galaxy-engine"))
+		return exitOK
 	}
 	if *printSchema {
 		if _, err := stdout.Write(game.SettingsSchema); err != nil {

@@ -76,14 +76,14 @@ func TestAgainstServer(t *testing.T) {
 	cli := func(args ...string) string {
 		t.Helper()
 		var out, errOut bytes.Buffer
-		if code := run(args, &out, &errOut, func(k string) string { return env[k] }); code != 0 {
+		if code := run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] }); code != 0 {
 			t.Fatalf("%q: exit %d\n%s%s", args, code, out.String(), errOut.String())
 		}
 		return out.String()
 	}
-	cli("version", "add", "1.0.0", "-command", "/usr/local/bin/galaxy-engine")
-	cli("version", "add", "1.1.0", "-image", "ghcr.io/g/engine:1.1.0", "-notes", "newest")
-	cli("version", "add", "1.2.0", "-image", "ghcr.io/g/engine:1.2.0", "-disabled")
+	cli("engine", "add", "1.0.0", "-command", "/usr/local/bin/galaxy-engine")
+	cli("engine", "add", "1.1.0", "-image", "ghcr.io/g/engine:1.1.0", "-notes", "newest")
+	cli("engine", "add", "1.2.0", "-image", "ghcr.io/g/engine:1.2.0", "-disabled")
 	out := cli("game", "create", "-demo", "-json")
 	var v orchestrator.GameView
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
@@ -105,7 +105,7 @@ func TestAgainstServer(t *testing.T) {
 	// The lobby token is refused on an admin route, with the API's error.
 	env["GALAXY_TOKEN"] = "lobby"
 	var o, e bytes.Buffer
-	if code := run([]string{"version", "list"}, &o, &e, func(k string) string { return env[k] }); code != exitError ||
+	if code := run(context.Background(), []string{"engine", "list"}, &o, &e, func(k string) string { return env[k] }); code != exitError ||
 		!strings.HasPrefix(e.String(), "Error: forbidden: ") {
 		t.Fatalf("lobby on admin route: exit %d, stderr %q", code, e.String())
 	}

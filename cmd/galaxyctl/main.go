@@ -1,31 +1,38 @@
 // Command galaxyctl is the operator CLI of the Galaxy orchestrator: it drives galaxyd's
-// HTTP API (games, operations, engine versions, players' orders and reports).
+// HTTP API (games, operations, engine versions, players' orders and reports) through
+// the API's Go client, http.Client, in the manner of the nomad and consul CLIs.
 //
 // Like NOMAD_ADDR/NOMAD_TOKEN, GALAXY_ADDR (default http://127.0.0.1:8080) and
 // GALAXY_TOKEN configure the server and the bearer token; the -addr and -token flags
 // override them. The token is sent only in the Authorization header and never printed.
 //
-// Exit codes: 0 success, 1 an error (the API's, the network's, or a failed operation),
-// 2 a usage error.
+// Every command answers -h with its usage, flags and defaults. Commands that print a
+// value take -json (the value as JSON) and -t (a Go template over it).
+//
+// Exit codes, as nomad's: 0 success, 1 an error (the API's, the network's, a failed
+// operation, or a usage error).
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"text/template"
+
+	ghttp "github.com/galaxy-orchestrator/galaxy/http"
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 )
 
 // Exit codes.
 const (
 	exitOK    = 0
 	exitError = 1
-	exitUsage = 2
 )
 
 // DefaultAddr is the API address when neither -addr nor GALAXY_ADDR is set.
@@ -35,71 +42,87 @@ const DefaultAddr = "http://127.0.0.1:8080"
 var stdin io.Reader = os.Stdin
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
 }
 
-const usage = `Usage: galaxyctl <command> [flags] [args]
+// root is the command table; help, dispatch and completion read it.
+func root() *command {
+	return (&command{
+		help: `galaxyctl drives galaxyd, the Galaxy orchestrator, over its HTTP API.
 
-Games:
-  game create [-version V] [-cron C] [-tz Z] [-player USER:RACE]... [-settings JSON]
-              [-early-turn] [-idempotency-key K] [-demo]
-  game list [-status S] [-limit N] [-after ID]
-  game status <gameId>
-  game start|stop|restart|force-turn|remove <gameId> [-wait] [-timeout D]
-  game patch <gameId> <version> [-wait] [-timeout D]
-  game pause|resume <gameId>
-  game ops <gameId> [-limit N]
-Operations:
-  op status <operationId> [-wait] [-timeout D]
-Engine versions:
-  version add <version> [-command PATH] [-image REF] [-notes TEXT] [-disabled]
-  version list
-  version rm <version>
-Reconciler:
-  reconcile [run]        the last pass's report; "run" runs one now
-Players (on behalf of a lobby user):
-  orders submit <gameId> -user UUID [-turn N] [-final] <orders.json | ->
-  report <gameId> -user UUID [-turn N]
+Environment:
+  GALAXY_ADDR   galaxyd's address (default ` + DefaultAddr + `); -addr overrides it
+  GALAXY_TOKEN  the API token (lobby or admin); -token overrides it`,
+		subs: []*command{
+			gameCommand(), opCommand(), engineCommand(), ordersCommand(), reportCommand(),
+			reconcileCommand(), backupCommand(), versionCommand(), completionCommand(),
+		},
+	}).link()
+}
 
-Every command takes -addr URL, -token TOKEN (or GALAXY_ADDR, GALAXY_TOKEN) and -json
-(print the API's JSON instead of a table).
-`
-
-// usageError is a mistake on the command line: exit code 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
+// renamed maps old spellings to the commands that replaced them; they still work,
+// with a note.
+var renamed = map[string][]string{
+	"version add":  {"engine", "add"},
+	"version list": {"engine", "list"},
+	"version rm":   {"engine", "rm"},
 }
 
 // run is the whole CLI: it parses args, calls the API and writes to stdout and stderr,
-// returning the exit code. env looks up environment variables.
-func run(args []string, stdout, stderr io.Writer, env func(string) string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
+// returning the exit code. env looks up environment variables; ctx ends a command that
+// follows or waits (Ctrl-C).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
 	c := &cli{stdout: stdout, stderr: stderr, env: env}
-	err := c.dispatch(ctx, args)
+	if len(args) > 0 && (args[0] == "-version" || args[0] == "--version" || args[0] == "-v") {
+		args = append([]string{"version"}, args[1:]...)
+	}
+	if len(args) >= 2 {
+		if to, ok := renamed[args[0]+" "+args[1]]; ok {
+			fmt.Fprintf(stderr, "Note: \"galaxyctl %s %s\" is now \"galaxyctl %s\".\n", args[0], args[1], strings.Join(to, " "))
+			args = append(append([]string{}, to...), args[2:]...)
+		}
+	}
+	err := c.dispatch(ctx, root(), args)
 	var ue *usageError
-	var ae *APIError
+	var help *errHelp
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, usage)
+	case errors.As(err, &help):
+		writeHelp(stdout, help.cmd)
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "Error: %s\n\n%s", ue.msg, usage)
-		return exitUsage
-	case errors.As(err, &ae):
-		fmt.Fprintf(stderr, "Error: %s\n", ae.Error())
-		return exitError
-	default:
-		fmt.Fprintf(stderr, "Error: %v\n", err)
+		fmt.Fprintf(stderr, "Error: %s\n\n", ue.msg)
+		writeHelp(stderr, ue.cmd)
 		return exitError
 	}
+	fmt.Fprintf(stderr, "Error: %s\n", describe(err))
+	return exitError
+}
+
+// describe renders an error for people: an API error as "<code>: <message> (field f)"
+// with one line per detail.
+func describe(err error) string {
+	var e *orchestrator.Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	var b strings.Builder
+	if prefix, _, ok := strings.Cut(err.Error(), e.Error()); ok && prefix != "" {
+		b.WriteString(prefix) // context added on the way, e.g. "report: "
+	}
+	b.WriteString(e.Error())
+	for _, d := range e.Details {
+		fmt.Fprintf(&b, "\n  [%d]", d.Index)
+		if d.Field != "" {
+			fmt.Fprintf(&b, " %s:", d.Field)
+		}
+		fmt.Fprintf(&b, " %s", d.Message)
+	}
+	return b.String()
 }
 
 // cli carries what every command needs.
@@ -108,90 +131,72 @@ type cli struct {
 	env            func(string) string
 }
 
-func (c *cli) dispatch(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usagef("a command is required")
-	}
-	noun, rest := args[0], args[1:]
-	switch noun {
-	case "-h", "-help", "--help", "help":
-		return flag.ErrHelp
-	case "game":
-		return c.game(ctx, rest)
-	case "op":
-		return c.op(ctx, rest)
-	case "version":
-		return c.version(ctx, rest)
-	case "orders":
-		return c.orders(ctx, rest)
-	case "report":
-		return c.report(ctx, rest)
-	case "reconcile":
-		return c.reconcile(ctx, rest)
-	}
-	return usagef("unknown command %q", noun)
-}
-
-// common are the flags every command takes.
-type common struct {
+// invocation is one run of a leaf command: its common flags, set by parsing.
+type invocation struct {
+	*cli
+	cmd         *command
 	addr, token string
 	json        bool
+	tmpl        string
 }
 
-// newFlags returns a flag set for one command with the common flags registered.
-func (c *cli) newFlags(name string) (*flag.FlagSet, *common) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported once, by run
-	co := &common{}
-	fs.StringVar(&co.addr, "addr", "", "API address (default $GALAXY_ADDR or "+DefaultAddr+")")
-	fs.StringVar(&co.token, "token", "", "bearer token (default $GALAXY_TOKEN)")
-	fs.BoolVar(&co.json, "json", false, "print the API's JSON")
-	return fs, co
+// client builds the API client from the flags and the environment.
+func (in *invocation) client() (*ghttp.Client, error) {
+	addr := firstOf(in.addr, in.env("GALAXY_ADDR"), DefaultAddr)
+	cl, err := ghttp.NewClient(addr)
+	if err != nil {
+		return nil, &usageError{msg: orchestrator.ErrorMessage(err), cmd: in.cmd}
+	}
+	cl.Token = firstOf(in.token, in.env("GALAXY_TOKEN"))
+	return cl, nil
 }
 
-// parse parses flags and positional arguments in any order ("version add 1.2.3
-// -command /x"), as the flag package alone stops at the first positional. After "--"
-// everything is positional.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usagef("%s: %v", fs.Name(), err)
+// human reports whether the output is for people (neither -json nor -t).
+func (in *invocation) human() bool { return !in.json && in.tmpl == "" }
+
+// output prints v as indented JSON with -json, through the template with -t, and
+// otherwise with table, the command's view for people.
+func (in *invocation) output(v any, table func() error) error {
+	switch {
+	case in.json:
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
+		_, err = fmt.Fprintf(in.stdout, "%s\n", b)
+		return err
+	case in.tmpl != "":
+		return in.execTemplate(v)
 	}
+	return table()
 }
 
-// client builds the API client from flags and environment.
-func (c *cli) client(co *common) (*Client, error) {
-	addr := co.addr
-	if addr == "" {
-		addr = c.env("GALAXY_ADDR")
+// execTemplate runs -t over v; a template that does not parse is a usage error.
+func (in *invocation) execTemplate(v any) error {
+	t, err := template.New("t").Funcs(template.FuncMap{"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	}}).Parse(in.tmpl)
+	if err != nil {
+		return &usageError{msg: fmt.Sprintf("-t: %v", err), cmd: in.cmd}
 	}
-	if addr == "" {
-		addr = DefaultAddr
+	var b strings.Builder
+	if err := t.Execute(&b, v); err != nil {
+		return fmt.Errorf("-t: %w", err)
 	}
-	token := co.token
-	if token == "" {
-		token = c.env("GALAXY_TOKEN")
+	out := b.String()
+	if !strings.HasSuffix(out, "\n") {
+		out += "\n"
 	}
-	return NewClient(addr, token)
+	_, err = io.WriteString(in.stdout, out)
+	return err
 }
 
-// wantArgs checks the number of positional arguments.
-func wantArgs(cmd string, pos []string, names ...string) error {
-	if len(pos) != len(names) {
-		return usagef("%s needs %d argument(s): %s", cmd, len(names), strings.Join(names, " "))
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
 	}
-	return nil
+	return ""
 }

@@ -4,65 +4,109 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 
-	"github.com/galaxy-orchestrator/galaxy/engine"
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
 )
 
-// userHeader validates -user and returns the header that carries it.
-func userHeader(user string) (http.Header, error) {
-	if _, err := uuid.Parse(user); err != nil {
-		return nil, usagef("-user must be the lobby user's UUID")
+func ordersCommand() *command {
+	return &command{
+		name:     "orders",
+		synopsis: "Submit a player's orders (on behalf of a lobby user)",
+		help:     "Players' orders, sent as the lobby sends them: on behalf of a lobby user.",
+		subs: []*command{{
+			name: "submit", args: "<gameId> <orders.json|->", synopsis: "Submit a race's orders for the open turn", setup: ordersSubmit,
+			help: `Replaces the race's orders for the open turn with those of the file ("-": stdin):
+a JSON array of orders, or an object {"orders": [...]}. Without -turn the open
+turn is read from galaxyd first.`,
+		}},
 	}
-	return http.Header{"X-Galaxy-User": {user}}, nil
 }
 
-func (c *cli) orders(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "submit" {
-		return usagef("orders needs a subcommand: submit")
+// optInt is an integer flag that knows whether it was given.
+type optInt struct {
+	n   int
+	set bool
+}
+
+func (o *optInt) String() string {
+	if o == nil || !o.set {
+		return ""
 	}
-	fs, co := c.newFlags("orders submit")
-	user := fs.String("user", "", "the lobby user's UUID (required)")
-	turn := fs.Int("turn", 0, "the open turn (0: whatever turn is open)")
-	final := fs.Bool("final", false, "mark the orders final for the turn")
-	pos, err := parse(fs, args[1:])
-	if err != nil {
-		return err
+	return strconv.Itoa(o.n)
+}
+
+func (o *optInt) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a turn number (0 or more)")
 	}
-	if err := wantArgs("orders submit", pos, "<gameId>", "<orders.json|->"); err != nil {
-		return err
-	}
-	h, err := userHeader(*user)
-	if err != nil {
-		return err
-	}
-	orders, err := readOrders(pos[1])
-	if err != nil {
-		return err
-	}
-	cl, err := c.client(co)
-	if err != nil {
-		return err
-	}
-	body := map[string]any{"turn": *turn, "orders": orders, "final": *final}
-	var res engine.OrdersResult
-	raw, _, err := cl.do(ctx, request{method: "POST", path: "/api/v1/games/" + url.PathEscape(pos[0]) + "/orders", body: body, header: h}, &res)
-	if err != nil || co.json {
-		return c.rawOr(raw, err)
-	}
-	fmt.Fprintf(c.stdout, "Turn %d: %d order(s) accepted, final %t, all players final %t\n", res.Turn, res.Accepted, res.Final, res.AllFinal)
+	o.n, o.set = n, true
 	return nil
+}
+
+// userFlag registers -user, the lobby user a player call is made for.
+func userFlag(fs *flag.FlagSet) *string {
+	return fs.String("user", "", "The lobby user's `UUID` the call is made for (required; user ids: game status).")
+}
+
+// parseUser checks -user.
+func (in *invocation) parseUser(user string) (uuid.UUID, error) {
+	id, err := uuid.Parse(user)
+	if err != nil || id == uuid.Nil {
+		return uuid.Nil, &usageError{msg: in.cmd.path() + ": -user must be the lobby user's UUID", cmd: in.cmd}
+	}
+	return id, nil
+}
+
+func ordersSubmit(fs *flag.FlagSet, in *invocation) action {
+	user := userFlag(fs)
+	var turn optInt
+	fs.Var(&turn, "turn", "The open `turn` the orders are for. Default: the game's open turn, read from galaxyd.")
+	final := fs.Bool("final", false, "Mark the race's orders final for the turn.")
+	return func(ctx context.Context, pos []string) error {
+		gameID, err := in.parseID("gameId", pos[0])
+		if err != nil {
+			return err
+		}
+		userID, err := in.parseUser(*user)
+		if err != nil {
+			return err
+		}
+		orders, err := in.readOrders(pos[1])
+		if err != nil {
+			return err
+		}
+		cl, err := in.client()
+		if err != nil {
+			return err
+		}
+		if !turn.set {
+			v, err := cl.Game(ctx, gameID)
+			if err != nil {
+				return err
+			}
+			turn.n = runtimeOf(v).CurrentTurn // the open turn is the last generated one's
+		}
+		res, err := cl.SubmitOrders(ctx, gameID, userID, orchestrator.OrdersInput{Turn: &turn.n, Orders: orders, Final: *final})
+		if err != nil {
+			return err
+		}
+		return in.output(res, func() error {
+			_, err := fmt.Fprintf(in.stdout, "Turn %d: %d order(s) accepted, final %t, all players final %t\n", res.Turn, res.Accepted, res.Final, res.AllFinal)
+			return err
+		})
+	}
 }
 
 // readOrders reads a JSON array of orders, or an object with an "orders" array, from
 // a file or "-" (stdin).
-func readOrders(name string) ([]json.RawMessage, error) {
+func (in *invocation) readOrders(name string) ([]json.RawMessage, error) {
 	var b []byte
 	var err error
 	if name == "-" {
@@ -85,45 +129,10 @@ func readOrders(name string) ([]json.RawMessage, error) {
 		err = json.Unmarshal(b, &orders)
 	}
 	if err != nil {
-		return nil, usagef("%s: want a JSON array of orders or {\"orders\": [...]}: %v", name, err)
+		return nil, &usageError{msg: fmt.Sprintf("%s: want a JSON array of orders or {\"orders\": [...]}: %v", name, err), cmd: in.cmd}
 	}
 	if orders == nil {
 		orders = []json.RawMessage{}
 	}
 	return orders, nil
-}
-
-func (c *cli) report(ctx context.Context, args []string) error {
-	fs, co := c.newFlags("report")
-	user := fs.String("user", "", "the lobby user's UUID (required)")
-	turn := fs.Int("turn", 0, "the turn (0: the last generated turn)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs("report", pos, "<gameId>"); err != nil {
-		return err
-	}
-	h, err := userHeader(*user)
-	if err != nil {
-		return err
-	}
-	cl, err := c.client(co)
-	if err != nil {
-		return err
-	}
-	q := url.Values{}
-	if *turn > 0 {
-		q.Set("turn", strconv.Itoa(*turn))
-	}
-	raw, _, err := cl.do(ctx, request{method: "GET", path: "/api/v1/games/" + url.PathEscape(pos[0]) + "/report", query: q, header: h}, nil)
-	if err != nil || co.json {
-		return c.rawOr(raw, err)
-	}
-	// A report is engine-defined: indented JSON is the readable form.
-	var out bytes.Buffer
-	if json.Indent(&out, raw, "", "  ") != nil {
-		return c.raw(raw)
-	}
-	return c.raw(out.Bytes())
 }

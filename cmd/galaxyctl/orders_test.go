@@ -33,54 +33,35 @@ func TestOrdersSubmit(t *testing.T) {
 	t.Run("Stdin", func(t *testing.T) {
 		a := NewAPI(t)
 		a.On("POST "+path, 200, `{"turn":4,"accepted":1}`)
+		a.On("GET /api/v1/games/"+gameID, 200, strings.Replace(gameJSON, `"currentTurn":0`, `"currentTurn":4`, 1))
 		stdin = strings.NewReader(`{"orders":[{"type":"produce"}]}`)
 		t.Cleanup(func() { stdin = os.Stdin })
 		code, stdout, stderr := MustRun(t, a, "orders", "submit", gameID, "-", "-user", userID)
 		MustCode(t, code, exitOK, stdout, stderr)
-		if got := MustJSON(t, a.Last(t).Body)["orders"].([]any); len(got) != 1 {
+		body := MustJSON(t, a.Last(t).Body)
+		if got := body["orders"].([]any); len(got) != 1 {
 			t.Fatalf("orders: got %v", got)
+		}
+		// Without -turn, the open turn is read from the game first.
+		if body["turn"] != float64(4) {
+			t.Fatalf("turn: got %v, want the game's open turn 4", body["turn"])
 		}
 	})
 	t.Run("ErrBadFile", func(t *testing.T) {
 		stdin = strings.NewReader(`not json`)
 		t.Cleanup(func() { stdin = os.Stdin })
-		code, stdout, stderr := MustRun(t, nil, "orders", "submit", gameID, "-user", userID, "-")
-		MustCode(t, code, exitUsage, stdout, stderr)
+		code, stdout, stderr := MustRun(t, nil, "orders", "submit", gameID, "-user", userID, "-turn", "0", "-")
+		MustCode(t, code, exitError, stdout, stderr)
 	})
 	t.Run("ErrGamePaused", func(t *testing.T) {
 		a := NewAPI(t)
 		a.On("POST "+path, 409, `{"error":{"code":"game_paused","message":"the game is paused"}}`)
 		stdin = strings.NewReader(`[]`)
 		t.Cleanup(func() { stdin = os.Stdin })
-		code, stdout, stderr := MustRun(t, a, "orders", "submit", gameID, "-user", userID, "-")
+		code, stdout, stderr := MustRun(t, a, "orders", "submit", gameID, "-user", userID, "-turn", "3", "-")
 		MustCode(t, code, exitError, stdout, stderr)
 		if got, want := stderr, "Error: game_paused: the game is paused\n"; got != want {
 			t.Fatalf("stderr: got %q, want %q", got, want)
 		}
-	})
-}
-
-func TestReport(t *testing.T) {
-	a := NewAPI(t)
-	a.On("GET /api/v1/games/"+gameID+"/report", 200, `{"turn":3,"planets":[{"name":"P1"}]}`)
-	code, stdout, stderr := MustRun(t, a, "report", gameID, "-user", userID, "-turn", "3")
-	MustCode(t, code, exitOK, stdout, stderr)
-	req := a.Last(t)
-	if req.Query != "turn=3" || req.Header.Get("X-Galaxy-User") != userID || req.Method != "GET" {
-		t.Fatalf("request: got %+v", req)
-	}
-	if !strings.Contains(stdout, "\n  \"turn\": 3,") {
-		t.Fatalf("stdout: got %q, want indented JSON", stdout)
-	}
-	t.Run("JSON", func(t *testing.T) {
-		code, stdout, stderr := MustRun(t, a, "report", gameID, "-user", userID, "-json")
-		MustCode(t, code, exitOK, stdout, stderr)
-		if got, want := stdout, `{"turn":3,"planets":[{"name":"P1"}]}`+"\n"; got != want {
-			t.Fatalf("stdout: got %q, want %q", got, want)
-		}
-	})
-	t.Run("ErrNoUser", func(t *testing.T) {
-		code, stdout, stderr := MustRun(t, a, "report", gameID)
-		MustCode(t, code, exitUsage, stdout, stderr)
 	})
 }

@@ -2,59 +2,69 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
-	"strings"
+	"strconv"
+	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 )
 
-// reconcile shows the last reconciliation pass, or with "run" runs one now.
-func (c *cli) reconcile(ctx context.Context, args []string) error {
-	method, name := "GET", "reconcile"
-	if len(args) > 0 && args[0] == "run" {
-		method, name, args = "POST", "reconcile run", args[1:]
+func reconcileCommand() *command {
+	return &command{
+		name: "reconcile", args: "[run]", synopsis: "Show the last reconciliation pass; \"run\" runs one now (admin)", setup: reconcile,
+		help: `Shows what the last reconciliation pass found and did: games restarted,
+engines stopped, endpoints refreshed, orphans. "galaxyctl reconcile run" runs a
+pass now and shows it.`,
 	}
-	fs, co := c.newFlags(name)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(name, pos); err != nil {
-		return err
-	}
-	cl, err := c.client(co)
-	if err != nil {
-		return err
-	}
-	var rep orchestrator.ReconcileReport
-	raw, _, err := cl.do(ctx, request{method: method, path: "/api/v1/reconcile"}, &rep)
-	if err != nil || co.json {
-		return c.rawOr(raw, err)
-	}
-	tw := c.table()
-	fmt.Fprintf(tw, "Started\t= %s\n", rep.StartedAt.Format("2006-01-02T15:04:05Z07:00"))
-	fmt.Fprintf(tw, "Duration\t= %d ms\n", rep.DurationMS)
-	fmt.Fprintf(tw, "Games\t= %d\n", rep.Games)
-	fmt.Fprintf(tw, "Restarted\t= %s\n", ids(rep.Restarted))
-	fmt.Fprintf(tw, "Stopped\t= %s\n", ids(rep.Stopped))
-	fmt.Fprintf(tw, "Refreshed\t= %s\n", ids(rep.Refreshed))
-	fmt.Fprintf(tw, "Orphans\t= %d (removed %d)\n", len(rep.Orphans), rep.OrphansRemoved)
-	for _, o := range rep.Orphans {
-		fmt.Fprintf(tw, "  orphan\t  %s %s %s\n", o.GameID, dash(o.JobID), dash(o.Endpoint))
-	}
-	for _, e := range rep.Errors {
-		fmt.Fprintf(tw, "  error\t  %s\n", e)
-	}
-	return tw.Flush()
 }
 
-func ids[T fmt.Stringer](l []T) string {
-	if len(l) == 0 {
-		return "-"
+func reconcile(fs *flag.FlagSet, in *invocation) action {
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) == 1 && pos[0] != "run" {
+			return &usageError{msg: fmt.Sprintf("reconcile: unexpected argument %q (want \"run\" or nothing)", pos[0]), cmd: in.cmd}
+		}
+		cl, err := in.client()
+		if err != nil {
+			return err
+		}
+		var rep *orchestrator.ReconcileReport
+		if len(pos) == 1 {
+			rep, err = cl.Reconcile(ctx)
+		} else {
+			rep, err = cl.LastReconcileReport(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		return in.output(rep, func() error {
+			if err := keyValues(in.stdout, [][2]string{
+				{"Started", rep.StartedAt.Local().Format(time.RFC3339)},
+				{"Duration", strconv.FormatInt(rep.DurationMS, 10) + " ms"},
+				{"Games", strconv.Itoa(rep.Games)},
+				{"Restarted", ids(rep.Restarted)},
+				{"Stopped", ids(rep.Stopped)},
+				{"Refreshed", ids(rep.Refreshed)},
+				{"Orphans", fmt.Sprintf("%d (removed %d)", len(rep.Orphans), rep.OrphansRemoved)},
+			}); err != nil {
+				return err
+			}
+			if len(rep.Orphans) > 0 {
+				fmt.Fprintln(in.stdout, "\nOrphans")
+				tw := table(in.stdout)
+				fmt.Fprintln(tw, "GAME\tJOB\tENDPOINT\tRUNNING")
+				for _, o := range rep.Orphans {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%t\n", o.GameID, dash(o.JobID), dash(o.Endpoint), o.Running)
+				}
+				_ = tw.Flush()
+			}
+			if len(rep.Errors) > 0 {
+				fmt.Fprintln(in.stdout, "\nErrors")
+				for _, e := range rep.Errors {
+					fmt.Fprintf(in.stdout, "  %s\n", e)
+				}
+			}
+			return nil
+		})
 	}
-	s := make([]string, len(l))
-	for i, v := range l {
-		s[i] = v.String()
-	}
-	return strings.Join(s, ", ")
 }

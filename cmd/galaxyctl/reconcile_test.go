@@ -29,7 +29,7 @@ func TestReconcile(t *testing.T) {
 		a.On("GET /api/v1/reconcile", 200, report)
 		code, stdout, stderr := MustRun(t, a, "reconcile", "-json")
 		MustCode(t, code, exitOK, stdout, stderr)
-		if !strings.Contains(stdout, `"games":3`) {
+		if !strings.Contains(stdout, `"games": 3,`) {
 			t.Fatalf("stdout: got %q", stdout)
 		}
 	})

@@ -1,55 +1,49 @@
 package main
 
 import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/galaxy-orchestrator/galaxy/internal/buildinfo"
 )
 
-func TestVersionAdd(t *testing.T) {
-	a := NewAPI(t)
-	a.On("POST /api/v1/engine-versions", 201, `{"version":"1.2.3","command":"/usr/local/bin/galaxy-engine","enabled":true}`)
-	code, stdout, stderr := MustRun(t, a, "version", "add", "1.2.3", "-command", "/usr/local/bin/galaxy-engine", "-image", "ghcr.io/g/engine:1.2.3", "-notes", "first")
-	MustCode(t, code, exitOK, stdout, stderr)
-	body := MustJSON(t, a.Last(t).Body)
-	if body["version"] != "1.2.3" || body["command"] != "/usr/local/bin/galaxy-engine" || body["imageRef"] != "ghcr.io/g/engine:1.2.3" ||
-		body["notes"] != "first" || body["enabled"] != true {
-		t.Fatalf("body: got %s", a.Last(t).Body)
-	}
-	if !strings.Contains(stdout, "1.2.3 added") {
-		t.Fatalf("stdout: got %q", stdout)
-	}
-	t.Run("ErrConflict", func(t *testing.T) {
-		a.On("POST /api/v1/engine-versions", 409, `{"error":{"code":"conflict","message":"engine version 1.2.3 already exists","field":"version"}}`)
-		code, stdout, stderr := MustRun(t, a, "version", "add", "1.2.3", "-command", "/x")
-		MustCode(t, code, exitError, stdout, stderr)
-		if got, want := stderr, "Error: conflict: engine version 1.2.3 already exists (field version)\n"; got != want {
-			t.Fatalf("stderr: got %q, want %q", got, want)
+func TestVersion(t *testing.T) {
+	want := buildinfo.Get().String("galaxyctl")
+	for _, args := range [][]string{{"version"}, {"-version"}, {"--version"}} {
+		code, stdout, stderr := MustRun(t, nil, args...)
+		MustCode(t, code, exitOK, stdout, stderr)
+		if stdout != want || !strings.HasPrefix(stdout, "galaxyctl ") || !strings.Contains(stdout, "\nRevision ") {
+			t.Fatalf("%q: got %q, want %q", args, stdout, want)
 		}
-	})
-}
-
-func TestVersionList(t *testing.T) {
-	a := NewAPI(t)
-	a.On("GET /api/v1/engine-versions", 200, `{"versions":[{"version":"1.2.3","command":"/x","enabled":true},{"version":"1.3.0","imageRef":"img","enabled":false}]}`)
-	code, stdout, stderr := MustRun(t, a, "version", "list")
+	}
+	code, stdout, stderr := MustRun(t, nil, "version", "-json")
 	MustCode(t, code, exitOK, stdout, stderr)
-	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "VERSION") || !strings.Contains(lines[2], "1.3.0") || !strings.Contains(lines[2], "false") {
-		t.Fatalf("stdout: got %q", stdout)
+	var info buildinfo.Info
+	if err := json.Unmarshal([]byte(stdout), &info); err != nil || info != buildinfo.Get() {
+		t.Fatalf("-json: got %q (%v), want %+v", stdout, err, buildinfo.Get())
 	}
 }
 
-func TestVersionRemove(t *testing.T) {
-	a := NewAPI(t)
-	a.On("DELETE /api/v1/engine-versions/1.2.3", 204, ``)
-	code, stdout, stderr := MustRun(t, a, "version", "rm", "1.2.3")
-	MustCode(t, code, exitOK, stdout, stderr)
-	if req := a.Last(t); req.Method != "DELETE" || req.Path != "/api/v1/engine-versions/1.2.3" {
-		t.Fatalf("request: got %s %s", req.Method, req.Path)
+// TestVersionStamped builds galaxyctl with the -X flags `make build` passes and checks
+// that it prints them.
+func TestVersionStamped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds galaxyctl")
 	}
-	t.Run("ErrInUse", func(t *testing.T) {
-		a.On("DELETE /api/v1/engine-versions/1.2.3", 409, `{"error":{"code":"conflict","message":"in use"}}`)
-		code, stdout, stderr := MustRun(t, a, "version", "rm", "1.2.3")
-		MustCode(t, code, exitError, stdout, stderr)
-	})
+	bin := filepath.Join(t.TempDir(), "galaxyctl")
+	const pkg = "github.com/galaxy-orchestrator/galaxy/internal/buildinfo"
+	ldflags := "-X " + pkg + ".version=9.8.7 -X " + pkg + ".commit=0123abc -X " + pkg + ".date=2026-01-02T03:04:05Z"
+	if out, err := exec.Command("go", "build", "-ldflags", ldflags, "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "-version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(out), "galaxyctl v9.8.7\nRevision 0123abc\nBuildDate 2026-01-02T03:04:05Z\nGo go1.") {
+		t.Fatalf("got %q", out)
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/galaxy-orchestrator/galaxy/archive"
 	"github.com/galaxy-orchestrator/galaxy/engine"
 	ghttp "github.com/galaxy-orchestrator/galaxy/http"
+	"github.com/galaxy-orchestrator/galaxy/internal/buildinfo"
 	"github.com/galaxy-orchestrator/galaxy/local"
 	"github.com/galaxy-orchestrator/galaxy/nomad"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
@@ -42,6 +43,9 @@ func main() {
 	m := NewMain()
 	if err := m.ParseFlags(context.Background(), os.Args[1:]); errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)
+	} else if errors.Is(err, errVersion) {
+		fmt.Print(buildinfo.Get().String("galaxyd"))
+		return
 	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "galaxyd:", err)
 		os.Exit(2)
@@ -103,9 +107,13 @@ func NewMain() *Main {
 	return &Main{Stderr: os.Stderr}
 }
 
+// errVersion is ParseFlags' answer to -version: print the build and exit.
+var errVersion = errors.New("version requested")
+
 // ParseFlags reads the config file named by -config and then applies the flags on top.
 func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("galaxyd", flag.ContinueOnError)
+	showVersion := fs.Bool("version", false, "print the version, commit and build date and exit")
 	fs.StringVar(&m.ConfigPath, "config", "", "HCL configuration file")
 	fs.BoolVar(&m.Dev, "dev", false, "development mode: local driver, data in ./.galaxy, loopback only, tokens optional")
 	listen := fs.String("listen", "", "API listen address (default 127.0.0.1:8080)")
@@ -116,6 +124,8 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	fs.StringVar(&m.EngineCommand, "engine-command", "", "reference engine binary for -dev (default: galaxy-engine next to galaxyd)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	} else if *showVersion {
+		return errVersion
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
