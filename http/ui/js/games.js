@@ -178,7 +178,7 @@ function races(g) {
 function row(g, flash) {
   const r = g.runtime;
   const next = r.nextTurnAt
-    ? [h("time", { datetime: r.nextTurnAt }, localTime(r.nextTurnAt)), " ",
+    ? [h("time", { datetime: r.nextTurnAt }, localTime(r.nextTurnAt)),
       h("span", { class: "countdown", "data-countdown": r.nextTurnAt }, countdown(r.nextTurnAt))]
     : h("span", { class: "none" }, r.paused ? "paused" : "—");
   return h("tr", { "data-game-id": g.id, class: flash ? "flash" : null },

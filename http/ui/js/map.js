@@ -194,7 +194,9 @@ export function render(m) {
 
   const planets = s("g", { class: "planets" });
   const fs = 1.55 * k;
-  const labels = placeLabels(m.planets, radius, fs, -pad, m.size + pad);
+  // A crowded galaxy labels only owned planets; every planet keeps its tooltip.
+  const labelled = m.planets.length > 150 ? m.planets.filter((p) => p.owner >= 0 || p.home) : m.planets;
+  const labels = placeLabels(labelled, radius, fs, -pad, m.size + pad);
   for (const p of m.planets) {
     const r = radius(p);
     const known = p.size !== null && p.size !== undefined;
@@ -209,7 +211,7 @@ export function render(m) {
     gp.append(s("circle", { class: `planet${p.owner >= 0 ? " owned" : ""}${known ? "" : hidden ? " hidden" : " unknown"}`, cx: p.x, cy: p.y, r,
       fill: known ? c : "none", stroke: c, "stroke-width": (known ? 0.12 : 0.2) * k }));
     const at = labels.get(p.number);
-    gp.append(s("text", { class: "label", x: at.x, y: at.y, "text-anchor": at.anchor, "font-size": fs }, label));
+    if (at) gp.append(s("text", { class: "label", x: at.x, y: at.y, "text-anchor": at.anchor, "font-size": fs }, label));
     planets.append(gp);
   }
   svg.append(planets);
@@ -298,7 +300,8 @@ function plural(n, what) {
 
 function planetTable(m) {
   return h("div", { class: "scroll" }, h("table", { class: "planets-table" },
-    h("thead", null, h("tr", null, ["Planet", "Owner", "Size", "Population", "Industry"].map((c) => h("th", { scope: "col" }, c)))),
+    h("thead", null, h("tr", null, [["Planet"], ["Owner"], ["Size"], ["Pop.", "Population"], ["Ind.", "Industry"]].map(([c, long]) =>
+      h("th", { scope: "col" }, long ? h("abbr", { title: long }, c) : c)))),
     h("tbody", null, m.planets.map((p) => h("tr", null,
       h("th", { scope: "row" }, labelOf(p)),
       h("td", { class: "owner" }, p.owner >= 0 ? [h("span", { class: "swatch", "data-colour": p.owner, "aria-hidden": "true" }), " ", p.ownerName]
