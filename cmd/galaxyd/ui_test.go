@@ -163,6 +163,33 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 }
 
+// TestConsoleWithoutTokens: galaxyd -dev without tokens needs no sign-in — the
+// console finds that out by asking the API without a token — and acts as admin.
+func TestConsoleWithoutTokens(t *testing.T) {
+	browser := findChromium()
+	if browser == "" {
+		t.Skip("no Chromium on PATH (chromium or chromium-browser): the console's browser test needs one; apt-get install -y chromium")
+	}
+	t.Setenv("GALAXY_ADMIN_TOKEN", "")
+	t.Setenv("GALAXY_LOBBY_TOKEN", "")
+	m := MustRunMain(t, t.TempDir())
+	id := MustStartGame(t, api{tb: t, base: m.HTTP.URL()}, yearly, "Open")
+	ctx, messages := mustStartBrowser(t, browser)
+	sctx, cancel := context.WithTimeout(ctx, browserDeadline)
+	defer cancel()
+	if err := chromedp.Do(sctx,
+		chromedp.Navigate(m.HTTP.URL()+"/ui/#/games/"+id.String()),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-action="force_next_turn"]`)),
+		chromedp.Poll[chromedp.Void](`document.getElementById("who").textContent.includes("no tokens") && document.getElementById("signout").hidden
+			&& document.getElementById("token") === null`, chromedp.WithPollingTimeout(browserDeadline)),
+	); err != nil {
+		t.Fatalf("the console without tokens: %v\nbrowser console:\n%s", err, messages.String())
+	}
+	if bad := messages.problems(); len(bad) > 0 {
+		t.Fatalf("the console reported problems:\n%s", strings.Join(bad, "\n"))
+	}
+}
+
 // consolePlanets is how many planets the engine makes for 3 races: 3 homes, 2 empty
 // planets near each, 3 small ones per race.
 const consolePlanets = 18
