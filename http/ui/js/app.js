@@ -40,8 +40,8 @@ function route() {
   }
   document.title = "Galaxy console";
   teardown = page(main, hash.match(re).slice(1)) || (() => {});
-  const heading = main.querySelector("h1");
-  if (heading) heading.focus({ preventScroll: true });
+  // Focus moves to the new page (its heading once drawn), so a screen reader starts there.
+  (main.querySelector("h1") || main).focus({ preventScroll: true });
 }
 
 function enter() {

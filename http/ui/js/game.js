@@ -71,7 +71,9 @@ export function gamePage(main, id) {
   // again reads once more in a moment while an operation is still under way: not
   // every step of an operation is an event.
   const timers = new Set();
+  let closed = false;
   function again(fn) {
+    if (closed) return;
     const t = setTimeout(() => { timers.delete(t); fn(); }, 700);
     timers.add(t);
   }
@@ -235,7 +237,7 @@ export function gamePage(main, id) {
   const ready = loadGame();
   loadTurns();
   loadOps();
-  return () => { offEvent(); offState(); clearInterval(ticker); for (const t of timers) clearTimeout(t); };
+  return () => { closed = true; offEvent(); offState(); clearInterval(ticker); for (const t of timers) clearTimeout(t); };
 }
 
 // figuresTable is every race's figures at every turn, for reading rather than looking.
