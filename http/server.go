@@ -78,6 +78,14 @@ type Config struct {
 	// /games/{id}/state (admin). Nil answers 404.
 	ViewService orchestrator.ViewService
 
+	// ArchiveService, when set, backs rollback, transfer, export and import (admin);
+	// nil answers 503 (no archive configured).
+	ArchiveService orchestrator.ArchiveService
+
+	// NodeService, when set, backs /api/v1/nodes (admin): the cluster's nodes and
+	// their drains. Nil answers 503 (a driver without nodes).
+	NodeService orchestrator.NodeService
+
 	// EventFeed, when set, backs GET /api/v1/events (the live event stream); nil
 	// answers 404.
 	EventFeed orchestrator.EventFeed
@@ -250,6 +258,10 @@ func (s *Server) routes() {
 	api.Handle("/games/{id}/force-next-turn", s.admin(s.handleForceNextTurn)).Methods("POST")
 	api.Handle("/games/{id}/patch", s.admin(s.handlePatch)).Methods("POST")
 	api.Handle("/games/{id}/operations", s.admin(s.handleListOperations)).Methods("GET")
+	api.Handle("/games/{id}/rollback", s.admin(s.handleRollback)).Methods("POST")
+	api.Handle("/games/{id}/transfer", s.admin(s.handleTransfer)).Methods("POST")
+	api.Handle("/games/{id}/export", s.admin(s.handleExport)).Methods("GET")
+	api.Handle("/games/import", s.admin(s.handleImport)).Methods("POST")
 	api.Handle("/operations/{operationId}", s.admin(s.handleGetOperation)).Methods("GET")
 
 	api.Handle("/games/{id}/orders", s.lobby(s.handleSubmitOrders)).Methods("POST")
@@ -259,6 +271,8 @@ func (s *Server) routes() {
 	api.Handle("/games/{id}/state", s.admin(s.handleEngineState)).Methods("GET")
 
 	api.Handle("/admin/backup", s.admin(s.handleBackup)).Methods("GET")
+	api.Handle("/nodes", s.admin(s.handleListNodes)).Methods("GET")
+	api.Handle("/nodes/{node}/drain", s.admin(s.handleDrainNode)).Methods("POST")
 	api.Handle("/events", s.lobby(s.handleEvents)).Methods("GET")
 	api.Handle("/reconcile", s.admin(s.handleGetReconcile)).Methods("GET")
 	api.Handle("/reconcile", s.admin(s.handleRunReconcile)).Methods("POST")

@@ -15,6 +15,7 @@ type Corrections interface {
 	Halt(ctx context.Context, id uuid.UUID, remove bool) (*Operation, error)
 	Refresh(ctx context.Context, id uuid.UUID, in *Instance) (*Operation, error)
 	RemoveOrphan(ctx context.Context, id uuid.UUID) (*Operation, error)
+	ArchiveNow(ctx context.Context, id uuid.UUID) (*Operation, error)
 }
 
 // Corrector implements Corrections.
@@ -46,6 +47,12 @@ func (s *Corrector) Halt(ctx context.Context, id uuid.UUID, remove bool) (*Opera
 // of date: a refresh operation recording in's endpoint, allocation and node.
 func (s *Corrector) Refresh(ctx context.Context, id uuid.UUID, in *Instance) (*Operation, error) {
 	return s.q.request(ctx, id, ActRefresh, OpRefresh, SourceReconciler, OpDetails{Endpoint: in.Endpoint, AllocID: in.AllocID, NodeID: in.NodeID}, nil)
+}
+
+// ArchiveNow is the reconciler's correction for a game whose archive lags its turns: an
+// archive operation (ActArchive in the table).
+func (s *Corrector) ArchiveNow(ctx context.Context, id uuid.UUID) (*Operation, error) {
+	return s.q.request(ctx, id, ActArchive, OpArchive, SourceReconciler, OpDetails{}, nil)
 }
 
 // RemoveOrphan removes an engine, with its state, that no game claims.

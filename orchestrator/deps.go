@@ -37,12 +37,33 @@ type Config struct {
 	// (default 4), waiting TurnBackoff, doubled each time (default 2 s), in between.
 	TurnAttempts int
 	TurnBackoff  time.Duration
+	// Archive, when set, keeps the games' snapshots off their engines' nodes (see
+	// archiver.go); ArchiveTimeout bounds one snapshot and its write (default 30 s);
+	// Retention says which snapshots are kept (zero: all).
+	Archive        Archive
+	ArchiveTimeout time.Duration
+	Retention      Retention
+
+	// Idle puts engines to sleep between turns (zero After: never).
+	Idle Idle
+
 	// Metrics, when set, records operations and turns.
 	Metrics *Metrics
 	// Outbox and Feed, when set, are told after every commit that may have appended
 	// events, so notifications leave, and consoles hear of them, at once.
 	Outbox *Outbox
 	Feed   *Feed
+}
+
+// Idle says when an engine sleeps: after After without a player or admin call, when no
+// turn is due within WakeAhead; the scheduler wakes it WakeAhead before its turn, and a
+// player's call waits up to WakeTimeout for it to wake. ReleaseVolume also gives the
+// game's volume back to the cluster (the wake restores it from the archive).
+type Idle struct {
+	After         time.Duration
+	WakeAhead     time.Duration
+	WakeTimeout   time.Duration
+	ReleaseVolume bool
 }
 
 // withDefaults returns c with every zero limit set to its default.
@@ -68,6 +89,15 @@ func (c Config) withDefaults() Config {
 	if c.TurnBackoff <= 0 {
 		c.TurnBackoff = 2 * time.Second
 	}
+	if c.ArchiveTimeout <= 0 {
+		c.ArchiveTimeout = 30 * time.Second
+	}
+	if c.Idle.WakeAhead <= 0 {
+		c.Idle.WakeAhead = 2 * time.Minute
+	}
+	if c.Idle.WakeTimeout <= 0 {
+		c.Idle.WakeTimeout = 30 * time.Second
+	}
 	return c
 }
 
@@ -82,6 +112,8 @@ func (c Config) validate() error {
 		return errors.New("orchestrator: a Discovery is required")
 	case c.Engines == nil:
 		return errors.New("orchestrator: an EngineConnector is required")
+	case c.Idle.After > 0 && c.Archive == nil:
+		return errors.New("orchestrator: engines sleep only with an archive: their state must outlive them")
 	}
 	return nil
 }
@@ -93,6 +125,10 @@ type deps struct {
 	// ctx lives as long as the Service is open; work that outlives a request (driver
 	// news, health records) runs under it.
 	ctx context.Context
+	// activity is when each game last served a call; waker shares wakes of sleeping
+	// games among the calls waiting for them.
+	activity *activity
+	waker    *Waker
 }
 
 func (s *deps) now() time.Time { return s.Clock.Now().UTC() }
@@ -154,10 +190,23 @@ func (s *deps) engineFor(ctx context.Context, g *Game, r *Runtime) (EngineClient
 	if err != nil {
 		return nil, err
 	}
-	return s.Engines(inst.Endpoint, token), nil
+	c := s.Engines(inst.Endpoint, token)
+	if r.Initialized {
+		// The engine may come back on an empty volume (a sleep that released it, a new
+		// node): check it holds the game, restoring it from the archive if not.
+		if _, err := s.initOrVerify(ctx, c, g, r); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 func (s *deps) startDriver(ctx context.Context, g *Game, version, token string) (*Instance, error) {
+	return s.startPlaced(ctx, g, version, token, "", nil)
+}
+
+// startPlaced is startDriver with a placement: on node, or on none of avoid.
+func (s *deps) startPlaced(ctx context.Context, g *Game, version, token, node string, avoid []string) (*Instance, error) {
 	var v *EngineVersion
 	if err := s.Store.View(ctx, func(tx Tx) (err error) {
 		v, err = tx.EngineVersion(version)
@@ -167,7 +216,7 @@ func (s *deps) startDriver(ctx context.Context, g *Game, version, token string) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.StartTimeout)
 	defer cancel()
-	return s.Driver.Start(ctx, EngineSpec{GameID: g.ID, Version: *v, AdminToken: token})
+	return s.Driver.Start(ctx, EngineSpec{GameID: g.ID, Version: *v, AdminToken: token, Node: node, AvoidNodes: avoid})
 }
 
 func (s *deps) secret(ctx context.Context, id uuid.UUID) (token string, err error) {
@@ -176,6 +225,48 @@ func (s *deps) secret(ctx context.Context, id uuid.UUID) (token string, err erro
 		return err
 	})
 	return token, err
+}
+
+// initOrVerify initialises a game that never was, and otherwise (or on 409) reads the
+// engine's state and checks that it holds our game: a different gameId means the
+// engine was given someone else's volume, which must fail loudly.
+func (s *deps) initOrVerify(ctx context.Context, c EngineClient, g *Game, r *Runtime) (*engine.State, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.EngineTimeout)
+	defer cancel()
+	if err := c.Healthz(ctx); err != nil {
+		return nil, engineError(err)
+	}
+	if !r.Initialized {
+		req := engine.InitRequest{GameID: g.ID, Settings: g.Settings}
+		for _, p := range g.Players {
+			req.Races = append(req.Races, engine.Race{RaceName: p.RaceName, PlayerID: p.EnginePlayerID})
+		}
+		st, err := c.Init(ctx, req)
+		if err == nil {
+			return st, nil
+		} else if !engine.IsStatus(err, 409) {
+			return nil, engineError(err)
+		}
+	}
+	st, err := c.State(ctx)
+	var ee *engine.Error
+	if errors.As(err, &ee) && ee.StatusCode == 404 && r.Initialized {
+		// The engine holds nothing of a game that was initialised: a new node, a lost
+		// volume. Restore it from the archive; never init it again.
+		return s.restore(ctx, c, g, r, false)
+	} else if err != nil {
+		return nil, engineError(err)
+	}
+	if st.GameID != g.ID {
+		return nil, Errorf(ECONFLICT, "the engine's state belongs to game %s, not %s: wrong volume or state directory", st.GameID, g.ID)
+	}
+	if st.Turn < r.CurrentTurn {
+		if s.Archive != nil {
+			return s.restore(ctx, c, g, r, true)
+		}
+		return nil, Errorf(ECONFLICT, "the engine's state is at turn %d but turn %d was generated: state was lost or rolled back", st.Turn, r.CurrentTurn)
+	}
+	return st, nil
 }
 
 // answers reports whether the game's engine runs and answers its health check now.

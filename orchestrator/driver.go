@@ -13,6 +13,11 @@ type EngineSpec struct {
 	// AdminToken reaches the engine as GALAXY_ENGINE_ADMIN_TOKEN; drivers never log it
 	// or put it in job meta.
 	AdminToken string
+	// Node, when set, is the node the engine must be placed on; AvoidNodes are nodes it
+	// must not be placed on (a transfer off a draining or lost node). A driver with a
+	// single machine (local) ignores both.
+	Node       string
+	AvoidNodes []string
 }
 
 // Instance is what a driver knows of a running (or placed) engine.

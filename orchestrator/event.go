@@ -19,6 +19,8 @@ const (
 	EventGameRemoved   = "game.removed"
 	EventGamePaused    = "game.paused"
 	EventGameResumed   = "game.resumed"
+	EventRolledBack    = "game.rolled_back"
+	EventTransferred   = "game.transferred"
 )
 
 // Event is one outbox row: a notification for the lobby written in the same transaction

@@ -3,8 +3,9 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+	"time"
 
-	"github.com/galaxy-orchestrator/galaxy/engine"
+	"github.com/google/uuid"
 )
 
 // Executor runs operations for the worker pool: start, restart and patch (and the
@@ -57,14 +58,23 @@ func (s *Executor) run(ctx context.Context, op *Operation) {
 
 	var err error
 	switch op.Op {
-	case OpStart, OpRestart, OpPatch:
+	case OpStart, OpRestart, OpPatch, OpWake:
 		err = s.execStart(ctx, op)
+		s.waker.ended(op.GameID)
+	case OpSleep:
+		err = s.execSleep(ctx, op)
 	case OpStop, OpRemove:
 		err = s.execStop(ctx, op)
 	case OpTurn, OpForceNextTurn:
 		err = s.turns.execTurn(ctx, op)
 	case OpRefresh:
 		err = s.execRefresh(ctx, op)
+	case OpArchive:
+		err = s.execArchive(ctx, op)
+	case OpRollback:
+		err = s.execRollback(ctx, op)
+	case OpTransfer:
+		err = s.execTransfer(ctx, op)
 	default:
 		err = s.finish(ctx, op, Errorf(EINTERNAL, "unknown operation %q", op.Op), nil)
 	}
@@ -124,6 +134,15 @@ func (s *Executor) execStart(ctx context.Context, op *Operation) error {
 	}
 	op.Details.ImageRef, op.Details.JobVersion, op.Details.Turn = inst.ImageRef, inst.JobVersion, st.Turn
 	op.Details.Endpoint, op.Details.AllocID, op.Details.NodeID = inst.Endpoint, inst.AllocID, inst.NodeID
+	// A game archives from its first state on: a node lost before turn 1 loses nothing.
+	archivedTurn := -1
+	if s.Archive != nil && !r.archived(st.Turn) {
+		if t, err := s.archiveSnapshot(ctx, g, r, client); err != nil {
+			s.log(g.ID).Warn("started, but its state is not archived yet; the reconciler will catch up", "error", err)
+		} else {
+			archivedTurn = t
+		}
+	}
 
 	var next *Runtime
 	err = s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error {
@@ -133,6 +152,11 @@ func (s *Executor) execStart(ctx context.Context, op *Operation) error {
 			return err
 		}
 		now := s.now()
+		if archivedTurn >= 0 {
+			if err := archived(tx, r, archivedTurn); err != nil {
+				return err
+			}
+		}
 		applyInstance(r, inst)
 		r.Initialized, r.LastError, r.StartedAt, r.LastObservedAt = true, "", &now, &now
 		if st.Turn > r.CurrentTurn {
@@ -156,49 +180,18 @@ func (s *Executor) execStart(ctx context.Context, op *Operation) error {
 			return err
 		}
 		next = r
-		if !settled {
-			return nil
+		if !settled || act == ActWake {
+			return nil // a wake is no news for the lobby
 		}
 		return s.addEvent(tx, EventGameStarted, r, nil)
 	})
+	if err == nil {
+		s.activity.touch(g.ID, s.Clock.Now()) // a fresh engine gets Idle.After before it sleeps
+	}
 	if err == nil && next != nil {
 		s.turns.reschedule(next)
 	}
 	return err
-}
-
-// initOrVerify initialises a game that never was, and otherwise (or on 409) reads the
-// engine's state and checks that it holds our game: a different gameId means the
-// engine was given someone else's volume, which must fail loudly.
-func (s *Executor) initOrVerify(ctx context.Context, c EngineClient, g *Game, r *Runtime) (*engine.State, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.EngineTimeout)
-	defer cancel()
-	if err := c.Healthz(ctx); err != nil {
-		return nil, engineError(err)
-	}
-	if !r.Initialized {
-		req := engine.InitRequest{GameID: g.ID, Settings: g.Settings}
-		for _, p := range g.Players {
-			req.Races = append(req.Races, engine.Race{RaceName: p.RaceName, PlayerID: p.EnginePlayerID})
-		}
-		st, err := c.Init(ctx, req)
-		if err == nil {
-			return st, nil
-		} else if !engine.IsStatus(err, 409) {
-			return nil, engineError(err)
-		}
-	}
-	st, err := c.State(ctx)
-	if err != nil {
-		return nil, engineError(err)
-	}
-	if st.GameID != g.ID {
-		return nil, Errorf(ECONFLICT, "the engine's state belongs to game %s, not %s: wrong volume or state directory", st.GameID, g.ID)
-	}
-	if st.Turn < r.CurrentTurn {
-		return nil, Errorf(ECONFLICT, "the engine's state is at turn %d but turn %d was generated: state was lost or rolled back", st.Turn, r.CurrentTurn)
-	}
-	return st, nil
 }
 
 func (s *Executor) applyVersion(tx Tx, g *Game, r *Runtime, version string) error {
@@ -252,6 +245,10 @@ func (s *Executor) failStart(ctx context.Context, op *Operation, g *Game, r *Run
 			return nil
 		}
 		next = r
+		if act == ActWake {
+			// Still asleep; reported like a failed start, tried again shortly.
+			return s.addEvent(tx, EventStartFailed, r, map[string]string{"error": ErrorMessage(cause), "op": string(op.Op)})
+		}
 		if r.Status != StatusStartFailed {
 			return nil // the old engine runs on: a failed operation, a healthy game
 		}
@@ -263,18 +260,34 @@ func (s *Executor) failStart(ctx context.Context, op *Operation, g *Game, r *Run
 	})
 	if err == nil && next != nil {
 		s.turns.reschedule(next)
+		if act == ActWake && next.Status == StatusAsleep {
+			s.turns.sched.Set(next.GameID, s.Clock.Now().Add(wakeRetry))
+		}
 	}
 	return err
 }
+
+// wakeRetry is how soon a wake that failed is tried again.
+const wakeRetry = 30 * time.Second
 
 // execStop runs stop and remove (and the reconciler's halt). That the engine stopped
 // is a fact whatever a later operation wants; the status is the table's. A failed stop
 // leaves the game stopping with the reason in lastError.
 func (s *Executor) execStop(ctx context.Context, op *Operation) error {
 	act := actionOf(op)
+	// A stopped game's state is in the archive: it may start again on another node.
+	archivedTurn := -1
+	if op.Op == OpStop && s.Archive != nil {
+		archivedTurn = s.finalSnapshot(ctx, op.GameID)
+	}
 	var err error
 	if op.Op == OpRemove {
 		err = s.Driver.Remove(ctx, op.GameID)
+		if err == nil && s.Archive != nil && act != ActHalt {
+			if derr := s.Archive.Delete(ctx, op.GameID); derr != nil {
+				s.log(op.GameID).Warn("removed, but its archived snapshots could not be deleted", "error", derr)
+			}
+		}
 	} else {
 		err = s.Driver.Stop(ctx, op.GameID)
 	}
@@ -291,6 +304,11 @@ func (s *Executor) execStop(ctx context.Context, op *Operation) error {
 	var next *Runtime
 	err = s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error {
 		now := s.now()
+		if archivedTurn >= 0 {
+			if err := archived(tx, r, archivedTurn); err != nil {
+				return err
+			}
+		}
 		r.EngineEndpoint, r.EngineHealth, r.StoppedAt, r.AllocID = "", "", &now, ""
 		r.PendingTurn = 0 // a turn queued ahead of this operation already ran or failed
 		settled := settle(act, op.FromStatus, r, true, false)
@@ -310,6 +328,50 @@ func (s *Executor) execStop(ctx context.Context, op *Operation) error {
 		s.turns.reschedule(next)
 	}
 	return err
+}
+
+// finalSnapshot archives the snapshot of a running engine before it stops; -1 when
+// there is none (no engine answers, or the archive failed: logged, the stop goes on).
+func (s *Executor) finalSnapshot(ctx context.Context, id uuid.UUID) int {
+	g, r, err := s.load(ctx, id)
+	if err != nil {
+		return -1
+	}
+	token, err := s.secret(ctx, id)
+	if err != nil || !s.answers(ctx, id, token) {
+		return -1
+	}
+	ep, err := s.Discovery.Endpoint(ctx, id)
+	if err != nil {
+		return -1
+	}
+	turn, err := s.archiveSnapshot(ctx, g, r, s.Engines(ep, token))
+	if err != nil {
+		s.log(id).Warn("stopping without a final snapshot in the archive", "error", err)
+		return -1
+	}
+	return turn
+}
+
+// execArchive is the reconciler's catch-up: the engine's snapshot, archived now.
+func (s *Executor) execArchive(ctx context.Context, op *Operation) error {
+	g, r, err := s.load(ctx, op.GameID)
+	if err != nil {
+		return s.finish(ctx, op, err, nil)
+	}
+	if s.Archive == nil {
+		return s.finish(ctx, op, Errorf(EUNAVAILABLE, "no archive is configured"), nil)
+	}
+	c, err := s.engineFor(ctx, g, r)
+	if err != nil {
+		return s.finish(ctx, op, err, nil)
+	}
+	turn, err := s.archiveSnapshot(ctx, g, r, c)
+	if err != nil {
+		return s.finish(ctx, op, err, nil)
+	}
+	op.Details.Turn = turn
+	return s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error { return archived(tx, r, turn) })
 }
 
 // execRefresh records where the engine runs now, as the reconciler found it.

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,6 +37,22 @@ type fakeEngine struct {
 	TurnErr func(ctx context.Context, n int) error
 	// hung makes every call but Healthz wait for its context, like a SIGSTOPped engine.
 	hung bool
+	// submitted logs every accepted submission as "turn/actor/orders".
+	submitted []string
+	actors    []uuid.UUID // the races' player ids, from init (kept by restores)
+}
+
+// lose forgets the engine's whole state, as a lost volume or a new node does.
+func (e *fakeEngine) lose() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.inited, e.turn, e.gameID, e.final, e.submitted = false, 0, uuid.Nil, nil, nil
+}
+
+func (e *fakeEngine) submissions() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.submitted...)
 }
 
 func (e *fakeEngine) setHung(hung bool) {
@@ -70,6 +88,10 @@ func (e *fakeEngine) Init(_ context.Context, req engine.InitRequest) (*engine.St
 		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: "state exists"}
 	}
 	e.inited, e.gameID, e.races = true, req.GameID, len(req.Races)
+	e.actors = nil
+	for _, r := range req.Races {
+		e.actors = append(e.actors, r.PlayerID)
+	}
 	return &engine.State{GameID: e.gameID}, nil
 }
 func (e *fakeEngine) State(context.Context) (*engine.State, error) {
@@ -114,6 +136,8 @@ func (e *fakeEngine) SubmitOrders(_ context.Context, req engine.OrdersRequest) (
 		e.final = map[uuid.UUID]bool{}
 	}
 	e.final[req.Actor] = req.Final
+	orders, _ := json.Marshal(req.Orders)
+	e.submitted = append(e.submitted, fmt.Sprintf("%d/%s/%s", req.Turn, req.Actor, orders))
 	n := 0
 	for _, f := range e.final {
 		if f {
@@ -144,7 +168,18 @@ func (e *fakeEngine) Snapshot(ctx context.Context, withReports bool) ([]byte, st
 	if !e.inited {
 		return nil, "", &engine.Error{StatusCode: 404, Code: engine.CodeNotInitialised, Message: "no game"}
 	}
-	doc := fmt.Sprintf(`{"schemaVersion":1,"gameId":%q,"turn":%d,"finished":false,"state":{"gameId":%q,"turn":%d}}`, e.gameID, e.turn, e.gameID, e.turn)
+	reports := ""
+	if withReports {
+		var parts []string
+		for _, a := range e.actors {
+			parts = append(parts, fmt.Sprintf(`%q:{"turn":%d,"archived":true}`, a, e.turn))
+		}
+		reports = `,"reports":{` + strings.Join(parts, ",") + `}`
+	}
+	actors, _ := json.Marshal(e.actors)
+	// Like a real engine's, the state holds the open turn's orders: a snapshot taken
+	// after orders came in differs from the one taken right after the turn.
+	doc := fmt.Sprintf(`{"schemaVersion":1,"gameId":%q,"turn":%d,"finished":false,"state":{"gameId":%q,"turn":%d,"actors":%s,"orders":%d}%s}`, e.gameID, e.turn, e.gameID, e.turn, actors, len(e.final), reports)
 	sum := sha256.Sum256([]byte(doc))
 	return []byte(doc), hex.EncodeToString(sum[:]), nil
 }
@@ -158,7 +193,10 @@ func (e *fakeEngine) Restore(_ context.Context, doc []byte, replace bool) (*engi
 	if e.inited && (!replace || e.gameID != snap.GameID) {
 		return nil, &engine.Error{StatusCode: 409, Code: "conflict", Message: "state exists"}
 	}
-	e.inited, e.gameID, e.turn = true, snap.GameID, snap.Turn
+	e.inited, e.gameID, e.turn, e.final = true, snap.GameID, snap.Turn, nil
+	var state struct{ Actors []uuid.UUID }
+	_ = json.Unmarshal(snap.State, &state)
+	e.actors = state.Actors
 	return &engine.State{GameID: e.gameID, Turn: e.turn}, nil
 }
 
@@ -180,6 +218,22 @@ type fakeDriver struct {
 	// failed Start leaves what ran before running, as the Driver contract promises.
 	StartFn func(spec orchestrator.EngineSpec) error
 	StopFn  func(id uuid.UUID) error
+	// nodes, when set, are the nodes engines are placed on: the first the spec allows.
+	nodes  []string
+	nodeOf map[uuid.UUID]string
+}
+
+// place picks the node of a start: spec.Node, else the first node not avoided.
+func (d *fakeDriver) place(spec orchestrator.EngineSpec) string {
+	if spec.Node != "" {
+		return spec.Node
+	}
+	for _, n := range d.nodes {
+		if !slices.Contains(spec.AvoidNodes, n) {
+			return n
+		}
+	}
+	return ""
 }
 
 func (d *fakeDriver) setStartFn(f func(spec orchestrator.EngineSpec) error) {
@@ -247,7 +301,14 @@ func (d *fakeDriver) Start(_ context.Context, spec orchestrator.EngineSpec) (*or
 	defer d.mu.Unlock()
 	d.running[spec.GameID] = true
 	d.version[spec.GameID] = spec.Version.Version
-	return &orchestrator.Instance{GameID: spec.GameID, Endpoint: "fake://" + spec.GameID.String(), Running: true, Version: spec.Version.Version}, nil
+	if d.nodeOf == nil {
+		d.nodeOf = map[uuid.UUID]string{}
+	}
+	if _, placed := d.nodeOf[spec.GameID]; !placed || spec.Node != "" || len(spec.AvoidNodes) > 0 {
+		d.nodeOf[spec.GameID] = d.place(spec)
+	}
+	node := d.nodeOf[spec.GameID]
+	return &orchestrator.Instance{GameID: spec.GameID, Endpoint: "fake://" + spec.GameID.String(), Running: true, Version: spec.Version.Version, NodeID: node}, nil
 }
 func (d *fakeDriver) Stop(_ context.Context, id uuid.UUID) error {
 	d.mu.Lock()
@@ -265,6 +326,7 @@ func (d *fakeDriver) Remove(_ context.Context, id uuid.UUID) error {
 	defer d.mu.Unlock()
 	delete(d.running, id)
 	delete(d.engines, id)
+	delete(d.nodeOf, id)
 	return nil
 }
 func (d *fakeDriver) CheckVersion(orchestrator.EngineVersion) error { return nil }

@@ -177,6 +177,20 @@ func (s *Lifecycle) Patch(ctx context.Context, id uuid.UUID, version string, src
 	})
 }
 
+// Sleep puts the game's engine to sleep now, as the idle check would (its state
+// archived, the engine stopped). Errors as Start's; EUNAVAILABLE without an archive.
+func (s *Lifecycle) Sleep(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
+	if s.Archive == nil {
+		return nil, Errorf(EUNAVAILABLE, "no archive is configured: an engine cannot sleep without its state archived")
+	}
+	return s.q.request(ctx, id, ActSleep, OpSleep, src, OpDetails{}, nil)
+}
+
+// Wake wakes the game's sleeping engine now. Errors as Start's.
+func (s *Lifecycle) Wake(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {
+	return s.q.request(ctx, id, ActWake, OpWake, src, OpDetails{}, nil)
+}
+
 // Remove implements GameService: the engine is stopped and its state deleted; the
 // game's records stay, with status removed.
 func (s *Lifecycle) Remove(ctx context.Context, id uuid.UUID, src Source) (*Operation, error) {

@@ -18,6 +18,8 @@ type Metrics struct {
 	orphans      prometheus.Gauge
 	driverErrors *prometheus.CounterVec
 	storeErrors  prometheus.Counter
+	archiveErrs  prometheus.Counter
+	archiveLag   prometheus.Gauge
 }
 
 // NewMetrics creates the series and registers them, with a collector that reads games
@@ -51,8 +53,14 @@ func NewMetrics(reg prometheus.Registerer, st Store, depth func(context.Context)
 		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "galaxy_store_errors_total", Help: "Store commits that could not be written (a full or failing disk).",
 		}),
+		archiveErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "galaxy_archive_errors_total", Help: "Snapshots that could not be taken or written to the archive.",
+		}),
+		archiveLag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "galaxy_archive_lag_turns", Help: "Turns generated but not archived, summed over the games that should run (at the last reconciliation).",
+		}),
 	}
-	reg.MustRegister(m.ops, m.opDuration, m.turnDuration, m.deliveries, m.findings, m.orphans, m.driverErrors, m.storeErrors,
+	reg.MustRegister(m.ops, m.opDuration, m.turnDuration, m.deliveries, m.findings, m.orphans, m.driverErrors, m.storeErrors, m.archiveErrs, m.archiveLag,
 		&storeCollector{store: st, depth: depth})
 	return m
 }
@@ -95,6 +103,14 @@ func (m *Metrics) Reconciled(r *ReconcileReport) {
 	m.findings.WithLabelValues("orphan_removed").Add(float64(r.OrphansRemoved))
 	m.findings.WithLabelValues("error").Add(float64(len(r.Errors)))
 	m.orphans.Set(float64(len(r.Orphans)))
+	m.findings.WithLabelValues("archived").Add(float64(len(r.Archived)))
+	m.archiveLag.Set(float64(r.ArchiveLag))
+}
+
+func (m *Metrics) archiveError() {
+	if m != nil {
+		m.archiveErrs.Inc()
+	}
 }
 
 // StoreError counts a commit the store could not write; it fits store.WithOnError.

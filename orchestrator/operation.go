@@ -22,6 +22,15 @@ const (
 	OpRemove        Op = "remove"
 	// OpRefresh records where a game's engine runs now (reconciler only).
 	OpRefresh Op = "refresh"
+	// OpArchive archives the engine's snapshot of a game that lags (reconciler only).
+	OpArchive Op = "archive"
+	// OpRollback restores an archived turn's snapshot (admin).
+	OpRollback Op = "rollback"
+	// OpTransfer moves a game's engine to another node through the archive.
+	OpTransfer Op = "transfer"
+	// OpSleep stops an idle engine between turns; OpWake brings it back.
+	OpSleep Op = "sleep"
+	OpWake  Op = "wake"
 )
 
 // Source says who asked for an operation.
@@ -77,10 +86,18 @@ type OpDetails struct {
 	JobVersion uint64 `json:"jobVersion,omitempty"`
 	Turn       int    `json:"turn,omitempty"`
 	// Endpoint, AllocID and NodeID say where the engine ran once the operation ended
-	// (start, refresh).
+	// (start, refresh, transfer).
 	Endpoint string `json:"endpoint,omitempty"`
 	AllocID  string `json:"allocId,omitempty"`
 	NodeID   string `json:"nodeId,omitempty"`
+	// Line is a rollback's history line to restore from (nil: the game's current one)
+	// and, once done, the new line the game goes on in.
+	Line *int `json:"line,omitempty"`
+	// FromTurn is the turn a rollback left; FromNode the node a transfer left.
+	FromTurn int    `json:"fromTurn,omitempty"`
+	FromNode string `json:"fromNode,omitempty"`
+	// OutageMS is how long players had no engine during a transfer, in milliseconds.
+	OutageMS int64 `json:"outageMs,omitempty"`
 }
 
 // Done reports whether the operation reached a terminal status.

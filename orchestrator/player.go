@@ -70,6 +70,11 @@ func (s *PlayerProxy) SubmitOrders(ctx context.Context, gameID, userID uuid.UUID
 	if err != nil {
 		return nil, err
 	}
+	// Accepted orders are journalled before they are acknowledged: they must outlive
+	// the engine's node until a snapshot after their turn is archived.
+	if err := s.journal(ctx, gameID, p.EnginePlayerID, *in.Turn, in); err != nil {
+		return nil, err
+	}
 	if res.AllFinal && g.EarlyTurn {
 		if _, err := s.turns.enqueue(ctx, gameID, ActTurn, SourceScheduler); err != nil {
 			s.log(gameID).Warn("cannot run the early turn", "error", err)
@@ -118,6 +123,12 @@ func (s *PlayerProxy) Report(ctx context.Context, gameID, userID uuid.UUID, q Re
 	if turn > r.CurrentTurn {
 		return nil, &Error{Code: ENOTFOUND, Field: "turn", Message: fmt.Sprintf("turn %d has not been generated; the last one is %d", turn, r.CurrentTurn)}
 	}
+	if r.Status == StatusAsleep && q.Format != ReportText {
+		// A sleeping game's reports are in its archived snapshots: no wake needed.
+		if out, ok := s.archivedReport(ctx, r, p.EnginePlayerID, turn); ok {
+			return out, nil
+		}
+	}
 	var out json.RawMessage
 	err = s.callEngine(ctx, g, r, func(ctx context.Context, c EngineClient) (err error) {
 		if q.Format == ReportText {
@@ -128,6 +139,24 @@ func (s *PlayerProxy) Report(ctx context.Context, gameID, userID uuid.UUID, q Re
 		return err
 	})
 	return out, err
+}
+
+// archivedReport returns the race's report of turn from the snapshot archived after
+// it, if the archive holds one with reports.
+func (s *PlayerProxy) archivedReport(ctx context.Context, r *Runtime, actor uuid.UUID, turn int) (json.RawMessage, bool) {
+	if s.Archive == nil || !r.archived(turn) {
+		return nil, false
+	}
+	doc, _, err := s.Archive.Snapshot(ctx, r.GameID, r.ArchiveLine, turn)
+	if err != nil {
+		return nil, false
+	}
+	snap, err := engine.ParseSnapshot(doc)
+	if err != nil {
+		return nil, false
+	}
+	rep, ok := snap.Reports[actor]
+	return rep, ok && len(rep) > 0
 }
 
 // TurnFigures implements ViewService.
@@ -173,6 +202,13 @@ func (s *PlayerProxy) EngineState(ctx context.Context, gameID uuid.UUID) (json.R
 // once with EUNAVAILABLE (the API adds Retry-After), and (re)starts stay with operations
 // and the driver's backoff. The call's outcome keeps the engine's health honest.
 func (s *PlayerProxy) callEngine(ctx context.Context, g *Game, r *Runtime, call func(context.Context, EngineClient) error) error {
+	if r.Status == StatusAsleep {
+		var err error
+		if r, err = s.awake(ctx, g, r, SourceLobby); err != nil {
+			return err
+		}
+	}
+	s.activity.touch(g.ID, s.Clock.Now())
 	token, err := s.secret(ctx, g.ID)
 	if err != nil {
 		return err

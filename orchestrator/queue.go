@@ -32,6 +32,9 @@ func (s *queue) request(ctx context.Context, id uuid.UUID, act Action, kind Op, 
 	if err != nil {
 		return nil, err
 	}
+	if src == SourceLobby || src == SourceAdmin {
+		s.activity.touch(id, s.Clock.Now()) // people use the game: it is not idle
+	}
 	var op *Operation
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		g, r, err := gameAndRuntime(tx, id)

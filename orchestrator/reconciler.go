@@ -23,6 +23,11 @@ type ReconcileReport struct {
 	Stopped []uuid.UUID `json:"stopped"`
 	// Refreshed lists games whose recorded endpoint was out of date.
 	Refreshed []uuid.UUID `json:"refreshed"`
+	// Archived lists games whose lagging archive was caught up (an archive operation).
+	Archived []uuid.UUID `json:"archived"`
+	// ArchiveLag is the turns generated but not archived, summed over the games that
+	// should run.
+	ArchiveLag int `json:"archiveLag"`
 	// Orphans are engines the driver runs for no known game.
 	Orphans []*Instance `json:"orphans"`
 	// OrphansRemoved counts orphans removed (only with RemoveOrphans).
@@ -55,6 +60,9 @@ type Reconciler struct {
 	Interval time.Duration
 	// RemoveOrphans removes engines (and their state) that belong to no game.
 	RemoveOrphans bool
+	// Archiving says an archive is configured: games whose archive lags their turns
+	// are caught up.
+	Archiving bool
 	// OnReport, if set, observes every pass (for metrics).
 	OnReport func(*ReconcileReport)
 
@@ -122,7 +130,7 @@ func (rc *Reconciler) LastReconcile() *ReconcileReport {
 func (rc *Reconciler) Reconcile(ctx context.Context) (*ReconcileReport, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	rep := &ReconcileReport{StartedAt: rc.Clock.Now().UTC(), Restarted: []uuid.UUID{}, Stopped: []uuid.UUID{}, Refreshed: []uuid.UUID{}, Orphans: []*Instance{}, Errors: []string{}}
+	rep := &ReconcileReport{StartedAt: rc.Clock.Now().UTC(), Restarted: []uuid.UUID{}, Stopped: []uuid.UUID{}, Refreshed: []uuid.UUID{}, Archived: []uuid.UUID{}, Orphans: []*Instance{}, Errors: []string{}}
 	start := time.Now()
 
 	insts, err := rc.Driver.Instances(ctx)
@@ -155,12 +163,20 @@ func (rc *Reconciler) Reconcile(ctx context.Context) (*ReconcileReport, error) {
 	fail := func(id uuid.UUID, err error) { rep.Errors = append(rep.Errors, id.String()+": "+ErrorMessage(err)) }
 	for _, r := range runtimes {
 		known[r.GameID] = true
+		lag := archiveLag(r)
+		if r.Active() && rc.Archiving {
+			rep.ArchiveLag += lag
+		}
 		if busy[r.GameID] {
 			continue // an operation is about to change this game; look again next pass
 		}
 		in := byGame[r.GameID]
 		lg := rc.Logger.With("game_id", r.GameID, "status", r.Status)
-		switch d := decide(r, in); d {
+		d := decide(r, in)
+		if d == "" && rc.Archiving && lag > 0 && in != nil && in.Running && Transitions(ActArchive, r.Status).Allowed() {
+			d = ActArchive
+		}
+		switch d {
 		case ActEnsure:
 			if in != nil && in.Running {
 				lg.Warn("an engine runs and its start was recorded as failed; adopting it")
@@ -185,6 +201,12 @@ func (rc *Reconciler) Reconcile(ctx context.Context) (*ReconcileReport, error) {
 				continue
 			}
 			rep.Refreshed = append(rep.Refreshed, r.GameID)
+		case ActArchive:
+			if _, err := rc.Corrections.ArchiveNow(ctx, r.GameID); err != nil {
+				fail(r.GameID, err)
+				continue
+			}
+			rep.Archived = append(rep.Archived, r.GameID)
 		}
 	}
 	for _, in := range insts {
@@ -231,6 +253,17 @@ func decide(r *Runtime, in *Instance) Action {
 		return ActRefresh
 	}
 	return ""
+}
+
+// archiveLag is how many turns of the game the archive lacks.
+func archiveLag(r *Runtime) int {
+	if !r.Initialized {
+		return 0
+	}
+	if r.ArchivedTurn == nil {
+		return r.CurrentTurn + 1 // not even turn 0
+	}
+	return max(r.CurrentTurn-*r.ArchivedTurn, 0)
 }
 
 // moved reports whether the driver knows a placement the runtime does not record.

@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/engine"
@@ -20,6 +21,10 @@ const (
 	StatusEngineUnreachable    = "engine_unreachable"
 	StatusGenerationFailed     = "generation_failed"
 	StatusRemoved              = "removed"
+	// StatusAsleep is a running game whose engine sleeps between turns: its state is
+	// in the archive, its engine stopped; the scheduler wakes it before its turn and a
+	// player's call wakes it at once.
+	StatusAsleep = "asleep"
 )
 
 // Runtime is the orchestrator's record of one game's engine: what runs where, at which
@@ -50,6 +55,12 @@ type Runtime struct {
 	// Restarts counts the driver's automatic restarts of a crashed engine.
 	Restarts int `json:"restarts,omitempty"`
 
+	// ArchivedTurn is the last turn whose snapshot is in the archive (nil: none yet, or
+	// no archive); ArchiveLine the history line of the game's snapshots (0 until the
+	// first rollback, one more per rollback).
+	ArchivedTurn *int `json:"archivedTurn,omitempty"`
+	ArchiveLine  int  `json:"archiveLine,omitempty"`
+
 	// Players holds the figures of the last generated turn.
 	Players []engine.PlayerSummary `json:"players,omitempty"`
 	// LastError is the reason of the last failure status, for operators.
@@ -74,9 +85,9 @@ const (
 func (r *Runtime) Active() bool { return statusRules[r.Status].active }
 
 // Scheduled reports whether the scheduler should hold a deadline for the game: it has
-// one, is not paused, and runs.
+// one, is not paused, and runs (or sleeps, to be woken before its turn).
 func (r *Runtime) Scheduled() bool {
-	return r.NextTurnAt != nil && !r.Paused && (r.Status == StatusRunning || r.Status == StatusGenerationInProgress)
+	return r.NextTurnAt != nil && !r.Paused && (r.Status == StatusRunning || r.Status == StatusGenerationInProgress || r.Status == StatusAsleep)
 }
 
 // AcceptOrders applies the orders-accept rule (DESIGN §3, statusRules): removed →
@@ -129,3 +140,16 @@ type TurnFigures struct {
 	Turn    int                    `json:"turn"`
 	Players []engine.PlayerSummary `json:"players"`
 }
+
+// JournalEntry is a race's last accepted orders for an open turn, kept until a snapshot
+// after that turn is archived: what is submitted again after a restore.
+type JournalEntry struct {
+	Turn   int               `json:"turn"`
+	Actor  uuid.UUID         `json:"actor"` // the race's enginePlayerId
+	Orders []json.RawMessage `json:"orders"`
+	Final  bool              `json:"final,omitempty"`
+	At     time.Time         `json:"at"`
+}
+
+// archived reports whether the archive holds the snapshot of turn n (of the current line).
+func (r *Runtime) archived(n int) bool { return r.ArchivedTurn != nil && *r.ArchivedTurn >= n }

@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -22,11 +23,13 @@ type Service struct {
 	*Registry
 	*Monitor
 	*Corrector
+	*Archivist
 
 	deps     *deps
 	queue    *queue
 	turns    *TurnEngine
 	executor *Executor
+	sleeper  *Sleeper // nil unless engines sleep
 	stop     context.CancelFunc
 }
 
@@ -35,14 +38,16 @@ var (
 	_ PlayerService        = (*Service)(nil)
 	_ EngineVersionService = (*Service)(nil)
 	_ Corrections          = (*Service)(nil)
+	_ ArchiveService       = (*Service)(nil)
 )
 
 // NewService returns a Service on c, its zero limits set to their defaults. It starts
 // nothing: Open does.
 func NewService(c Config) *Service {
 	c = c.withDefaults()
-	d := &deps{Config: c, ctx: context.Background()}
+	d := &deps{Config: c, ctx: context.Background(), activity: &activity{since: c.Clock.Now()}}
 	q := &queue{deps: d}
+	d.waker = &Waker{q: q, calls: map[uuid.UUID]chan struct{}{}}
 	turns := &TurnEngine{deps: d, q: q}
 	mon := &Monitor{deps: d}
 	s := &Service{
@@ -52,10 +57,14 @@ func NewService(c Config) *Service {
 		Registry:    &Registry{deps: d},
 		Monitor:     mon,
 		Corrector:   &Corrector{q: q},
+		Archivist:   &Archivist{deps: d, q: q},
 		deps:        d,
 		queue:       q,
 		turns:       turns,
 		executor:    &Executor{deps: d, turns: turns},
+	}
+	if c.Idle.After > 0 {
+		s.sleeper = &Sleeper{deps: d, q: q, interval: max(c.Idle.After/10, time.Second)}
 	}
 	q.pool = &WorkerPool{Workers: c.Workers, QueueSize: c.QueueSize, Run: s.executor.run}
 	turns.sched = NewScheduler(1024)
@@ -89,7 +98,7 @@ func (s *Service) Open() error {
 		}
 		return tx.Runtimes(func(r *Runtime) error {
 			if r.Scheduled() && r.PendingTurn == 0 {
-				s.turns.sched.Set(r.GameID, *r.NextTurnAt)
+				s.turns.sched.Set(r.GameID, s.turns.deadline(r))
 			}
 			// Engines do not outlive galaxyd (the local driver ties them to it; a Nomad
 			// job does, and then this start finds it running): bring back every game
@@ -114,6 +123,9 @@ func (s *Service) Open() error {
 		return fmt.Errorf("recover engines: %w", err)
 	}
 	s.turns.sched.Open()
+	if s.sleeper != nil {
+		s.sleeper.open()
+	}
 	return nil
 }
 
@@ -124,6 +136,9 @@ func (s *Service) Close() error {
 		return nil
 	}
 	s.stop()
+	if s.sleeper != nil {
+		s.sleeper.close()
+	}
 	s.turns.sched.Close()
 	s.queue.pool.Close()
 	return nil

@@ -7,7 +7,7 @@ import "fmt"
 var Statuses = []string{
 	StatusCreated, StatusStarting, StatusRunning, StatusGenerationInProgress, StatusFinished,
 	StatusStopping, StatusStopped, StatusStartFailed, StatusEngineUnreachable,
-	StatusGenerationFailed, StatusRemoved,
+	StatusGenerationFailed, StatusRemoved, StatusAsleep,
 }
 
 // Action is anything that may change a game's status: an operation asked for through
@@ -36,10 +36,20 @@ const (
 	ActHalt Action = "halt"
 	// ActRefresh records where an engine runs now (endpoint, allocation, node).
 	ActRefresh Action = "refresh"
+	// ActArchive archives the snapshot of a game whose archive lags its turns.
+	ActArchive Action = "archive"
+	// ActRollback restores an archived turn (admin); ActTransfer moves the engine to
+	// another node through the archive (admin, and the drainer).
+	ActRollback Action = "rollback"
+	ActTransfer Action = "transfer"
+	// ActSleep puts an idle engine to sleep (final snapshot archived, engine stopped);
+	// ActWake brings it back (restored from the archive if its volume is gone).
+	ActSleep Action = "sleep"
+	ActWake  Action = "wake"
 )
 
 // Actions lists every Action, in the order of the README's table.
-var Actions = []Action{ActStart, ActStop, ActPause, ActResume, ActRestart, ActPatch, ActForceNextTurn, ActTurn, ActRemove, ActEnsure, ActHalt, ActRefresh}
+var Actions = []Action{ActStart, ActStop, ActPause, ActResume, ActRestart, ActPatch, ActForceNextTurn, ActTurn, ActRemove, ActEnsure, ActHalt, ActRefresh, ActArchive, ActRollback, ActTransfer, ActSleep, ActWake}
 
 // Keep, as a status in a Transition, means "the status does not change".
 const Keep = ""
@@ -86,6 +96,7 @@ const (
 	eu  = StatusEngineUnreachable
 	gf  = StatusGenerationFailed
 	rm  = StatusRemoved
+	as  = StatusAsleep
 )
 
 // transitions is the one place that decides which action may run in which status and
@@ -98,6 +109,7 @@ var transitions = map[Action]map[string]Transition{
 		cr: to(sg, ru, sf, Keep), sg: refuse(ECONFLICT), ru: refuse(ECONFLICT), gip: refuse(ECONFLICT),
 		fi: to(Keep, Keep, Keep, Keep), sp: to(sg, ru, sf, Keep), st: to(sg, ru, sf, Keep),
 		sf: to(sg, ru, sf, Keep), eu: to(sg, ru, sf, Keep), gf: to(sg, ru, sf, Keep), rm: refuse(ECONFLICT),
+		as: to(sg, ru, sf, Keep),
 	},
 	// Stop stops the engine and keeps its state. A stop that fails leaves the game
 	// stopping, with the reason in lastError: stop again, start or restart lead out.
@@ -105,17 +117,20 @@ var transitions = map[Action]map[string]Transition{
 		cr: refuse(ECONFLICT), sg: to(sp, st, sp, Keep), ru: to(sp, st, sp, Keep), gip: to(sp, st, sp, Keep),
 		fi: to(Keep, Keep, Keep, Keep), sp: to(sp, st, sp, Keep), st: refuse(ECONFLICT),
 		sf: to(sp, st, sp, Keep), eu: to(sp, st, sp, Keep), gf: to(sp, st, sp, Keep), rm: refuse(ECONFLICT),
+		as: to(sp, st, sp, Keep),
 	},
 	// Pause and resume flip the paused flag beside the status.
 	ActPause: {
 		cr: to(Keep, Keep, Keep, Keep), sg: to(Keep, Keep, Keep, Keep), ru: to(Keep, Keep, Keep, Keep), gip: to(Keep, Keep, Keep, Keep),
 		fi: refuse(EGAMEFINISHED), sp: to(Keep, Keep, Keep, Keep), st: to(Keep, Keep, Keep, Keep),
 		sf: to(Keep, Keep, Keep, Keep), eu: to(Keep, Keep, Keep, Keep), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
+		as: to(Keep, Keep, Keep, Keep),
 	},
 	ActResume: {
 		cr: to(Keep, Keep, Keep, Keep), sg: to(Keep, Keep, Keep, Keep), ru: to(Keep, Keep, Keep, Keep), gip: to(Keep, Keep, Keep, Keep),
 		fi: refuse(EGAMEFINISHED), sp: to(Keep, Keep, Keep, Keep), st: to(Keep, Keep, Keep, Keep),
 		sf: to(Keep, Keep, Keep, Keep), eu: to(Keep, Keep, Keep, Keep), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
+		as: to(Keep, Keep, Keep, Keep),
 	},
 	// Restart stops the engine and starts it again, never re-initialising. A running
 	// game stays running meanwhile (player calls get 503 + Retry-After while its engine
@@ -124,6 +139,7 @@ var transitions = map[Action]map[string]Transition{
 		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, ru, Keep, sf), gip: refuse(ECONFLICT),
 		fi: to(Keep, Keep, Keep, Keep), sp: to(sg, ru, sf, Keep), st: refuse(ECONFLICT),
 		sf: to(sg, ru, sf, Keep), eu: to(sg, ru, sf, Keep), gf: to(sg, ru, sf, Keep), rm: refuse(ECONFLICT),
+		as: to(sg, ru, sf, Keep),
 	},
 	// Patch moves the game to a newer engine version within its major.minor. A game
 	// without an engine only records the version; a failed game is started on it; a
@@ -132,6 +148,7 @@ var transitions = map[Action]map[string]Transition{
 		cr: to(Keep, Keep, Keep, Keep), sg: refuse(ECONFLICT), ru: to(Keep, ru, Keep, sf), gip: refuse(ECONFLICT),
 		fi: refuse(EGAMEFINISHED), sp: refuse(ECONFLICT), st: to(Keep, Keep, Keep, Keep),
 		sf: to(sg, ru, sf, Keep), eu: to(sg, ru, sf, Keep), gf: to(sg, ru, sf, Keep), rm: refuse(ECONFLICT),
+		as: to(Keep, Keep, Keep, Keep),
 	},
 	// A forced turn runs now (the next deadline stays on the grid); it is also how an
 	// operator retries a failed turn.
@@ -139,6 +156,7 @@ var transitions = map[Action]map[string]Transition{
 		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(gip, ru, gf, eu), gip: refuse(ECONFLICT),
 		fi: refuse(EGAMEFINISHED), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
 		sf: refuse(ECONFLICT), eu: to(gip, ru, gf, eu), gf: to(gip, ru, gf, eu), rm: refuse(ECONFLICT),
+		as: to(gip, ru, gf, eu),
 	},
 	// A scheduled turn runs only on a running game; in any other status its tick is
 	// stale and passes.
@@ -146,12 +164,14 @@ var transitions = map[Action]map[string]Transition{
 		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(gip, ru, gf, eu), gip: refuse(ECONFLICT),
 		fi: refuse(EGAMEFINISHED), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
 		sf: refuse(ECONFLICT), eu: refuse(ECONFLICT), gf: refuse(ECONFLICT), rm: refuse(ECONFLICT),
+		as: refuse(ECONFLICT),
 	},
 	// Remove stops the engine and deletes its state; the records stay, removed.
 	ActRemove: {
 		cr: to(sp, rm, sp, Keep), sg: to(sp, rm, sp, Keep), ru: to(sp, rm, sp, Keep), gip: to(sp, rm, sp, Keep),
 		fi: to(sp, rm, sp, Keep), sp: to(sp, rm, sp, Keep), st: to(sp, rm, sp, Keep),
 		sf: to(sp, rm, sp, Keep), eu: to(sp, rm, sp, Keep), gf: to(sp, rm, sp, Keep), rm: refuse(ECONFLICT),
+		as: to(sp, rm, sp, Keep),
 	},
 	// Ensure (reconciler) brings back an engine that should run. An engine that runs
 	// and answers for a start_failed game is adopted: the start succeeded late. After a
@@ -161,6 +181,7 @@ var transitions = map[Action]map[string]Transition{
 		cr: refuse(ECONFLICT), sg: to(Keep, ru, sf, Keep), ru: to(Keep, ru, sf, Keep), gip: to(Keep, Keep, Keep, Keep),
 		fi: refuse(ECONFLICT), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
 		sf: to(Keep, ru, Keep, Keep), eu: to(Keep, ru, Keep, Keep), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
+		as: refuse(ECONFLICT),
 	},
 	// Halt (reconciler) stops an engine that runs although its game should not; for a
 	// removed game it removes the engine's state too. It never stops an engine of a game
@@ -169,12 +190,56 @@ var transitions = map[Action]map[string]Transition{
 		cr: to(Keep, Keep, Keep, Keep), sg: refuse(ECONFLICT), ru: refuse(ECONFLICT), gip: refuse(ECONFLICT),
 		fi: refuse(ECONFLICT), sp: to(Keep, st, Keep, Keep), st: to(Keep, Keep, Keep, Keep),
 		sf: to(Keep, Keep, Keep, Keep), eu: refuse(ECONFLICT), gf: refuse(ECONFLICT), rm: to(Keep, Keep, Keep, Keep),
+		as: to(Keep, Keep, Keep, Keep),
+	},
+	// Archive (reconciler) takes a lagging game's snapshot: only where an engine should
+	// run (or serves a finished game), and never beside a turn being generated, which
+	// archives its own.
+	ActArchive: {
+		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, Keep, Keep, Keep), gip: refuse(ECONFLICT),
+		fi: to(Keep, Keep, Keep, Keep), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
+		sf: refuse(ECONFLICT), eu: to(Keep, Keep, Keep, Keep), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
+		as: refuse(ECONFLICT),
+	},
+	// Rollback restores an archived turn's snapshot over the running engine; the game
+	// goes on from that turn, in a new history line (it can itself be undone). A
+	// finished game rolled back plays again.
+	ActRollback: {
+		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, ru, Keep, Keep), gip: refuse(ECONFLICT),
+		fi: to(Keep, ru, Keep, Keep), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
+		sf: refuse(ECONFLICT), eu: to(Keep, ru, Keep, Keep), gf: to(Keep, ru, Keep, Keep), rm: refuse(ECONFLICT),
+		as: refuse(ECONFLICT),
+	},
+	// Transfer moves the engine to another node: final snapshot, old placement
+	// released, a new engine restored from the archive. One that fails to come up
+	// elsewhere leaves the game start_failed with its state safe in the archive.
+	ActTransfer: {
+		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, ru, Keep, sf), gip: refuse(ECONFLICT),
+		fi: to(Keep, Keep, Keep, Keep), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
+		sf: refuse(ECONFLICT), eu: to(Keep, ru, Keep, sf), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
+		as: refuse(ECONFLICT),
+	},
+	// Sleep stops an idle engine between turns, its state archived first; a failed
+	// sleep leaves the engine running. Wake brings it back, before its turn or at a
+	// player's call; a failed wake leaves it asleep (and is tried again).
+	ActSleep: {
+		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, as, Keep, Keep), gip: refuse(ECONFLICT),
+		fi: to(Keep, as, Keep, Keep), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
+		sf: refuse(ECONFLICT), eu: refuse(ECONFLICT), gf: refuse(ECONFLICT), rm: refuse(ECONFLICT),
+		as: refuse(ECONFLICT),
+	},
+	ActWake: {
+		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: refuse(ECONFLICT), gip: refuse(ECONFLICT),
+		fi: refuse(ECONFLICT), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
+		sf: refuse(ECONFLICT), eu: refuse(ECONFLICT), gf: refuse(ECONFLICT), rm: refuse(ECONFLICT),
+		as: to(Keep, ru, Keep, Keep),
 	},
 	// Refresh records the engine's placement; it changes no status.
 	ActRefresh: {
 		cr: to(Keep, Keep, Keep, Keep), sg: to(Keep, Keep, Keep, Keep), ru: to(Keep, Keep, Keep, Keep), gip: to(Keep, Keep, Keep, Keep),
 		fi: to(Keep, Keep, Keep, Keep), sp: to(Keep, Keep, Keep, Keep), st: to(Keep, Keep, Keep, Keep),
 		sf: to(Keep, Keep, Keep, Keep), eu: to(Keep, Keep, Keep, Keep), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
+		as: to(Keep, Keep, Keep, Keep),
 	},
 }
 
@@ -200,6 +265,7 @@ var statusRules = map[string]statusRule{
 	eu:  {active: true, orders: EUNAVAILABLE},
 	gf:  {active: true, orders: ETURNCLOSED},
 	rm:  {orders: ENOTFOUND, reports: ENOTFOUND},
+	as:  {}, // orders and reports go through, after a wake (reports from the archive)
 }
 
 // pausedRefuses lists the actions a paused game refuses whatever its status.
@@ -297,6 +363,8 @@ func actionOf(op *Operation) Action {
 			return ActHalt
 		case OpRefresh:
 			return ActRefresh
+		case OpArchive:
+			return ActArchive
 		}
 	}
 	return Action(op.Op)

@@ -13,7 +13,7 @@ import (
 // TestTransitions checks the table itself: a row for every action and status, codes
 // that exist, no dead end.
 func TestTransitions(t *testing.T) {
-	if got, want := len(orchestrator.Statuses), 11; got != want {
+	if got, want := len(orchestrator.Statuses), 12; got != want {
 		t.Fatalf("%d statuses; a status was added or removed: give it a row in every action, then update this count", got)
 	}
 	known := map[string]bool{}
@@ -65,7 +65,7 @@ func TestTransitions(t *testing.T) {
 // action is refused exactly where the table refuses it, with the table's code.
 func TestTransitions_Service(t *testing.T) {
 	ctx := context.Background()
-	h := MustOpenHarnessWith(t, t0, func(s *orchestrator.Config) { s.QueueSize = 1000 })
+	h := MustOpenHarnessWith(t, t0, func(s *orchestrator.Config) { s.QueueSize = 1000; s.Archive = newMemArchive() })
 	h.MustCreate("0 0 1 1 *")
 	h.mustVersion("1.0.1")
 	// Operations are refused or accepted before a worker runs them; a driver that
@@ -97,6 +97,17 @@ func TestTransitions_Service(t *testing.T) {
 		orchestrator.ActHalt:   func(id uuid.UUID) error { _, err := h.svc.Halt(ctx, id, false); return err },
 		orchestrator.ActRefresh: func(id uuid.UUID) error {
 			_, err := h.svc.Refresh(ctx, id, &orchestrator.Instance{GameID: id})
+			return err
+		},
+		orchestrator.ActArchive: func(id uuid.UUID) error { _, err := h.svc.ArchiveNow(ctx, id); return err },
+		orchestrator.ActRollback: func(id uuid.UUID) error {
+			_, err := h.svc.Rollback(ctx, id, 0, nil, orchestrator.SourceAdmin)
+			return err
+		},
+		orchestrator.ActSleep: func(id uuid.UUID) error { _, err := h.svc.Sleep(ctx, id, orchestrator.SourceAdmin); return err },
+		orchestrator.ActWake:  func(id uuid.UUID) error { _, err := h.svc.Wake(ctx, id, orchestrator.SourceAdmin); return err },
+		orchestrator.ActTransfer: func(id uuid.UUID) error {
+			_, err := h.svc.Transfer(ctx, id, "", orchestrator.SourceAdmin)
 			return err
 		},
 	}

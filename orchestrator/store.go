@@ -43,6 +43,14 @@ type Tx interface {
 	PutTurnFigures(gameID uuid.UUID, turn int, players []engine.PlayerSummary) error
 	TurnFigures(gameID uuid.UUID, from, limit int) ([]*TurnFigures, error)
 
+	// PutJournal records a race's accepted orders for an open turn, replacing its last
+	// entry for that turn; Journal returns a game's entries from turn from on, by turn
+	// then race; DeleteJournal forgets the entries of turns before before (all when
+	// before < 0) and returns how many.
+	PutJournal(gameID uuid.UUID, e *JournalEntry) error
+	Journal(gameID uuid.UUID, from int) ([]*JournalEntry, error)
+	DeleteJournal(gameID uuid.UUID, before int) (int, error)
+
 	// GameSecret returns the per-game engine admin token. It lives in its own bucket and
 	// is never part of a Game or Runtime, so it cannot leak through the API.
 	GameSecret(gameID uuid.UUID) (string, error)

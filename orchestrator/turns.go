@@ -66,6 +66,21 @@ func (s *TurnEngine) due(ctx context.Context, batch []Deadline) {
 				return err
 			}
 			from := r.Status
+			if r.Status == StatusAsleep && r.NextTurnAt != nil && !s.deadline(r).After(now) && !r.Paused {
+				// Its turn comes within WakeAhead: wake the engine first.
+				if accept(ActWake, r) == nil {
+					op := newOperation(id, OpWake, SourceScheduler, OpDetails{}, from, now)
+					if err := tx.PutOperation(op); err != nil {
+						return err
+					}
+					ops = append(ops, op)
+					r.UpdatedAt = now
+					if err := tx.PutRuntime(r); err != nil {
+						return err
+					}
+				}
+				continue
+			}
 			if r.NextTurnAt == nil || r.NextTurnAt.After(now) || r.PendingTurn > 0 || accept(ActTurn, r) != nil {
 				continue
 			}
@@ -107,7 +122,7 @@ func (s *TurnEngine) due(ctx context.Context, batch []Deadline) {
 // forced turn keeps it), or the first slot after now — always so with moveOn, which a
 // scheduled turn uses to move to its next slot (slots missed while down run once).
 func (s *TurnEngine) plan(g *Game, r *Runtime, now time.Time, moveOn bool) error {
-	if r.Paused || (r.Status != StatusRunning && r.Status != StatusGenerationInProgress) {
+	if r.Paused || (r.Status != StatusRunning && r.Status != StatusGenerationInProgress && r.Status != StatusAsleep) {
 		r.NextTurnAt = nil
 		return nil
 	}
@@ -136,10 +151,19 @@ func (s *TurnEngine) nextSlot(g *Game, r *Runtime, now time.Time) error {
 // reschedule mirrors r's deadline into the scheduler after a commit.
 func (s *TurnEngine) reschedule(r *Runtime) {
 	if r.Scheduled() && r.PendingTurn == 0 {
-		s.sched.Set(r.GameID, *r.NextTurnAt)
+		s.sched.Set(r.GameID, s.deadline(r))
 	} else {
 		s.sched.Remove(r.GameID)
 	}
+}
+
+// deadline is when the scheduler acts for a scheduled game: at its turn, or — asleep —
+// Idle.WakeAhead before it, to wake the engine in time.
+func (s *TurnEngine) deadline(r *Runtime) time.Time {
+	if r.Status == StatusAsleep {
+		return r.NextTurnAt.Add(-s.Idle.WakeAhead)
+	}
+	return *r.NextTurnAt
 }
 
 // execTurn generates turn op.Details.Turn, retrying transport failures and engine
@@ -166,11 +190,12 @@ func (s *TurnEngine) execTurn(ctx context.Context, op *Operation) error {
 	}
 
 	var st *engine.State
+	var c EngineClient
 	backoff := s.TurnBackoff
 	began := s.Clock.Now()
 	for attempt := 1; ; attempt++ {
 		op.Attempts = max(op.Attempts, attempt)
-		st, err = s.turnOnce(ctx, g, r, n)
+		st, c, err = s.turnOnce(ctx, g, r, n)
 		if err == nil || ctx.Err() != nil || attempt >= s.TurnAttempts || !retryable(err) {
 			break
 		}
@@ -194,6 +219,16 @@ func (s *TurnEngine) execTurn(ctx context.Context, op *Operation) error {
 	if err != nil {
 		return s.failTurn(ctx, op, n, err)
 	}
+	// The new turn's snapshot goes to the archive before the turn is recorded, so the
+	// two land in one commit; an archive that fails only leaves the game lagging.
+	archivedTurn := -1
+	if s.Archive != nil {
+		if t, err := s.archiveSnapshot(ctx, g, r, c); err != nil {
+			s.log(g.ID).Warn("turn generated but not archived; the reconciler will catch up", "turn", n, "error", err)
+		} else {
+			archivedTurn = t
+		}
+	}
 
 	var next *Runtime
 	err = s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error {
@@ -201,6 +236,11 @@ func (s *TurnEngine) execTurn(ctx context.Context, op *Operation) error {
 		r.CurrentTurn, r.PendingTurn, r.Players, r.LastError, r.LastObservedAt = st.Turn, 0, st.Players, "", &now
 		if err := tx.PutTurnFigures(g.ID, st.Turn, st.Players); err != nil {
 			return err
+		}
+		if archivedTurn >= 0 {
+			if err := archived(tx, r, archivedTurn); err != nil {
+				return err
+			}
 		}
 		r.EngineHealth = HealthPassing
 		settled := settle(act, op.FromStatus, r, true, false)
@@ -269,14 +309,15 @@ func isUnreachable(err error) bool {
 	return c == EENGINEUNREACHABLE || c == EUNAVAILABLE
 }
 
-func (s *TurnEngine) turnOnce(ctx context.Context, g *Game, r *Runtime, n int) (*engine.State, error) {
+func (s *TurnEngine) turnOnce(ctx context.Context, g *Game, r *Runtime, n int) (*engine.State, EngineClient, error) {
 	c, err := s.engineFor(ctx, g, r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.EngineTimeout)
 	defer cancel()
-	return c.Turn(ctx, n)
+	st, err := c.Turn(ctx, n)
+	return st, c, err
 }
 
 // retryable reports whether a turn error may pass by itself: no answer, an engine

@@ -14,6 +14,7 @@
 //	runtime_keys     game ID (16 bytes) -> status, health, paused (the counts' key)
 //	counts           "<status>\x00<health>" or "paused" -> 8-byte count of runtimes
 //	turn_figures     game ID + 8-byte turn -> the races' figures after that turn
+//	orders_journal   game ID + 8-byte turn + race ID -> the race's last accepted orders
 //	events           seq (8-byte big-endian, from the bucket's sequence) -> Event; kept
 //	                 after delivery for a while, for the live feed (meta
 //	                 "events_delivered" -> 8-byte seq of the last one delivered)
@@ -76,7 +77,7 @@ var (
 	allBuckets = [][]byte{
 		bucketMeta, bucketGames, bucketRuntimes, bucketSecrets, bucketOperations,
 		bucketGameOps, bucketPendingOps, bucketEngineVersions, bucketIdempotency,
-		bucketEvents, bucketRuntimeKeys, bucketCounts, bucketFigures,
+		bucketEvents, bucketRuntimeKeys, bucketCounts, bucketFigures, bucketJournal,
 	}
 
 	keySchema          = []byte("schema")

@@ -34,6 +34,52 @@ type Config struct {
 	Local     *LocalConfig     `hcl:"local,block"`
 	Reconcile *ReconcileConfig `hcl:"reconcile,block"`
 	Nomad     *NomadConfig     `hcl:"nomad,block"`
+	Drain     *DrainConfig     `hcl:"drain,block"`
+	Archive   *ArchiveConfig   `hcl:"archive,block"`
+	Idle      *IdleConfig      `hcl:"idle,block"`
+}
+
+// ArchiveConfig says where games' snapshots live off their nodes (DESIGN §10).
+type ArchiveConfig struct {
+	// URL is file:///abs/dir (default: file://<data_dir>/archive), s3://bucket?region=…
+	// (any S3-compatible store; credentials from the AWS environment), gs://bucket or
+	// azblob://container; "off" disables the archive (and with it restores, transfer,
+	// drain, rollback, export and sleep).
+	URL string `hcl:"url,optional"`
+	// Timeout bounds one snapshot and its write (default 30s).
+	Timeout string `hcl:"timeout,optional"`
+	// Retention: every snapshot is kept for KeepAll (default: forever), and of older
+	// ones every KeepEvery-th turn (default 10).
+	Retention *RetentionConfig `hcl:"retention,block"`
+}
+
+// RetentionConfig is the archive's retention.
+type RetentionConfig struct {
+	KeepAll   string `hcl:"keep_all,optional"`
+	KeepEvery int    `hcl:"keep_every,optional"`
+}
+
+// IdleConfig puts engines to sleep between turns (DESIGN §11).
+type IdleConfig struct {
+	// After is how long an engine may serve no call before it sleeps ("0": never;
+	// default 15m on Nomad, never on the local driver).
+	After string `hcl:"after,optional"`
+	// WakeAhead: the scheduler wakes an engine this long before its turn (default 2m),
+	// and no engine sleeps with a turn due within it.
+	WakeAhead string `hcl:"wake_ahead,optional"`
+	// WakeTimeout bounds how long a player's call waits for a wake (default 30s; then 503).
+	WakeTimeout string `hcl:"wake_timeout,optional"`
+	// ReleaseVolume also gives a sleeping game's volume back to the cluster.
+	ReleaseVolume bool `hcl:"release_volume,optional"`
+}
+
+// DrainConfig tunes how games leave drained and lost nodes (Nomad only).
+type DrainConfig struct {
+	// MaxParallel bounds the transfers under way at once (default 4).
+	MaxParallel int `hcl:"max_parallel,optional"`
+	// NodeLostAfter is how long a node may be down before its games are restored
+	// elsewhere from the archive (default 5m).
+	NodeLostAfter string `hcl:"node_lost_after,optional"`
 }
 
 // ReconcileConfig tunes the reconciler.
@@ -129,6 +175,23 @@ func (c *Config) applyDefaults(dev bool) {
 	if c.Reconcile == nil {
 		c.Reconcile = &ReconcileConfig{}
 	}
+	if c.Drain == nil {
+		c.Drain = &DrainConfig{}
+	}
+	if c.Archive == nil {
+		c.Archive = &ArchiveConfig{}
+	}
+	if c.Archive.Retention == nil {
+		c.Archive.Retention = &RetentionConfig{}
+	}
+	if c.Idle == nil {
+		c.Idle = &IdleConfig{}
+	}
+	if c.Idle.After == "" && c.Driver == "nomad" {
+		// A Nomad allocation per idle game is what sleep saves; a local engine is one
+		// small process on a machine someone is watching, so there it stays awake.
+		c.Idle.After = "15m"
+	}
 	if v := os.Getenv("GALAXY_LOBBY_TOKEN"); v != "" {
 		c.LobbyToken = v
 	}
@@ -216,7 +279,9 @@ func (c *Config) Validate(dev bool) error {
 		"operations.player_timeout": c.Ops.PlayerTimeout,
 		"operations.turn_backoff":   c.Ops.TurnBackoff,
 		"local.health_timeout":      c.Local.HealthTimeout, "local.stop_grace": c.Local.StopGrace,
-		"reconcile.interval": c.Reconcile.Interval,
+		"reconcile.interval": c.Reconcile.Interval, "drain.node_lost_after": c.Drain.NodeLostAfter,
+		"archive.timeout": c.Archive.Timeout, "archive.retention.keep_all": c.Archive.Retention.KeepAll,
+		"idle.after": c.Idle.After, "idle.wake_ahead": c.Idle.WakeAhead, "idle.wake_timeout": c.Idle.WakeTimeout,
 	} {
 		if _, err := parseDuration(v); err != nil {
 			return fmt.Errorf("%s: %v", name, err)

@@ -18,6 +18,7 @@ import (
 	"time"
 	_ "time/tzdata" // time zones must resolve even on hosts without /usr/share/zoneinfo
 
+	"github.com/galaxy-orchestrator/galaxy/archive"
 	"github.com/galaxy-orchestrator/galaxy/engine"
 	ghttp "github.com/galaxy-orchestrator/galaxy/http"
 	"github.com/galaxy-orchestrator/galaxy/local"
@@ -82,7 +83,11 @@ type Main struct {
 	Outbox     *orchestrator.Outbox
 	Feed       *orchestrator.Feed
 	Reconciler *orchestrator.Reconciler
-	HTTP       *ghttp.Server
+	// Drainer follows a cluster driver's nodes (nil on the local driver).
+	Drainer *orchestrator.Drainer
+	// Archive keeps games' snapshots off their nodes (nil when off).
+	Archive *archive.Archive
+	HTTP    *ghttp.Server
 }
 
 // Driver is what galaxyd needs of an engine driver: it runs engines, finds them, and
@@ -254,22 +259,43 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Outbox.Notifier = &webhook.Notifier{URL: c.Lobby.WebhookURL, Secret: c.Lobby.WebhookSecret}
 	}
 	m.Feed = orchestrator.NewFeed(st)
+	arch, err := m.openArchive(ctx)
+	if err != nil {
+		return err
+	}
+	archiveTimeout, _ := parseDuration(c.Archive.Timeout)
+	keepAll, _ := parseDuration(c.Archive.Retention.KeepAll)
+	keepEvery := c.Archive.Retention.KeepEvery
+	if keepEvery <= 0 {
+		keepEvery = 10
+	}
+	idleAfter, _ := parseDuration(c.Idle.After)
+	wakeAhead, _ := parseDuration(c.Idle.WakeAhead)
+	wakeTimeout, _ := parseDuration(c.Idle.WakeTimeout)
+	if arch == nil && idleAfter > 0 {
+		m.Logger.Warn("engines do not sleep without an archive (archive.url = off)")
+		idleAfter = 0
+	}
 	svc = orchestrator.NewService(orchestrator.Config{
-		Store:         st,
-		Driver:        m.Driver,
-		Discovery:     m.Driver,
-		Engines:       func(ep, token string) orchestrator.EngineClient { return engine.NewClient(ep, token) },
-		Logger:        m.Logger.Named("orchestrator"),
-		Workers:       c.Ops.Workers,
-		QueueSize:     c.Ops.QueueSize,
-		EngineTimeout: engineTimeout,
-		PlayerTimeout: playerTimeout,
-		StartTimeout:  startTimeout,
-		TurnAttempts:  c.Ops.TurnAttempts,
-		TurnBackoff:   turnBackoff,
-		Metrics:       metrics,
-		Outbox:        m.Outbox,
-		Feed:          m.Feed,
+		Store:          st,
+		Driver:         m.Driver,
+		Discovery:      m.Driver,
+		Engines:        func(ep, token string) orchestrator.EngineClient { return engine.NewClient(ep, token) },
+		Logger:         m.Logger.Named("orchestrator"),
+		Workers:        c.Ops.Workers,
+		QueueSize:      c.Ops.QueueSize,
+		EngineTimeout:  engineTimeout,
+		PlayerTimeout:  playerTimeout,
+		StartTimeout:   startTimeout,
+		TurnAttempts:   c.Ops.TurnAttempts,
+		TurnBackoff:    turnBackoff,
+		Metrics:        metrics,
+		Outbox:         m.Outbox,
+		Feed:           m.Feed,
+		Archive:        archiveOrNil(arch),
+		ArchiveTimeout: archiveTimeout,
+		Retention:      orchestrator.Retention{KeepAll: keepAll, KeepEvery: keepEvery},
+		Idle:           orchestrator.Idle{After: idleAfter, WakeAhead: wakeAhead, WakeTimeout: wakeTimeout, ReleaseVolume: c.Idle.ReleaseVolume},
 	})
 	if err := svc.Open(); err != nil {
 		return err
@@ -281,11 +307,25 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Reconciler.Logger = m.Logger.Named("reconciler")
 	m.Reconciler.RemoveOrphans = c.Reconcile.RemoveOrphans
 	m.Reconciler.OnReport = metrics.Reconciled
+	m.Reconciler.Archiving = arch != nil
 	if reconcileInterval > 0 {
 		m.Reconciler.Interval = reconcileInterval
 	}
 	if err := m.Reconciler.Open(); err != nil {
 		return err
+	}
+	if nd, ok := m.Driver.(orchestrator.NodeDriver); ok {
+		m.Drainer = orchestrator.NewDrainer(nd, st, svc)
+		m.Drainer.Logger = m.Logger.Named("drainer")
+		if c.Drain.MaxParallel > 0 {
+			m.Drainer.MaxParallel = c.Drain.MaxParallel
+		}
+		if d, _ := parseDuration(c.Drain.NodeLostAfter); d > 0 {
+			m.Drainer.NodeLostAfter = d
+		}
+		if err := m.Drainer.Open(); err != nil {
+			return err
+		}
 	}
 
 	httpCfg := ghttp.Config{
@@ -298,6 +338,7 @@ func (m *Main) Run(ctx context.Context) error {
 		PlayerService:        svc,
 		EngineVersionService: svc,
 		ViewService:          svc,
+		ArchiveService:       svc,
 		ReconcileService:     m.Reconciler,
 		Metrics:              promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Backup:               st.Backup,
@@ -310,6 +351,9 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 			return st.View(ctx, func(orchestrator.Tx) error { return nil })
 		},
+	}
+	if m.Drainer != nil {
+		httpCfg.NodeService = m.Drainer
 	}
 	if c.TLS != nil {
 		httpCfg.TLSCertFile, httpCfg.TLSKeyFile = c.TLS.CertFile, c.TLS.KeyFile
@@ -340,6 +384,38 @@ func checkStoreFile(ctx context.Context, path string) (fresh bool, err error) {
 func refuseEmptyStore(path, where string, ids []uuid.UUID) error {
 	return fmt.Errorf("the store %s is missing or empty, but %s holds %d games (the first: %s): galaxyd will not start an empty store over them.\n"+
 		"Restore the store from a backup (README: Backups), or restore it from the games' state (README: Backups)", path, where, len(ids), ids[0])
+}
+
+// openArchive opens the configured archive (default: a directory under the data dir);
+// nil when it is off.
+func (m *Main) openArchive(ctx context.Context) (*archive.Archive, error) {
+	url := m.Config.Archive.URL
+	switch url {
+	case "off":
+		m.Logger.Warn("the archive is off: a game's state lives only on its engine's node")
+		return nil, nil
+	case "":
+		dir, err := filepath.Abs(filepath.Join(m.Config.DataDir, "archive"))
+		if err != nil {
+			return nil, err
+		}
+		url = "file://" + dir
+	}
+	a, err := archive.Open(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	m.Archive = a
+	m.Logger.Info("archive open", "archive", a.String())
+	return a, nil
+}
+
+// archiveOrNil keeps a nil *archive.Archive from becoming a non-nil interface.
+func archiveOrNil(a *archive.Archive) orchestrator.Archive {
+	if a == nil {
+		return nil
+	}
+	return a
 }
 
 // refuseEmptyOverCluster refuses a store without games while the Nomad cluster runs
@@ -448,6 +524,9 @@ func (m *Main) Close() error {
 	if m.HTTP != nil {
 		errs = append(errs, m.HTTP.Close())
 	}
+	if m.Drainer != nil {
+		m.Drainer.Close()
+	}
 	if m.Reconciler != nil {
 		m.Reconciler.Close()
 	}
@@ -459,6 +538,9 @@ func (m *Main) Close() error {
 	}
 	if m.Driver != nil {
 		errs = append(errs, m.Driver.Close())
+	}
+	if m.Archive != nil {
+		errs = append(errs, m.Archive.Close())
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())

@@ -1,0 +1,157 @@
+package orchestrator_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/galaxy-orchestrator/galaxy/internal/clocktest"
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/google/uuid"
+)
+
+// fakeNodes is a NodeDriver whose nodes the test sets; WatchNodes reports each change.
+type fakeNodes struct {
+	mu      sync.Mutex
+	nodes   []*orchestrator.Node
+	changed chan struct{}
+	drained []string
+}
+
+func newFakeNodes(ids ...string) *fakeNodes {
+	f := &fakeNodes{changed: make(chan struct{}, 1)}
+	for _, id := range ids {
+		f.nodes = append(f.nodes, &orchestrator.Node{ID: id, Name: id, Status: "ready", Eligible: true})
+	}
+	return f
+}
+
+func (f *fakeNodes) set(id string, change func(n *orchestrator.Node)) {
+	f.mu.Lock()
+	for _, n := range f.nodes {
+		if n.ID == id {
+			change(n)
+		}
+	}
+	f.mu.Unlock()
+	select {
+	case f.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (f *fakeNodes) Nodes(context.Context) ([]*orchestrator.Node, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]*orchestrator.Node, len(f.nodes))
+	for i, n := range f.nodes {
+		c := *n
+		out[i] = &c
+	}
+	return out, nil
+}
+
+func (f *fakeNodes) WatchNodes(ctx context.Context, fn func([]*orchestrator.Node)) error {
+	for {
+		nodes, _ := f.Nodes(ctx)
+		fn(nodes)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-f.changed:
+		}
+	}
+}
+
+func (f *fakeNodes) DrainNode(_ context.Context, id string, _ time.Duration) error {
+	f.mu.Lock()
+	f.drained = append(f.drained, id)
+	f.mu.Unlock()
+	f.set(id, func(n *orchestrator.Node) { n.Draining, n.Eligible = true, false })
+	return nil
+}
+
+func (f *fakeNodes) ReleaseStale(context.Context, string, func(uuid.UUID) bool) (int, error) {
+	return 0, nil
+}
+
+// A drained node's games move to another node, a few at a time, each at its turn; a
+// node down longer than NodeLostAfter has its games restored elsewhere.
+func TestDrainer(t *testing.T) {
+	ctx := context.Background()
+	h, _ := MustOpenArchived(t)
+	h.driver.nodes = []string{"n1", "n2", "n3"}
+	var ids []uuid.UUID
+	for i := 0; i < 5; i++ {
+		id := h.mustStart()
+		MustSucceed(t, h.MustWait(h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin)))
+		ids = append(ids, id)
+	}
+	nodes := newFakeNodes("n1", "n2", "n3")
+	d := orchestrator.NewDrainer(nodes, h.disk, h.svc)
+	d.Clock, d.MaxParallel = h.clock, 2
+	if err := d.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	on := func(node string) int {
+		n := 0
+		for _, id := range ids {
+			if r := h.runtime(id); r.NodeID == node && r.Status == orchestrator.StatusRunning {
+				n++
+			}
+		}
+		return n
+	}
+	if got := on("n1"); got != 5 {
+		t.Fatalf("%d games on n1 before the drain, want 5", got)
+	}
+	list, err := d.Nodes(ctx)
+	if err != nil || len(list) != 3 || list[0].Games != 5 {
+		t.Fatalf("nodes %+v (%v), want n1 with 5 games first", list, err)
+	}
+	if err := d.Drain(ctx, "n1", 0); err != nil {
+		t.Fatal(err)
+	}
+	h.driver.mu.Lock()
+	h.driver.nodes = []string{"n2", "n3"} // a draining node takes no new engine
+	h.driver.mu.Unlock()
+	// Each pass moves at most two; the ticker's passes move the rest.
+	clocktest.WaitFor(t, "all games off the drained node", func() bool {
+		if on("n2") < 5 {
+			h.clock.Advance(d.NodeLostAfter / 4)
+			return false
+		}
+		return true
+	})
+	h.waitIdle()
+	for _, id := range ids {
+		if r := h.runtime(id); r.CurrentTurn != 1 {
+			t.Fatalf("game %s at turn %d after the drain, want 1", id, r.CurrentTurn)
+		}
+		ops, _ := h.svc.Operations(ctx, id, 0)
+		transfers := 0
+		for _, op := range ops {
+			if op.Op == orchestrator.OpTransfer {
+				transfers++
+			}
+		}
+		if transfers != 1 {
+			t.Fatalf("game %s transferred %d times, want once", id, transfers)
+		}
+	}
+
+	nodes.set("n2", func(n *orchestrator.Node) { n.Status = "down" })
+	h.clock.Advance(d.NodeLostAfter / 2)
+	if got := on("n2"); got != 5 {
+		t.Fatalf("%d games moved before the node was down NodeLostAfter, want none", 5-got)
+	}
+	clocktest.WaitFor(t, "games restored off the lost node", func() bool {
+		if on("n3") < 5 {
+			h.clock.Advance(d.NodeLostAfter / 4)
+			return false
+		}
+		return true
+	})
+}
