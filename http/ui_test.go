@@ -163,20 +163,35 @@ func TestUI_SelfContained(t *testing.T) {
 	}
 }
 
+// uiCopy decodes the JSON between /* name:begin */ and /* name:end */ in a console file.
+func uiCopy(t *testing.T, file, name string, v any) {
+	t.Helper()
+	_, rest, ok1 := strings.Cut(uiFiles(t)[file], "/* "+name+":begin */")
+	text, _, ok2 := strings.Cut(rest, "/* "+name+":end */")
+	if !ok1 || !ok2 {
+		t.Fatalf("%s has no %s:begin … %s:end copy", file, name, name)
+	}
+	if err := json.Unmarshal([]byte(text), v); err != nil {
+		t.Fatalf("%s's %s is not JSON: %v", file, name, err)
+	}
+}
+
+// TestUI_StatusesAreTheDomains: the games list offers exactly orchestrator.Statuses,
+// in their order.
+func TestUI_StatusesAreTheDomains(t *testing.T) {
+	var statuses []string
+	uiCopy(t, "js/games.js", "statuses", &statuses)
+	if !slices.Equal(statuses, orchestrator.Statuses) {
+		t.Fatalf("games.js lists statuses %v, the orchestrator %v", statuses, orchestrator.Statuses)
+	}
+}
+
 // TestUI_LifecycleIsTheTable: the console's copy of the transition table
 // (ui/js/lifecycle.js) allows each action in exactly the statuses the orchestrator's
 // table does.
 func TestUI_LifecycleIsTheTable(t *testing.T) {
-	js := uiFiles(t)["js/lifecycle.js"]
-	_, rest, ok1 := strings.Cut(js, "/* allowed:begin */")
-	table, _, ok2 := strings.Cut(rest, "/* allowed:end */")
-	if !ok1 || !ok2 {
-		t.Fatal("lifecycle.js has no allowed:begin … allowed:end table")
-	}
 	var allowed map[string][]string
-	if err := json.Unmarshal([]byte(table), &allowed); err != nil {
-		t.Fatalf("lifecycle.js's table is not JSON: %v", err)
-	}
+	uiCopy(t, "js/lifecycle.js", "allowed", &allowed)
 	actions := []orchestrator.Action{orchestrator.ActStart, orchestrator.ActStop, orchestrator.ActPause, orchestrator.ActResume,
 		orchestrator.ActRestart, orchestrator.ActPatch, orchestrator.ActForceNextTurn, orchestrator.ActRemove}
 	if len(allowed) != len(actions) {

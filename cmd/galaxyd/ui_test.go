@@ -141,9 +141,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("the admin token is in the page or its address (%v)", err)
 	}
 
-	// The nodes page waits for the API's nodes.
+	// The nodes page: the local driver has none, and the page says so.
 	do("the nodes page", chromedp.Click(chromedp.CSS(`nav a[data-nav="nodes"]`)),
-		chromedp.WaitVisible(chromedp.ID("nodes-placeholder")))
+		chromedp.WaitVisible(chromedp.CSS(`#nodes-placeholder[data-status="503"]`)))
 	do("back to the game", chromedp.Navigate(m.HTTP.URL()+"/ui/#/games/"+id), chromedp.WaitVisible(chromedp.CSS(`button[data-action="resume"]`)))
 
 	// The lobby token: the game's page offers the lobby's actions only.

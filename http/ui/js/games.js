@@ -7,8 +7,10 @@ import { h, replace, problem } from "./dom.js";
 import { onEvent, onStreamState } from "./events.js";
 import { countdown, localTime, shortId, words } from "./format.js";
 
-const STATUSES = ["created", "starting", "running", "generation_in_progress", "finished", "stopping",
-  "stopped", "start_failed", "engine_unreachable", "generation_failed", "removed"];
+// STATUSES are the runtime statuses in lifecycle order (orchestrator.Statuses;
+// http/ui_test.go checks the copy).
+export const STATUSES = /* statuses:begin */["created", "starting", "running", "generation_in_progress", "finished", "stopping",
+  "stopped", "start_failed", "engine_unreachable", "generation_failed", "removed", "asleep"]/* statuses:end */;
 
 // COLUMNS: key, heading, and the value a game sorts by.
 const COLUMNS = [

@@ -5,14 +5,14 @@
 // answer is shown when it refuses.
 
 export const ALLOWED = /* allowed:begin */{
-  "start": ["created", "finished", "stopping", "stopped", "start_failed", "engine_unreachable", "generation_failed"],
-  "stop": ["starting", "running", "generation_in_progress", "finished", "stopping", "start_failed", "engine_unreachable", "generation_failed"],
-  "pause": ["created", "starting", "running", "generation_in_progress", "stopping", "stopped", "start_failed", "engine_unreachable", "generation_failed"],
-  "resume": ["created", "starting", "running", "generation_in_progress", "stopping", "stopped", "start_failed", "engine_unreachable", "generation_failed"],
-  "restart": ["running", "finished", "stopping", "start_failed", "engine_unreachable", "generation_failed"],
-  "patch": ["created", "running", "stopped", "start_failed", "engine_unreachable", "generation_failed"],
-  "force_next_turn": ["running", "engine_unreachable", "generation_failed"],
-  "remove": ["created", "starting", "running", "generation_in_progress", "finished", "stopping", "stopped", "start_failed", "engine_unreachable", "generation_failed"]
+  "start": ["created", "finished", "stopping", "stopped", "start_failed", "engine_unreachable", "generation_failed", "asleep"],
+  "stop": ["starting", "running", "generation_in_progress", "finished", "stopping", "start_failed", "engine_unreachable", "generation_failed", "asleep"],
+  "pause": ["created", "starting", "running", "generation_in_progress", "stopping", "stopped", "start_failed", "engine_unreachable", "generation_failed", "asleep"],
+  "resume": ["created", "starting", "running", "generation_in_progress", "stopping", "stopped", "start_failed", "engine_unreachable", "generation_failed", "asleep"],
+  "restart": ["running", "finished", "stopping", "start_failed", "engine_unreachable", "generation_failed", "asleep"],
+  "patch": ["created", "running", "stopped", "start_failed", "engine_unreachable", "generation_failed", "asleep"],
+  "force_next_turn": ["running", "engine_unreachable", "generation_failed", "asleep"],
+  "remove": ["created", "starting", "running", "generation_in_progress", "finished", "stopping", "stopped", "start_failed", "engine_unreachable", "generation_failed", "asleep"]
 }/* allowed:end */;
 
 // PAUSED_REFUSES are the actions a paused game refuses, whatever its status.

@@ -1,6 +1,7 @@
-// The nodes page (#/nodes). Nodes are listed once galaxyd serves GET /api/v1/nodes
-// (the cluster drain feature); until then the page says so. When the route answers,
-// its JSON is shown as a table: one row per node, one column per field.
+// The nodes page (#/nodes): the cluster's engine nodes as galaxyd lists them (GET
+// /api/v1/nodes, admin), as a table — one row per node, one column per field. Where
+// the route is missing (a galaxyd from before the cluster drain feature) the page says
+// nodes appear once it lands; on the local driver, that there are no nodes.
 
 import { get } from "./api.js";
 import { h, replace } from "./dom.js";
@@ -14,14 +15,19 @@ export function nodesPage(main) {
   return () => {};
 }
 
+const WHY = {
+  404: "Nodes appear here once the cluster drain feature lands: this galaxyd does not list its nodes yet.",
+  403: "The nodes need the admin token.",
+};
+
 async function load(body) {
   let data;
   try {
     data = await get("/api/v1/nodes");
   } catch (e) {
-    replace(body, h("p", { class: "placeholder", id: "nodes-placeholder" },
-      "Nodes appear here once the cluster drain feature lands: galaxyd does not list its nodes yet. ",
-      "Until then, each game's page shows the node and allocation its engine runs on."));
+    replace(body, h("p", { class: "placeholder", id: "nodes-placeholder", "data-status": e.status || 0 },
+      WHY[e.status] || (e.status === 503 ? `galaxyd has no nodes to list: ${e.message}.` : `The nodes could not be read: ${e.message}`),
+      " Each game's page shows the node and allocation its engine runs on."));
     return;
   }
   const rows = Array.isArray(data) ? data : Object.values(data || {}).find(Array.isArray) || [];
