@@ -240,6 +240,7 @@ func (s *Server) routes() {
 	r.HandleFunc("/readyz", s.handleReadyz).Methods("GET", "HEAD")
 	r.HandleFunc("/api/v1/openapi.yaml", s.handleOpenAPI).Methods("GET")
 	r.Handle("/metrics", s.metrics(http.HandlerFunc(s.handleMetrics))).Methods("GET")
+	s.uiRoutes(r) // the web console at /ui/; / and /ui redirect to it
 
 	// Full paths on the root router rather than a /api/v1 subrouter: mux answers a
 	// method mismatch inside a subrouter with 404 instead of 405.
