@@ -184,3 +184,81 @@ func (s *Archivist) Import(ctx context.Context, rd io.Reader) (*GameView, error)
 	s.log(id).Info("game imported", "turn", r.CurrentTurn, "archived_turn", r.ArchivedTurn)
 	return view, nil
 }
+
+// RecoverFromArchive rebuilds the store's records of every game the archive holds a
+// record of and the store does not (galaxyd's store lost): the game, its engine version
+// when it is not registered, and a runtime at the record's turn — in the status it had,
+// a game that was running being running again, so that the boot brings its engine back
+// and checks (or restores) its state. Every game gets a new engine token. It returns
+// the games recovered; a record that cannot be read is skipped and named in the error.
+func RecoverFromArchive(ctx context.Context, store Store, archive Archive, clock Clock) ([]uuid.UUID, error) {
+	ids, err := archive.Games(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var recovered []uuid.UUID
+	var bad []string
+	for _, id := range ids {
+		doc, err := archive.Record(ctx, id)
+		if ErrorCode(err) == ENOTFOUND {
+			continue // snapshots without a record: nothing to rebuild the game from
+		} else if err != nil {
+			return recovered, err
+		}
+		var rec GameRecord
+		if err := json.Unmarshal(doc, &rec); err != nil || rec.Game == nil || rec.Game.ID != id {
+			bad = append(bad, id.String())
+			continue
+		}
+		status := rec.Runtime.Status
+		switch {
+		case statusRules[status].active || status == StatusStarting:
+			status = StatusRunning
+		case status == StatusStopping || status == StatusStartFailed:
+			status = StatusStopped
+		case status == "" || !rec.Runtime.Initialized && status != StatusRemoved:
+			status = StatusCreated
+		}
+		now := clock.Now().UTC()
+		r := &Runtime{GameID: id, Status: status, Paused: rec.Runtime.Paused, CurrentTurn: rec.Runtime.CurrentTurn,
+			Initialized: rec.Runtime.Initialized, ArchivedTurn: rec.Runtime.ArchivedTurn, ArchiveLine: rec.Runtime.ArchiveLine,
+			EngineVersion: rec.Game.EngineVersion, LastError: "recovered from the archive: the store was lost", UpdatedAt: now}
+		created := false
+		if err := store.Update(ctx, func(tx Tx) error {
+			created = false
+			if _, err := tx.Game(id); err == nil {
+				return nil // the store knows it: nothing to recover
+			} else if ErrorCode(err) != ENOTFOUND {
+				return err
+			}
+			if v, err := tx.EngineVersion(rec.Game.EngineVersion); err == nil {
+				r.ImageRef = v.ImageRef
+			} else if ErrorCode(err) == ENOTFOUND && rec.Version != nil {
+				if err := tx.PutEngineVersion(rec.Version); err != nil {
+					return err
+				}
+				r.ImageRef = rec.Version.ImageRef
+			} else if err != nil {
+				return err
+			}
+			if err := tx.PutGame(rec.Game); err != nil {
+				return err
+			} else if err := tx.PutRuntime(r); err != nil {
+				return err
+			} else if err := tx.PutGameSecret(id, newToken()); err != nil {
+				return err
+			}
+			created = true
+			return nil
+		}); err != nil {
+			return recovered, err
+		}
+		if created {
+			recovered = append(recovered, id)
+		}
+	}
+	if len(bad) > 0 {
+		return recovered, fmt.Errorf("unreadable game records in the archive: %v", bad)
+	}
+	return recovered, nil
+}

@@ -74,6 +74,9 @@ type Main struct {
 	// EngineCommand is the reference engine binary -dev registers; by default the
 	// galaxy-engine next to the galaxyd executable.
 	EngineCommand string
+	// Recover rebuilds an empty or lost store from the archive's game records
+	// (-recover-from-state) instead of refusing to start over existing games.
+	Recover bool
 	// Stderr receives the logs (os.Stderr by default).
 	Stderr *os.File
 	// warnings found while parsing the configuration, logged once the logger exists.
@@ -121,6 +124,7 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	driver := fs.String("driver", "", `engine driver: "local" or "nomad"`)
 	logLevel := fs.String("log-level", "", "trace, debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines")
+	fs.BoolVar(&m.Recover, "recover-from-state", false, "rebuild a lost or empty store from the archive's game records and the engines' state")
 	fs.StringVar(&m.EngineCommand, "engine-command", "", "reference engine binary for -dev (default: galaxy-engine next to galaxyd)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -191,7 +195,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("list engine state: %w", err)
 		}
-		if fresh && len(ids) > 0 {
+		if fresh && len(ids) > 0 && !m.Recover {
 			return refuseEmptyStore(dbPath, "the data directory", ids)
 		}
 	}
@@ -254,7 +258,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Driver = d
 	}
-	if c.Driver == "nomad" {
+	if c.Driver == "nomad" && !m.Recover {
 		if err := m.refuseEmptyOverCluster(ctx, dbPath); err != nil {
 			return err
 		}
@@ -309,6 +313,11 @@ func (m *Main) Run(ctx context.Context) error {
 		Retention:      orchestrator.Retention{KeepAll: keepAll, KeepEvery: keepEvery},
 		Idle:           orchestrator.Idle{After: idleAfter, WakeAhead: wakeAhead, WakeTimeout: wakeTimeout, ReleaseVolume: c.Idle.ReleaseVolume},
 	})
+	if m.Recover {
+		if err := m.recoverFromArchive(ctx, arch); err != nil {
+			return err
+		}
+	}
 	if err := svc.Open(); err != nil {
 		return err
 	}
@@ -395,7 +404,24 @@ func checkStoreFile(ctx context.Context, path string) (fresh bool, err error) {
 // would serve no games and let the reconciler treat theirs as orphans.
 func refuseEmptyStore(path, where string, ids []uuid.UUID) error {
 	return fmt.Errorf("the store %s is missing or empty, but %s holds %d games (the first: %s): galaxyd will not start an empty store over them.\n"+
-		"Restore the store from a backup (README: Backups), or restore it from the games' state (README: Backups)", path, where, len(ids), ids[0])
+		"Restore the store from a backup (README: Backups), or rebuild it from the archive and the engines' state with galaxyd -recover-from-state", path, where, len(ids), ids[0])
+}
+
+// recoverFromArchive rebuilds the store's game records from the archive before the
+// service opens, so that the boot brings every running game's engine back.
+func (m *Main) recoverFromArchive(ctx context.Context, arch *archive.Archive) error {
+	if arch == nil {
+		return fmt.Errorf("-recover-from-state needs the archive (archive.url is off): it holds the games' records")
+	}
+	ids, err := orchestrator.RecoverFromArchive(ctx, m.Store, arch, orchestrator.SystemClock{})
+	for _, id := range ids {
+		m.Logger.Info("game recovered from the archive", "game_id", id)
+	}
+	m.Logger.Warn("store rebuilt from the archive", "games", len(ids))
+	if err != nil {
+		return fmt.Errorf("recover from the archive: %w", err)
+	}
+	return nil
 }
 
 // engineDirs are where the local driver lets engine commands live: local.engine_dirs,

@@ -121,3 +121,35 @@ func TestBackup(t *testing.T) {
 		return v.Runtime.Status == orchestrator.StatusRunning && v.Runtime.CurrentTurn == 1
 	})
 }
+
+// TestRecoverFromState: the store is lost while games run; galaxyd refuses to start,
+// and with -recover-from-state it rebuilds the games from the archive's records —
+// players, schedule, version — and their engines come back at their turn, orders
+// still accepted from the same users.
+func TestRecoverFromState(t *testing.T) {
+	dir := t.TempDir()
+	m := MustRunMain(t, dir)
+	a := api{tb: t, base: m.HTTP.URL()}
+	id := MustStartGame(t, a, yearly, "Survivor")
+	a.action(id, "force-next-turn", nil)
+	user := a.game(id).Players[0].UserID
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "galaxy.db")); err != nil {
+		t.Fatal(err)
+	}
+	if err := runMain(t, dir); err == nil || !strings.Contains(err.Error(), "-recover-from-state") {
+		t.Fatalf("start over the lost store: %v, want a refusal naming -recover-from-state", err)
+	}
+	m = MustRunMain(t, dir, "-recover-from-state")
+	a = api{tb: t, base: m.HTTP.URL()}
+	waitFor(t, 30*time.Second, "the recovered game running", func() bool {
+		r := a.game(id).Runtime
+		return r.Status == orchestrator.StatusRunning && r.CurrentTurn == 1
+	})
+	if g := a.game(id); len(g.Players) != 1 || g.Players[0].UserID != user || g.Schedule.Cron != yearly {
+		t.Fatalf("recovered game %+v, want its player and schedule", g.Game)
+	}
+	a.must(200, "POST", "/api/v1/games/"+id.String()+"/orders", user, map[string]any{"turn": 1, "orders": []any{}}, nil)
+}
