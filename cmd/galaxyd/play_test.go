@@ -30,7 +30,8 @@ type playState struct {
 	} `json:"races"`
 	Planets []struct {
 		Number int       `json:"number"`
-		X, Y   float64   `json:"x"`
+		X      float64   `json:"x"`
+		Y      float64   `json:"y"`
 		Size   float64   `json:"size"`
 		Owner  uuid.UUID `json:"owner"`
 	} `json:"planets"`
