@@ -473,8 +473,9 @@ func TestService_TimeZones(t *testing.T) {
 	}
 }
 
-// TestService_DueOverloaded: more games fall due at once than the queue holds. The
-// ones that do not fit keep their slot and run a second later; none is dropped.
+// TestService_DueOverloaded: more games fall due at once than the queue holds. Turns
+// are owed, so the limit does not refuse them — all are queued in their slot — while
+// callers are refused until the queue has room again.
 func TestService_DueOverloaded(t *testing.T) {
 	ctx := context.Background()
 	h := MustOpenHarness(t) // QueueSize 16
@@ -494,12 +495,12 @@ func TestService_DueOverloaded(t *testing.T) {
 	}
 	clocktest.WaitFor(t, "timer armed", func() bool { return h.clock.Armed() > 0 })
 	h.clock.Advance(time.Hour)
-	clocktest.WaitFor(t, "queue full", func() bool { return h.svc.Pending() == 16 })
+	clocktest.WaitFor(t, "every turn queued", func() bool { return h.svc.Pending() == 20 })
+	if _, err := h.svc.Stop(ctx, ids[0], orchestrator.SourceLobby); orchestrator.ErrorCode(err) != orchestrator.EOVERLOADED {
+		t.Fatalf("a request while the queue is over its limit: %v, want overloaded", err)
+	}
 	close(release)
-	// The games that did not fit retry a (fake) second later: move time on while
-	// polling, until every game has had its turn.
 	clocktest.WaitFor(t, "every game at turn 1", func() bool {
-		h.clock.Advance(time.Second)
 		for _, id := range ids {
 			if r := h.runtime(id); r.CurrentTurn < 1 {
 				return false

@@ -42,18 +42,12 @@ func (s *TurnEngine) due(ctx context.Context, batch []Deadline) {
 	for _, d := range batch {
 		ids = append(ids, d.GameID)
 	}
-	var tickets []Ticket
-	reserved := ids[:0]
-	for _, id := range ids {
-		t, err := s.q.pool.Reserve()
-		if err != nil {
-			// Keep the slot: try again shortly instead of dropping a turn.
-			s.sched.Set(id, s.Clock.Now().Add(time.Second))
-			continue
-		}
-		tickets, reserved = append(tickets, t), append(reserved, id)
+	// Turns are owed, not asked for: the queue's limit, which protects galaxyd from its
+	// callers, does not refuse them.
+	tickets := make([]Ticket, len(ids))
+	for i := range ids {
+		tickets[i] = s.q.pool.Admit()
 	}
-	ids = reserved
 	var ops []*Operation
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		ops = ops[:0]

@@ -3,14 +3,16 @@ package orchestrator
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 )
 
 // Default sizes of a WorkerPool.
 const (
-	DefaultWorkers   = 32
-	DefaultQueueSize = 1024
+	DefaultWorkers    = 32
+	DefaultMaxWorkers = 1024
+	DefaultQueueSize  = 1024
 )
 
 // WorkerPool runs operations with bounded concurrency and a bounded queue, one at a
@@ -18,8 +20,13 @@ const (
 // actions never race on the same engine. A full queue is refused at Reserve time, before
 // anything is written, and never blocks a caller.
 type WorkerPool struct {
-	// Workers is the number of operations run at once (DefaultWorkers when 0).
-	Workers int
+	// Workers is the number of operations run at once in the steady state
+	// (DefaultWorkers when 0); when work waits and none of them is free, the pool adds
+	// workers, up to MaxWorkers (DefaultMaxWorkers when 0), who leave again after
+	// idling a while: a rush of turns falling due together runs in parallel (engine
+	// calls wait on the network, not on the CPU) and its results share commits.
+	Workers    int
+	MaxWorkers int
 	// QueueSize bounds the operations waiting or running (DefaultQueueSize when 0).
 	QueueSize int
 	// Run executes one operation; ctx is cancelled when the pool closes, in which case
@@ -28,6 +35,8 @@ type WorkerPool struct {
 
 	mu      sync.Mutex
 	pending int                        // reserved or queued or running
+	workers int                        // started and not yet gone
+	idle    int                        // workers waiting for work
 	games   map[uuid.UUID][]*Operation // per-game FIFO; present while a game is scheduled
 	ready   chan uuid.UUID             // games with work and no worker on them
 
@@ -47,16 +56,27 @@ func (p *WorkerPool) Open() {
 	if p.QueueSize <= 0 {
 		p.QueueSize = DefaultQueueSize
 	}
+	if p.MaxWorkers < p.Workers {
+		p.MaxWorkers = max(p.Workers, DefaultMaxWorkers)
+	}
 	p.games = make(map[uuid.UUID][]*Operation)
 	// Each game is in ready at most once and only while it has queued work, and queued
 	// work is bounded by QueueSize plus boot recovery; the extra room keeps sends
 	// non-blocking for resumed operations, which bypass the limit.
 	p.ready = make(chan uuid.UUID, p.QueueSize)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.mu.Lock()
 	for i := 0; i < p.Workers; i++ {
-		p.wg.Add(1)
-		go p.work()
+		p.spawn(false)
 	}
+	p.mu.Unlock()
+}
+
+// spawn starts a worker; a temporary one leaves after idling. The caller holds p.mu.
+func (p *WorkerPool) spawn(temporary bool) {
+	p.workers++
+	p.wg.Add(1)
+	go p.work(temporary)
 }
 
 // Close stops taking work, cancels running operations and waits for the workers.
@@ -98,6 +118,15 @@ func (p *WorkerPool) Submit(t Ticket, op *Operation) {
 	p.enqueue(op)
 }
 
+// Admit takes a queue slot whatever the limit: for work the orchestrator owes (a
+// turn falling due), which the limit that protects it from callers must not refuse.
+func (p *WorkerPool) Admit() Ticket {
+	p.mu.Lock()
+	p.pending++
+	p.mu.Unlock()
+	return Ticket{valid: true}
+}
+
 // Resume queues an operation found pending at boot; it bypasses the queue limit,
 // because refusing it would drop an acknowledged operation.
 func (p *WorkerPool) Resume(op *Operation) {
@@ -118,11 +147,17 @@ func (p *WorkerPool) enqueue(op *Operation) {
 	p.mu.Lock()
 	q, scheduled := p.games[op.GameID]
 	p.games[op.GameID] = append(q, op)
+	if !scheduled && p.idle == 0 && p.workers < p.MaxWorkers && p.ctx != nil && p.ctx.Err() == nil {
+		p.spawn(true) // nobody free: one more hand, for as long as there is work
+	}
 	p.mu.Unlock()
 	if !scheduled {
 		p.push(op.GameID)
 	}
 }
+
+// workerIdle is how long a temporary worker waits for work before it leaves.
+const workerIdle = 5 * time.Second
 
 // push hands a game to the workers without ever blocking the caller: the channel
 // has room for QueueSize games; beyond that (only after boot recovery) a goroutine waits.
@@ -141,13 +176,39 @@ func (p *WorkerPool) push(id uuid.UUID) {
 	}
 }
 
-func (p *WorkerPool) work() {
+func (p *WorkerPool) work(temporary bool) {
 	defer p.wg.Done()
+	defer func() {
+		p.mu.Lock()
+		p.workers--
+		p.mu.Unlock()
+	}()
+	var idle <-chan time.Time
 	for {
+		p.mu.Lock()
+		p.idle++
+		p.mu.Unlock()
+		if temporary {
+			idle = time.After(workerIdle)
+		}
+		var id uuid.UUID
 		select {
 		case <-p.ctx.Done():
+			p.mu.Lock()
+			p.idle--
+			p.mu.Unlock()
 			return
-		case id := <-p.ready:
+		case <-idle:
+			p.mu.Lock()
+			p.idle--
+			p.mu.Unlock()
+			return
+		case id = <-p.ready:
+			p.mu.Lock()
+			p.idle--
+			p.mu.Unlock()
+		}
+		{
 			p.mu.Lock()
 			op := p.games[id][0]
 			p.mu.Unlock()
