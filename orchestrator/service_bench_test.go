@@ -112,7 +112,6 @@ func BenchmarkServiceTurns(b *testing.B) {
 				})
 				return e
 			},
-			QueueSize: 2 * dueNow, Workers: 64,
 		})
 		t0 := time.Now()
 		if err := svc.Open(); err != nil {
@@ -127,7 +126,26 @@ func BenchmarkServiceTurns(b *testing.B) {
 		case <-time.After(2 * time.Minute):
 			b.Fatalf("only %d of %d turns ran", len(late), dueNow)
 		}
-		b.ReportMetric(time.Since(start).Seconds(), "all-10k-turns-s")
+		b.ReportMetric(time.Since(start).Seconds(), "all-10k-engine-calls-s")
+		// Recorded: no game is generation_in_progress any more.
+		for {
+			var counts orchestrator.RuntimeCounts
+			if err := st.View(ctx, func(tx orchestrator.Tx) (err error) {
+				counts, err = tx.RuntimeCounts()
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+			inProgress := 0
+			for _, n := range counts.ByStatus[orchestrator.StatusGenerationInProgress] {
+				inProgress += n
+			}
+			if inProgress == 0 {
+				break
+			}
+			time.Sleep(5 * time.Millisecond) // a benchmark's poll, not a test's synchronisation
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "all-10k-recorded-s")
 		b.ReportMetric(pct(late, 0.50).Seconds()*1e3, "late-p50-ms")
 		b.ReportMetric(pct(late, 0.99).Seconds()*1e3, "late-p99-ms")
 		b.ReportMetric(pct(late, 0.999).Seconds()*1e3, "late-p99.9-ms")

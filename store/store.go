@@ -56,10 +56,11 @@ var ErrSchemaTooNew = errors.New("store file was written by a newer version of g
 const (
 	// DefaultTimeout is how long Open waits for the file lock held by another process.
 	DefaultTimeout = 5 * time.Second
-	// DefaultBatchDelay is how long Update waits for other writers to join its commit.
-	// It is far below an fsync on most disks, so a lone writer barely notices it, while
-	// concurrent writers share one fsync.
+	// DefaultBatchDelay turns group commit on (see commit.go): concurrent Updates share
+	// one fsync'd commit, and a lone writer commits at once.
 	DefaultBatchDelay = 2 * time.Millisecond
+	// MaxGroup bounds the Updates of one group commit.
+	MaxGroup = 10_000
 )
 
 var (
@@ -98,9 +99,8 @@ type options struct {
 // hang. Zero waits forever.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
-// WithBatchDelay sets how long Update waits for concurrent Updates to join one commit
-// (default DefaultBatchDelay). Zero disables coalescing: every Update commits and
-// fsyncs on its own.
+// WithBatchDelay turns group commit off with zero: every Update then commits and
+// fsyncs on its own. Any other value (the default) keeps it on.
 func WithBatchDelay(d time.Duration) Option { return func(o *options) { o.batchDelay = d } }
 
 // WithOnError sets a function called with every write the store could not commit (a
@@ -113,6 +113,7 @@ type Store struct {
 	path    string
 	db      *bolt.DB
 	batch   bool
+	commits *committer
 	onError func(error)
 	// failing holds the error of the last commit when it failed and no commit has
 	// succeeded since (nil otherwise): what Healthy reports.
@@ -152,8 +153,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	// NoSync stays false: an Update returns only after its commit is fsync'd.
-	db.MaxBatchDelay = o.batchDelay
-	s := &Store{path: path, db: db, batch: o.batchDelay > 0, onError: o.onError}
+	s := &Store{path: path, db: db, batch: o.batchDelay > 0, onError: o.onError, commits: &committer{db: db, max: MaxGroup}}
 	var ready bool
 	if err := db.View(func(tx *bolt.Tx) (err error) { ready, err = s.ready(tx); return err }); err != nil {
 		_ = db.Close()
@@ -277,7 +277,7 @@ func (s *Store) Update(ctx context.Context, fn func(orchestrator.Tx) error) erro
 	}
 	var err error
 	if s.batch {
-		err = s.db.Batch(wrapped)
+		err = s.commits.update(wrapped)
 	} else {
 		err = s.db.Update(wrapped)
 	}
