@@ -144,6 +144,18 @@ func (s *deps) load(ctx context.Context, id uuid.UUID) (g *Game, r *Runtime, err
 	return g, r, err
 }
 
+// loadWithSecret is load and the game's engine token in one read. Errors: ENOTFOUND.
+func (s *deps) loadWithSecret(ctx context.Context, id uuid.UUID) (g *Game, r *Runtime, token string, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		if g, r, err = gameAndRuntime(tx, id); err != nil {
+			return err
+		}
+		token, err = tx.GameSecret(id)
+		return err
+	})
+	return g, r, token, err
+}
+
 // pokeOutbox tells the outbox and the feed that events may have been appended.
 func (s *deps) pokeOutbox() {
 	if s.Outbox != nil {
@@ -171,11 +183,7 @@ func (s *deps) addEvent(tx Tx, typ string, r *Runtime, data any) error {
 // engineFor returns a client for the game's running engine for an operation (a turn),
 // bringing the engine back through the driver when discovery has nothing (e.g. after
 // galaxyd restarted). Operations may start engines; player calls never do (callEngine).
-func (s *deps) engineFor(ctx context.Context, g *Game, r *Runtime) (EngineClient, error) {
-	token, err := s.secret(ctx, g.ID)
-	if err != nil {
-		return nil, err
-	}
+func (s *deps) engineFor(ctx context.Context, g *Game, r *Runtime, token string) (EngineClient, error) {
 	ep, err := s.Discovery.Endpoint(ctx, g.ID)
 	if err == nil {
 		return s.Engines(ep, token), nil

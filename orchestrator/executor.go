@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -22,61 +23,17 @@ type Executor struct {
 func (s *Executor) run(ctx context.Context, op *Operation) {
 	lg := s.log(op.GameID).With("operation_id", op.ID, "op", op.Op)
 	now := s.now()
-	// A turn is already recorded as in progress on the runtime; its operation row
-	// goes from queued to its end in one write, which saves an fsync per turn when
-	// thousands of games fall due together. Other operations are marked running first.
-	markRunning := op.Op != OpTurn && op.Op != OpForceNextTurn
-	mark := s.Store.Update
-	if !markRunning {
-		mark = s.Store.View
-	}
-	if err := mark(ctx, func(tx Tx) error {
-		cur, err := tx.Operation(op.ID)
-		if err != nil {
-			return err
-		}
-		if cur.Done() {
-			*op = *cur
-			return nil
-		}
-		cur.Status, cur.StartedAt = OpRunning, &now
-		cur.Attempts++
-		*op = *cur
-		if !markRunning {
-			return nil
-		}
-		return tx.PutOperation(cur)
-	}); err != nil {
-		if ctx.Err() == nil {
-			lg.Error("cannot mark operation running", "error", err)
-		}
-		return
-	}
-	if op.Done() {
-		return
-	}
-
 	var err error
-	switch op.Op {
-	case OpStart, OpRestart, OpPatch, OpWake:
-		err = s.execStart(ctx, op)
-		s.waker.ended(op.GameID)
-	case OpSleep:
-		err = s.execSleep(ctx, op)
-	case OpStop, OpRemove:
-		err = s.execStop(ctx, op)
-	case OpTurn, OpForceNextTurn:
-		err = s.turns.execTurn(ctx, op)
-	case OpRefresh:
-		err = s.execRefresh(ctx, op)
-	case OpArchive:
-		err = s.execArchive(ctx, op)
-	case OpRollback:
-		err = s.execRollback(ctx, op)
-	case OpTransfer:
-		err = s.execTransfer(ctx, op)
-	default:
-		err = s.finish(ctx, op, Errorf(EINTERNAL, "unknown operation %q", op.Op), nil)
+	if op.Op == OpTurn || op.Op == OpForceNextTurn {
+		// A turn is already recorded as in progress on the runtime; its operation row
+		// goes from queued to its end in one write, and everything it reads before the
+		// engine call is one read, which counts when thousands fall due together.
+		err = s.turns.execTurn(ctx, op, now)
+	} else {
+		err = s.runMarked(ctx, op, now)
+	}
+	if errors.Is(err, errNothingRan) {
+		return
 	}
 	if err != nil && ctx.Err() != nil {
 		// Shutting down: the operation stays running in the store and resumes at boot.
@@ -89,6 +46,57 @@ func (s *Executor) run(ctx context.Context, op *Operation) {
 	}
 	s.Metrics.opDone(op, s.Clock.Now().Sub(now))
 	lg.Info("operation finished", "status", op.Status, "error_code", op.ErrorCode)
+}
+
+// errNothingRan says run has nothing to log: the operation had already ended (a
+// replay), or could not be marked running and stays queued for the next boot.
+var errNothingRan = errors.New("operation already done")
+
+// runMarked marks a lifecycle operation running, then runs it.
+func (s *Executor) runMarked(ctx context.Context, op *Operation, now time.Time) error {
+	if err := s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Operation(op.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Done() {
+			*op = *cur
+			return nil
+		}
+		cur.Status, cur.StartedAt = OpRunning, &now
+		cur.Attempts++
+		*op = *cur
+		return tx.PutOperation(cur)
+	}); err != nil {
+		if ctx.Err() == nil {
+			s.log(op.GameID).Error("cannot mark operation running", "operation_id", op.ID, "op", op.Op, "error", err)
+		}
+		return errNothingRan
+	}
+	if op.Done() {
+		return errNothingRan
+	}
+	var err error
+	switch op.Op {
+	case OpStart, OpRestart, OpPatch, OpWake:
+		err = s.execStart(ctx, op)
+		s.waker.ended(op.GameID)
+	case OpSleep:
+		err = s.execSleep(ctx, op)
+	case OpStop, OpRemove:
+		err = s.execStop(ctx, op)
+	case OpRefresh:
+		err = s.execRefresh(ctx, op)
+	case OpArchive:
+		err = s.execArchive(ctx, op)
+	case OpRollback:
+		err = s.execRollback(ctx, op)
+	case OpTransfer:
+		err = s.execTransfer(ctx, op)
+	default:
+		err = s.finish(ctx, op, Errorf(EINTERNAL, "unknown operation %q", op.Op), nil)
+	}
+	return err
 }
 
 // execStart runs start, restart and patch (and the reconciler's ensure): the driver
@@ -339,11 +347,7 @@ func (s *Executor) execStop(ctx context.Context, op *Operation) error {
 // finalSnapshot archives the snapshot of a running engine before it stops; -1 when
 // there is none (no engine answers, or the archive failed: logged, the stop goes on).
 func (s *Executor) finalSnapshot(ctx context.Context, id uuid.UUID) int {
-	g, r, err := s.load(ctx, id)
-	if err != nil {
-		return -1
-	}
-	token, err := s.secret(ctx, id)
+	g, r, token, err := s.loadWithSecret(ctx, id)
 	if err != nil || !s.answers(ctx, id, token) {
 		return -1
 	}
@@ -361,14 +365,14 @@ func (s *Executor) finalSnapshot(ctx context.Context, id uuid.UUID) int {
 
 // execArchive is the reconciler's catch-up: the engine's snapshot, archived now.
 func (s *Executor) execArchive(ctx context.Context, op *Operation) error {
-	g, r, err := s.load(ctx, op.GameID)
+	g, r, token, err := s.loadWithSecret(ctx, op.GameID)
 	if err != nil {
 		return s.finish(ctx, op, err, nil)
 	}
 	if s.Archive == nil {
 		return s.finish(ctx, op, Errorf(EUNAVAILABLE, "no archive is configured"), nil)
 	}
-	c, err := s.engineFor(ctx, g, r)
+	c, err := s.engineFor(ctx, g, r, token)
 	if err != nil {
 		return s.finish(ctx, op, err, nil)
 	}

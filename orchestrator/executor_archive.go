@@ -10,7 +10,7 @@ import (
 // ever overwritten, so the rollback can itself be undone (a rollback to the old line).
 func (s *Executor) execRollback(ctx context.Context, op *Operation) error {
 	act := actionOf(op)
-	g, r, err := s.load(ctx, op.GameID)
+	g, r, token, err := s.loadWithSecret(ctx, op.GameID)
 	if err != nil {
 		return s.finish(ctx, op, err, nil)
 	}
@@ -32,7 +32,7 @@ func (s *Executor) execRollback(ctx context.Context, op *Operation) error {
 	for _, in := range infos {
 		newLine = max(newLine, in.Line+1)
 	}
-	c, err := s.engineFor(ctx, g, r)
+	c, err := s.engineFor(ctx, g, r, token)
 	if err != nil {
 		return s.finish(ctx, op, err, nil)
 	}

@@ -164,11 +164,39 @@ func (s *TurnEngine) deadline(r *Runtime) time.Time {
 // 5xx a bounded number of times with backoff. While it waits for a retry the
 // operation shows running, its attempts and the time of the next one, and a call that
 // found no engine answering marks the engine critical at once.
-func (s *TurnEngine) execTurn(ctx context.Context, op *Operation) error {
+func (s *TurnEngine) execTurn(ctx context.Context, op *Operation, now time.Time) error {
 	act := actionOf(op)
-	g, r, err := s.load(ctx, op.GameID)
-	if err != nil {
+	var g *Game
+	var r *Runtime
+	var token string
+	err := s.Store.View(ctx, func(tx Tx) error {
+		cur, err := tx.Operation(op.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Done() {
+			*op = *cur
+			return nil
+		}
+		cur.Status, cur.StartedAt = OpRunning, &now
+		cur.Attempts++
+		*op = *cur
+		if g, r, err = gameAndRuntime(tx, op.GameID); err != nil {
+			return err
+		}
+		token, err = tx.GameSecret(op.GameID)
+		return err
+	})
+	switch {
+	case err == nil && op.Done():
+		return errNothingRan
+	case ErrorCode(err) == ENOTFOUND && op.Status == OpRunning:
 		return s.finish(ctx, op, err, nil)
+	case err != nil:
+		if ctx.Err() == nil {
+			s.log(op.GameID).Error("cannot read the turn's game", "operation_id", op.ID, "error", err)
+		}
+		return errNothingRan
 	}
 	n := op.Details.Turn
 	if n == 0 {
@@ -189,7 +217,7 @@ func (s *TurnEngine) execTurn(ctx context.Context, op *Operation) error {
 	began := s.Clock.Now()
 	for attempt := 1; ; attempt++ {
 		op.Attempts = max(op.Attempts, attempt)
-		st, c, err = s.turnOnce(ctx, g, r, n)
+		st, c, err = s.turnOnce(ctx, g, r, token, n)
 		if err == nil || ctx.Err() != nil || attempt >= s.TurnAttempts || !retryable(err) {
 			break
 		}
@@ -303,8 +331,8 @@ func isUnreachable(err error) bool {
 	return c == EENGINEUNREACHABLE || c == EUNAVAILABLE
 }
 
-func (s *TurnEngine) turnOnce(ctx context.Context, g *Game, r *Runtime, n int) (*engine.State, EngineClient, error) {
-	c, err := s.engineFor(ctx, g, r)
+func (s *TurnEngine) turnOnce(ctx context.Context, g *Game, r *Runtime, token string, n int) (*engine.State, EngineClient, error) {
+	c, err := s.engineFor(ctx, g, r, token)
 	if err != nil {
 		return nil, nil, err
 	}
