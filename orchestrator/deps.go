@@ -24,9 +24,12 @@ type Config struct {
 	Logger    hclog.Logger
 	Clock     Clock
 
-	// Workers and QueueSize size the worker pool (defaults DefaultWorkers/QueueSize).
-	Workers   int
-	QueueSize int
+	// Workers and QueueSize size the worker pool (defaults DefaultWorkers/QueueSize);
+	// MaxWorkers bounds the workers it adds while work waits, a rush of turns falling
+	// due together (default DefaultMaxWorkers).
+	Workers    int
+	MaxWorkers int
+	QueueSize  int
 	// EngineTimeout bounds one engine call of an operation (default 30 s);
 	// PlayerTimeout bounds one player call, which fails fast instead (default 5 s);
 	// StartTimeout bounds a whole start, including placement and health (default 5 min).

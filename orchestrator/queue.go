@@ -36,7 +36,8 @@ func (s *queue) request(ctx context.Context, id uuid.UUID, act Action, kind Op, 
 		s.activity.touch(id, s.Clock.Now()) // people use the game: it is not idle
 	}
 	var op *Operation
-	err = s.Store.Update(ctx, func(tx Tx) error {
+	// Someone waits for the answer: it goes before the results of earlier work.
+	err = s.Store.Update(WithPriority(ctx), func(tx Tx) error {
 		g, r, err := gameAndRuntime(tx, id)
 		if err != nil {
 			return err

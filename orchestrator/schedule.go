@@ -2,6 +2,8 @@ package orchestrator
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/cronexpr"
@@ -31,8 +33,30 @@ func (s Schedule) Validate() error {
 }
 
 // Compile parses the schedule once so that Next can be called cheaply.
-// It returns EINVALID errors naming the field at fault.
+// It returns EINVALID errors naming the field at fault. Compiled schedules are shared
+// (most games of a platform have one of a few), so a turn does not parse its cron
+// expression and read its time zone's file again.
 func (s Schedule) Compile() (*CompiledSchedule, error) {
+	if c, ok := compiled.Load(s); ok {
+		return c.(*CompiledSchedule), nil
+	}
+	c, err := s.compile()
+	if err == nil && compiledCount.Add(1) <= maxCompiled {
+		compiled.Store(s, c)
+	}
+	return c, err
+}
+
+// compiled holds up to maxCompiled compiled schedules, by Schedule; past that bound
+// (every game with its own grid) schedules are compiled on each use.
+var (
+	compiled      sync.Map
+	compiledCount atomic.Int64
+)
+
+const maxCompiled = 10_000
+
+func (s Schedule) compile() (*CompiledSchedule, error) {
 	loc := time.UTC
 	if s.Timezone != "" {
 		l, err := time.LoadLocation(s.Timezone)

@@ -66,7 +66,7 @@ func NewService(c Config) *Service {
 	if c.Idle.After > 0 {
 		s.sleeper = &Sleeper{deps: d, q: q, interval: max(c.Idle.After/10, time.Second)}
 	}
-	q.pool = &WorkerPool{Workers: c.Workers, QueueSize: c.QueueSize, Run: s.executor.run}
+	q.pool = &WorkerPool{Workers: c.Workers, MaxWorkers: c.MaxWorkers, QueueSize: c.QueueSize, Run: s.executor.run}
 	turns.sched = NewScheduler(1024)
 	turns.sched.Clock = c.Clock
 	turns.sched.Due = turns.due

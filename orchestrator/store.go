@@ -21,6 +21,21 @@ type Store interface {
 	Update(ctx context.Context, fn func(tx Tx) error) error
 }
 
+// WithPriority marks ctx so that a Store commits the Updates made under it before the
+// others waiting for a commit: the turns of a due batch are closed at once, not behind
+// the results of the turns before them. A Store may ignore the mark.
+func WithPriority(ctx context.Context) context.Context {
+	return context.WithValue(ctx, priorityKey{}, true)
+}
+
+// HasPriority reports whether ctx was marked by WithPriority.
+func HasPriority(ctx context.Context) bool {
+	v, _ := ctx.Value(priorityKey{}).(bool)
+	return v
+}
+
+type priorityKey struct{}
+
 // Tx is a consistent view of the store. Write methods fail inside View. Getters return
 // ENOTFOUND (as *Error) for missing keys. Returned values are copies owned by the caller.
 type Tx interface {

@@ -49,7 +49,9 @@ func (s *TurnEngine) due(ctx context.Context, batch []Deadline) {
 		tickets[i] = s.q.pool.Admit()
 	}
 	var ops []*Operation
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	// The batch's turns close before the results of the turns before them are recorded:
+	// their engine calls are what must be on time.
+	err := s.Store.Update(WithPriority(ctx), func(tx Tx) error {
 		ops = ops[:0]
 		now := s.now()
 		for _, id := range ids {

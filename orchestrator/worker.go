@@ -11,7 +11,7 @@ import (
 // Default sizes of a WorkerPool.
 const (
 	DefaultWorkers    = 32
-	DefaultMaxWorkers = 1024
+	DefaultMaxWorkers = 10_000
 	DefaultQueueSize  = 1024
 )
 
@@ -24,7 +24,8 @@ type WorkerPool struct {
 	// (DefaultWorkers when 0); when work waits and none of them is free, the pool adds
 	// workers, up to MaxWorkers (DefaultMaxWorkers when 0), who leave again after
 	// idling a while: a rush of turns falling due together runs in parallel (engine
-	// calls wait on the network, not on the CPU) and its results share commits.
+	// calls wait on the network, not on the CPU; a worker is a goroutine) and its
+	// results share commits.
 	Workers    int
 	MaxWorkers int
 	// QueueSize bounds the operations waiting or running (DefaultQueueSize when 0).

@@ -9,8 +9,9 @@ import (
 
 // Group commit. An fsync'd bbolt commit costs milliseconds whatever it holds, so the
 // store makes every Update that arrives while a commit is under way wait for the next
-// one, which then holds them all: one commit for a lone writer at once (no delay), one
-// commit for thousands of turns falling due together. bbolt's own DB.Batch does not
+// one, which then holds them all (up to MaxGroup; urgent ones — see
+// orchestrator.WithPriority — first, in a commit of their own): one commit for a lone
+// writer at once (no delay), a handful for thousands of turns falling due together. bbolt's own DB.Batch does not
 // grow a batch while the writer is busy — it cuts one every MaxBatchDelay and queues
 // them — which is what the 18:00 rush showed (many small commits, each behind the
 // last).
@@ -30,15 +31,21 @@ type committer struct {
 	max int
 
 	mu      sync.Mutex
+	urgent  []*call // committed before pending
 	pending []*call
 	running bool
 }
 
-// update runs fn in the next group commit and returns fn's error, or the commit's.
-func (c *committer) update(fn func(*bolt.Tx) error) error {
+// update runs fn in the next group commit and returns fn's error, or the commit's. An
+// urgent fn is committed before every fn that is not.
+func (c *committer) update(fn func(*bolt.Tx) error, urgent bool) error {
 	cl := &call{fn: fn, done: make(chan struct{})}
 	c.mu.Lock()
-	c.pending = append(c.pending, cl)
+	if urgent {
+		c.urgent = append(c.urgent, cl)
+	} else {
+		c.pending = append(c.pending, cl)
+	}
 	if !c.running {
 		c.running = true
 		go c.run()
@@ -52,14 +59,21 @@ func (c *committer) update(fn func(*bolt.Tx) error) error {
 func (c *committer) run() {
 	for {
 		c.mu.Lock()
-		n := min(len(c.pending), c.max)
+		// Urgent calls commit on their own, so that their callers wait for one small
+		// commit, not for a big group of others (mixing some of the others in was
+		// measured slower for both).
+		from := &c.pending
+		if len(c.urgent) > 0 {
+			from = &c.urgent
+		}
+		n := min(len(*from), c.max)
 		if n == 0 {
 			c.running = false
 			c.mu.Unlock()
 			return
 		}
-		group := c.pending[:n:n]
-		c.pending = c.pending[n:]
+		group := (*from)[:n:n]
+		*from = (*from)[n:]
 		c.mu.Unlock()
 		c.commit(group)
 	}

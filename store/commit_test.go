@@ -35,7 +35,7 @@ func TestCommitter_GroupsWaitingUpdatesAndIsolatesFailures(t *testing.T) {
 		first <- c.update(func(tx *bolt.Tx) error {
 			<-release // holds the writer so that the others queue up behind it
 			return tx.Bucket([]byte("b")).Put([]byte("first"), []byte("1"))
-		})
+		}, false)
 	}()
 	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.running && len(c.pending) == 0 })
 
@@ -56,7 +56,7 @@ func TestCommitter_GroupsWaitingUpdatesAndIsolatesFailures(t *testing.T) {
 					panic("a caller's bug")
 				}
 				return tx.Bucket([]byte("b")).Put(fmt.Appendf(nil, "k%d", i), []byte("v"))
-			})
+			}, false)
 		}()
 	}
 	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return len(c.pending) == n })
@@ -99,13 +99,68 @@ func TestCommitter_GroupsWaitingUpdatesAndIsolatesFailures(t *testing.T) {
 	})
 }
 
+// An urgent update waiting with others commits first and alone (its caller waits for
+// one small commit), and a group holds at most max updates.
+func TestCommitter_UrgentFirstAndGroupBound(t *testing.T) {
+	c := openCommitter(t)
+	c.max = 10
+	release := make(chan struct{})
+	go func() {
+		_ = c.update(func(tx *bolt.Tx) error { <-release; return nil }, false)
+	}()
+	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.running && len(c.pending) == 0 })
+	var mu sync.Mutex
+	var order []string
+	var txOf = map[string]int{}
+	var wg sync.WaitGroup
+	enqueue := func(name string, urgent bool) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.update(func(tx *bolt.Tx) error {
+				mu.Lock()
+				defer mu.Unlock()
+				order = append(order, name)
+				txOf[name] = tx.ID()
+				return nil
+			}, urgent)
+		}()
+	}
+	for i := range 15 {
+		enqueue(fmt.Sprintf("n%d", i), false)
+	}
+	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return len(c.pending) == 15 })
+	enqueue("urgent", true)
+	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return len(c.urgent) == 1 })
+	close(release)
+	wg.Wait()
+	if order[0] != "urgent" {
+		t.Errorf("first update of the next group: %s, want the urgent one (order %v)", order[0], order)
+	}
+	groups := map[int]int{}
+	for _, id := range txOf {
+		groups[id]++
+	}
+	if n := groups[txOf["urgent"]]; n != 1 {
+		t.Errorf("the urgent update shared its commit with %d others", n-1)
+	}
+	if len(groups) != 3 {
+		t.Errorf("1 urgent and 15 other updates with max 10 went into %d commits (%v), want 3", len(groups), groups)
+	}
+	for id, n := range groups {
+		if n > 10 {
+			t.Errorf("commit %d held %d updates, more than max 10", id, n)
+		}
+	}
+}
+
 // A lone update commits on its own,
 func TestCommitter_LoneUpdate(t *testing.T) {
 	c := openCommitter(t)
 	for i := range 3 {
 		if err := c.update(func(tx *bolt.Tx) error {
 			return tx.Bucket([]byte("b")).Put(fmt.Appendf(nil, "k%d", i), []byte("v"))
-		}); err != nil {
+		}, false); err != nil {
 			t.Fatal(err)
 		}
 	}

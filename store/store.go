@@ -26,7 +26,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
+	json "github.com/segmentio/encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -60,7 +60,7 @@ const (
 	// one fsync'd commit, and a lone writer commits at once.
 	DefaultBatchDelay = 2 * time.Millisecond
 	// MaxGroup bounds the Updates of one group commit.
-	MaxGroup = 10_000
+	MaxGroup = 1000
 )
 
 var (
@@ -146,6 +146,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      o.timeout,
 		FreelistType: bolt.FreelistMapType, // O(1) page allocation as the file grows
+		// The free list is rebuilt from the pages at open rather than written with every
+		// commit (as etcd does): a commit of a few records writes those records' pages,
+		// not a free list of thousands of pages.
+		NoFreelistSync: true,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: %s is locked by another process (is another galaxyd running?), gave up after %s: %w", path, o.timeout, err)
@@ -277,7 +281,7 @@ func (s *Store) Update(ctx context.Context, fn func(orchestrator.Tx) error) erro
 	}
 	var err error
 	if s.batch {
-		err = s.commits.update(wrapped)
+		err = s.commits.update(wrapped, orchestrator.HasPriority(ctx))
 	} else {
 		err = s.db.Update(wrapped)
 	}

@@ -104,7 +104,10 @@ type LobbyConfig struct {
 
 // OpsConfig sizes the worker pool and bounds engine calls.
 type OpsConfig struct {
-	Workers       int    `hcl:"workers,optional"`
+	Workers int `hcl:"workers,optional"`
+	// MaxWorkers bounds the workers added while operations wait (default 10000): the
+	// turns of a rush falling due together are called at once.
+	MaxWorkers    int    `hcl:"max_workers,optional"`
 	QueueSize     int    `hcl:"queue_size,optional"`
 	EngineTimeout string `hcl:"engine_timeout,optional"`
 	// PlayerTimeout bounds one player call to an engine (default 5s): a player gets a

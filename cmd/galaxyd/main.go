@@ -299,6 +299,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Engines:        func(ep, token string) orchestrator.EngineClient { return engine.NewClient(ep, token) },
 		Logger:         m.Logger.Named("orchestrator"),
 		Workers:        c.Ops.Workers,
+		MaxWorkers:     c.Ops.MaxWorkers,
 		QueueSize:      c.Ops.QueueSize,
 		EngineTimeout:  engineTimeout,
 		PlayerTimeout:  playerTimeout,
