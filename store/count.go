@@ -11,34 +11,50 @@ import (
 
 // The store keeps counts of runtimes by status, engine health and the paused flag in
 // the same transaction as every runtime write, so /metrics reads a handful of keys
-// instead of scanning 100,000 records. Each runtime has a summary in runtime_keys
-// (status, health, paused), compared on every PutRuntime to move the counts.
+// instead of scanning 100,000 records. PutRuntime reads the three fields from the
+// record it replaces (a partial decode) to move the counts; schema 2 kept them in a
+// bucket of their own, which cost every turn two more random page writes.
 
 var (
-	bucketRuntimeKeys = []byte("runtime_keys")
 	// bucketCounts holds "<status>\x00<health>" -> 8-byte count, and "paused" -> count.
 	bucketCounts = []byte("counts")
 	keyPaused    = []byte("paused")
+	// bucketRuntimeKeysV2 is schema 2's summaries, dropped by the upgrade to 3.
+	bucketRuntimeKeysV2 = []byte("runtime_keys")
 )
 
 // summary is what the counts are kept by.
-func summary(r *orchestrator.Runtime) []byte {
-	b := make([]byte, 0, len(r.Status)+len(r.EngineHealth)+3)
-	b = append(b, r.Status...)
+func summary(status, health string, paused bool) []byte {
+	b := make([]byte, 0, len(status)+len(health)+3)
+	b = append(b, status...)
 	b = append(b, 0)
-	b = append(b, r.EngineHealth...)
+	b = append(b, health...)
 	b = append(b, 0)
-	if r.Paused {
+	if paused {
 		return append(b, 'p')
 	}
 	return append(b, '-')
 }
 
-// recount moves the counts from the runtime's last summary to r's.
+// counted is the part of a stored runtime the counts are kept by.
+type counted struct {
+	Status       string `json:"status"`
+	EngineHealth string `json:"engineHealth"`
+	Paused       bool   `json:"paused"`
+}
+
+// recount moves the counts from the stored runtime's summary to r's; call it before
+// r replaces the stored record.
 func (t *tx) recount(r *orchestrator.Runtime) error {
-	keys := t.bucket(bucketRuntimeKeys)
-	next := summary(r)
-	prev := keys.Get(r.GameID[:])
+	next := summary(r.Status, r.EngineHealth, r.Paused)
+	var prev []byte
+	if old := t.bucket(bucketRuntimes).Get(r.GameID[:]); old != nil {
+		var c counted
+		if err := decode(old, &c, "runtime of game "+r.GameID.String()); err != nil {
+			return err
+		}
+		prev = summary(c.Status, c.EngineHealth, c.Paused)
+	}
 	if bytes.Equal(prev, next) {
 		return nil
 	}
@@ -48,10 +64,7 @@ func (t *tx) recount(r *orchestrator.Runtime) error {
 			return err
 		}
 	}
-	if err := addCounts(counts, next, +1); err != nil {
-		return err
-	}
-	return keys.Put(idKey(r.GameID), next)
+	return addCounts(counts, next, +1)
 }
 
 // addCounts adds delta to the counts of a summary.
@@ -108,16 +121,20 @@ func (t *tx) RuntimeCounts() (orchestrator.RuntimeCounts, error) {
 
 // rebuildCounts recounts every runtime: for a file written before the counts existed.
 func rebuildCounts(btx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketRuntimeKeys, bucketCounts} {
-		if btx.Bucket(name) != nil {
-			if err := btx.DeleteBucket(name); err != nil {
-				return err
-			}
-		}
-		if _, err := btx.CreateBucket(name); err != nil {
+	if btx.Bucket(bucketCounts) != nil {
+		if err := btx.DeleteBucket(bucketCounts); err != nil {
 			return err
 		}
 	}
-	t := &tx{tx: btx}
-	return t.Runtimes(func(r *orchestrator.Runtime) error { return t.recount(r) })
+	counts, err := btx.CreateBucket(bucketCounts)
+	if err != nil {
+		return err
+	}
+	return btx.Bucket(bucketRuntimes).ForEach(func(k, v []byte) error {
+		var c counted
+		if err := decode(v, &c, fmt.Sprintf("runtime of game %x", k)); err != nil {
+			return err
+		}
+		return addCounts(counts, summary(c.Status, c.EngineHealth, c.Paused), +1)
+	})
 }

@@ -73,10 +73,8 @@ func TestTx_RuntimeCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range []string{"counts", "runtime_keys"} {
-			if err := tx.DeleteBucket([]byte(b)); err != nil {
-				return err
-			}
+		if err := tx.DeleteBucket([]byte("counts")); err != nil {
+			return err
 		}
 		return tx.Bucket([]byte("meta")).Put([]byte("schema"), binary.BigEndian.AppendUint64(nil, 1))
 	}); err != nil {
@@ -87,6 +85,53 @@ func TestTx_RuntimeCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	check(s, want, 1)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A file of schema 2: counts, and a bucket of per-runtime keys that the upgrade
+	// drops; the counts go on moving with every write.
+	db, err = bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucket([]byte("runtime_keys")); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), binary.BigEndian.AppendUint64(nil, 2))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(s, want, 1)
+	put(ids[1], orchestrator.StatusStopped, orchestrator.HealthUnknown, false)
+	want[orchestrator.StatusCreated] = map[string]int{"": 1}
+	want[orchestrator.StatusRunning] = map[string]int{orchestrator.HealthPassing: 1}
+	want[orchestrator.StatusStopped] = map[string]int{orchestrator.HealthUnknown: 1}
+	check(s, want, 1)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte("runtime_keys")) != nil {
+			t.Error("the upgrade to schema 3 kept the runtime_keys bucket")
+		}
+		if v := tx.Bucket([]byte("meta")).Get([]byte("schema")); binary.BigEndian.Uint64(v) != store.SchemaVersion {
+			t.Errorf("schema %d after the upgrade, want %d", binary.BigEndian.Uint64(v), store.SchemaVersion)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

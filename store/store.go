@@ -11,7 +11,6 @@
 //	pending_ops      operation ID (16 bytes) -> empty; queued and running operations
 //	engine_versions  version string -> EngineVersion
 //	idempotency      Idempotency-Key string -> {gameId, requestHash, createdAt}
-//	runtime_keys     game ID (16 bytes) -> status, health, paused (the counts' key)
 //	counts           "<status>\x00<health>" or "paused" -> 8-byte count of runtimes
 //	turn_figures     game ID + 8-byte turn -> the races' figures after that turn
 //	orders_journal   game ID + 8-byte turn + race ID -> the race's last accepted orders
@@ -26,7 +25,6 @@ package store
 import (
 	"context"
 	"encoding/binary"
-	json "github.com/segmentio/encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +33,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
@@ -45,8 +45,8 @@ import (
 // SchemaVersion is the layout version this package reads and writes. It is stored in
 // the meta bucket of every file; a file with a higher number was written by a newer
 // galaxyd and is refused rather than misread, one with a lower number is upgraded.
-// Version 2 added the maintained runtime counts.
-const SchemaVersion = 2
+// Version 2 added the maintained runtime counts; 3 dropped their per-runtime keys.
+const SchemaVersion = 3
 
 // ErrSchemaTooNew is returned (wrapped) by Open for a file whose schema version is newer
 // than SchemaVersion.
@@ -78,7 +78,7 @@ var (
 	allBuckets = [][]byte{
 		bucketMeta, bucketGames, bucketRuntimes, bucketSecrets, bucketOperations,
 		bucketGameOps, bucketPendingOps, bucketEngineVersions, bucketIdempotency,
-		bucketEvents, bucketRuntimeKeys, bucketCounts, bucketFigures, bucketJournal,
+		bucketEvents, bucketCounts, bucketFigures, bucketJournal,
 	}
 
 	keySchema          = []byte("schema")
@@ -220,6 +220,11 @@ func (s *Store) init(tx *bolt.Tx) error {
 	if from < 2 {
 		if err := rebuildCounts(tx); err != nil {
 			return fmt.Errorf("count runtimes: %w", err)
+		}
+	}
+	if from < 3 && tx.Bucket(bucketRuntimeKeysV2) != nil {
+		if err := tx.DeleteBucket(bucketRuntimeKeysV2); err != nil {
+			return fmt.Errorf("drop runtime_keys: %w", err)
 		}
 	}
 	return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint64(nil, SchemaVersion))
