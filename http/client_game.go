@@ -36,13 +36,18 @@ func (c *Client) Game(ctx context.Context, id uuid.UUID) (*orchestrator.GameView
 	return &v, nil
 }
 
-// Games implements orchestrator.GameService: one page of GET /api/v1/games. As
-// in-process, the status filter applies after paging, so a page may hold fewer than
-// f.Limit games while more follow; EachGame pages through all of them.
-func (c *Client) Games(ctx context.Context, f orchestrator.GameFilter) ([]*orchestrator.GameView, error) {
+// Games implements orchestrator.GameService: one page of GET /api/v1/games, filtered
+// by the server; page.Next, when set, is the next page's After.
+func (c *Client) Games(ctx context.Context, f orchestrator.GameFilter) (*orchestrator.GamePage, error) {
 	q := url.Values{}
 	if f.Status != "" {
 		q.Set("status", f.Status)
+	}
+	if f.Paused != nil {
+		q.Set("paused", strconv.FormatBool(*f.Paused))
+	}
+	if f.Node != "" {
+		q.Set("node", f.Node)
 	}
 	if f.Limit > 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
@@ -54,39 +59,32 @@ func (c *Client) Games(ctx context.Context, f orchestrator.GameFilter) ([]*orche
 	if _, err := c.call(ctx, request{method: "GET", path: "/api/v1/games", query: q}, &l); err != nil {
 		return nil, err
 	}
-	return l.Games, nil
+	return &l, nil
 }
 
-// EachGame yields every game whose ID sorts after f.After, in ID order, following the
-// API's pages of f.Limit games (MaxListLimit when 0) until one comes back short. The
-// status filter is applied here rather than by the server: a page the server filtered
-// down to nothing would leave no cursor to page on from. The first error ends the
-// sequence.
+// EachGame yields every game that passes f and sorts after f.After, in ID order,
+// following the server's pages of f.Limit games (MaxListLimit when 0) until one comes
+// back without a next cursor. The first error ends the sequence.
 func (c *Client) EachGame(ctx context.Context, f orchestrator.GameFilter) iter.Seq2[*orchestrator.GameView, error] {
-	size := f.Limit
-	if size <= 0 || size > MaxListLimit {
-		size = MaxListLimit
+	if f.Limit <= 0 || f.Limit > MaxListLimit {
+		f.Limit = MaxListLimit
 	}
 	return func(yield func(*orchestrator.GameView, error) bool) {
-		after := f.After
 		for {
-			page, err := c.Games(ctx, orchestrator.GameFilter{Limit: size, After: after})
+			page, err := c.Games(ctx, f)
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			for _, g := range page {
-				after = g.ID
-				if f.Status != "" && (g.Runtime == nil || g.Runtime.Status != f.Status) {
-					continue
-				}
+			for _, g := range page.Games {
 				if !yield(g, nil) {
 					return
 				}
 			}
-			if len(page) < size {
+			if page.Next == uuid.Nil {
 				return
 			}
+			f.After = page.Next
 		}
 	}
 }

@@ -218,30 +218,41 @@ func TestClient_Games(t *testing.T) {
 		all = append(all, v)
 	}
 	var filters []orchestrator.GameFilter
-	s.GameService.GamesFn = func(_ context.Context, f orchestrator.GameFilter) ([]*orchestrator.GameView, error) {
+	s.GameService.GamesFn = func(_ context.Context, f orchestrator.GameFilter) (*orchestrator.GamePage, error) {
 		filters = append(filters, f)
-		// As the service does: a page of f.Limit games after f.After, then the filter.
-		var page []*orchestrator.GameView
-		scanned := 0
+		// As the service does: up to f.Limit games that pass the filter, after f.After,
+		// and the cursor of the next page while games follow.
+		page := &orchestrator.GamePage{}
 		for _, g := range all {
-			if bytes.Compare(g.ID[:], f.After[:]) <= 0 || scanned == f.Limit {
+			if bytes.Compare(g.ID[:], f.After[:]) <= 0 || !f.Keep(orchestrator.RuntimeKey{Status: g.Runtime.Status}) {
 				continue
 			}
-			scanned++
-			if f.Status == "" || g.Runtime.Status == f.Status {
-				page = append(page, g)
+			if len(page.Games) == f.Limit {
+				page.Next = page.Games[len(page.Games)-1].ID
+				break
 			}
+			page.Games = append(page.Games, g)
 		}
 		return page, nil
 	}
 	t.Run("Page", func(t *testing.T) {
 		filters = nil
-		page, err := c.Games(ctx, orchestrator.GameFilter{Status: "running", Limit: 3, After: all[0].ID})
-		if err != nil || len(page) != 1 || page[0].ID != all[2].ID {
-			t.Fatalf("got %d games, %v", len(page), err)
+		page, err := c.Games(ctx, orchestrator.GameFilter{Status: "running", Limit: 1, After: all[0].ID})
+		if err != nil || len(page.Games) != 1 || page.Games[0].ID != all[2].ID || page.Next != all[2].ID {
+			t.Fatalf("got %+v, %v", page, err)
 		}
-		if want := (orchestrator.GameFilter{Status: "running", Limit: 3, After: all[0].ID}); filters[0] != want {
+		if want := (orchestrator.GameFilter{Status: "running", Limit: 1, After: all[0].ID}); filters[0] != want {
 			t.Fatalf("filter: got %+v, want %+v", filters[0], want)
+		}
+	})
+	t.Run("Filters", func(t *testing.T) {
+		filters = nil
+		yes := true
+		if _, err := c.Games(ctx, orchestrator.GameFilter{Paused: &yes, Node: "node-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if f := filters[0]; f.Paused == nil || !*f.Paused || f.Node != "node-1" {
+			t.Fatalf("filter: got %+v", f)
 		}
 	})
 	t.Run("EachGame", func(t *testing.T) {
@@ -256,8 +267,8 @@ func TestClient_Games(t *testing.T) {
 		if want := []uuid.UUID{all[0].ID, all[2].ID, all[4].ID, all[6].ID}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("got %v, want %v", got, want)
 		}
-		// Four pages of two, unfiltered on the server, each after the last one's end.
-		if len(filters) != 4 || filters[0].Status != "" || filters[1].After != all[1].ID || filters[3].After != all[5].ID {
+		// Two pages of two, filtered by the server, the second after the first's cursor.
+		if len(filters) != 2 || filters[0].Status != "running" || filters[1].After != all[2].ID {
 			t.Fatalf("pages: %+v", filters)
 		}
 	})

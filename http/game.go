@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
@@ -17,21 +18,10 @@ const IdempotencyKeyHeader = "Idempotency-Key"
 // MaxIdempotencyKeyLen bounds the Idempotency-Key header.
 const MaxIdempotencyKeyLen = 200
 
-// GameList is the body of GET /api/v1/games. A page may hold fewer than limit games
-// when a status filter is set: page on with after=<last id> until a page is empty.
-type GameList struct {
-	Games []*orchestrator.GameView `json:"games"`
-}
-
-// runtimeStatuses are the values ?status= accepts.
-var runtimeStatuses = map[string]bool{
-	orchestrator.StatusCreated: true, orchestrator.StatusStarting: true,
-	orchestrator.StatusRunning: true, orchestrator.StatusGenerationInProgress: true,
-	orchestrator.StatusFinished: true, orchestrator.StatusStopping: true,
-	orchestrator.StatusStopped: true, orchestrator.StatusStartFailed: true,
-	orchestrator.StatusEngineUnreachable: true, orchestrator.StatusGenerationFailed: true,
-	orchestrator.StatusRemoved: true,
-}
+// GameList is the body of GET /api/v1/games: a page of games and, when more may
+// follow, the cursor of the next page ("next"; pass it as after=). A filtered page may
+// hold fewer than limit games while more follow.
+type GameList = orchestrator.GamePage
 
 // handleCreateGame answers 201 with the new game, or 200 with the first game when the
 // Idempotency-Key replays an earlier create; Location names the game either way.
@@ -73,13 +63,26 @@ func validIdempotencyKey(k string) bool {
 	return true
 }
 
-// handleListGames lists games in ID order: ?status= filters by runtime status,
-// ?limit= (default 100, at most 1000) and ?after=<id> page.
+// handleListGames lists games in ID order: ?status=, ?paused=true|false and ?node=
+// filter, ?limit= (default 100, at most 1000) and ?after=<id> page; the answer's next
+// is the following page's after.
 func (s *Server) handleListGames(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := orchestrator.GameFilter{Status: q.Get("status")}
-	if f.Status != "" && !runtimeStatuses[f.Status] {
+	f := orchestrator.GameFilter{Status: q.Get("status"), Node: q.Get("node")}
+	if f.Status != "" && !slices.Contains(orchestrator.Statuses, f.Status) {
 		s.Error(w, r, &orchestrator.Error{Code: orchestrator.EINVALID, Field: "status", Message: "unknown runtime status " + quote(f.Status)})
+		return
+	}
+	if p := q.Get("paused"); p != "" {
+		b, err := strconv.ParseBool(p)
+		if err != nil {
+			s.Error(w, r, &orchestrator.Error{Code: orchestrator.EINVALID, Field: "paused", Message: "paused must be true or false"})
+			return
+		}
+		f.Paused = &b
+	}
+	if len(f.Node) > 200 {
+		s.Error(w, r, &orchestrator.Error{Code: orchestrator.EINVALID, Field: "node", Message: "node must be at most 200 characters"})
 		return
 	}
 	var err error
@@ -93,15 +96,15 @@ func (s *Server) handleListGames(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	games, err := s.GameService.Games(r.Context(), f)
+	page, err := s.GameService.Games(r.Context(), f)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	if games == nil {
-		games = []*orchestrator.GameView{}
+	if page.Games == nil {
+		page.Games = []*orchestrator.GameView{}
 	}
-	writeJSON(w, http.StatusOK, GameList{Games: games})
+	writeJSON(w, http.StatusOK, page)
 }
 
 func (s *Server) handleGetGame(w http.ResponseWriter, r *http.Request) {

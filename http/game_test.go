@@ -101,25 +101,29 @@ func TestListGames(t *testing.T) {
 		s := MustOpenServer(t)
 		after := uuid.New()
 		var got orchestrator.GameFilter
-		s.GameService.GamesFn = func(_ context.Context, f orchestrator.GameFilter) ([]*orchestrator.GameView, error) {
+		s.GameService.GamesFn = func(_ context.Context, f orchestrator.GameFilter) (*orchestrator.GamePage, error) {
 			got = f
-			return []*orchestrator.GameView{newGameView(gameID)}, nil
+			return &orchestrator.GamePage{Games: []*orchestrator.GameView{newGameView(gameID)}, Next: gameID}, nil
 		}
-		resp, body := MustDo(t, s.Request(t, "GET", "/api/v1/games?status=running&limit=10&after="+after.String(), LobbyToken, nil))
+		resp, body := MustDo(t, s.Request(t, "GET", "/api/v1/games?status=asleep&paused=false&node=n1&limit=10&after="+after.String(), LobbyToken, nil))
 		MustStatus(t, resp, body, http.StatusOK)
-		if want := (orchestrator.GameFilter{Status: "running", Limit: 10, After: after}); got != want {
+		if got.Paused == nil || *got.Paused {
+			t.Fatalf("paused: got %v, want false", got.Paused)
+		}
+		got.Paused = nil
+		if want := (orchestrator.GameFilter{Status: "asleep", Node: "n1", Limit: 10, After: after}); got != want {
 			t.Fatalf("filter: got %+v, want %+v", got, want)
 		}
-		if l := MustUnmarshal[ghttp.GameList](t, body); len(l.Games) != 1 || l.Games[0].ID != gameID {
+		if l := MustUnmarshal[ghttp.GameList](t, body); len(l.Games) != 1 || l.Games[0].ID != gameID || l.Next != gameID {
 			t.Fatalf("games: got %s", body)
 		}
 	})
 	t.Run("Empty", func(t *testing.T) {
 		s := MustOpenServer(t)
 		var got orchestrator.GameFilter
-		s.GameService.GamesFn = func(_ context.Context, f orchestrator.GameFilter) ([]*orchestrator.GameView, error) {
+		s.GameService.GamesFn = func(_ context.Context, f orchestrator.GameFilter) (*orchestrator.GamePage, error) {
 			got = f
-			return nil, nil
+			return &orchestrator.GamePage{}, nil
 		}
 		resp, body := s.Do(t, "GET", "/api/v1/games", nil)
 		MustStatus(t, resp, body, http.StatusOK)
@@ -134,7 +138,8 @@ func TestListGames(t *testing.T) {
 		s := MustOpenServer(t)
 		for query, field := range map[string]string{
 			"status=sleeping": "status", "limit=-1": "limit", "limit=abc": "limit",
-			"limit=1001": "limit", "after=xyz": "after",
+			"limit=1001": "limit", "after=xyz": "after", "paused=maybe": "paused",
+			"node=" + strings.Repeat("n", 201): "node",
 		} {
 			resp, body := s.Do(t, "GET", "/api/v1/games?"+query, nil)
 			MustError(t, resp, body, http.StatusBadRequest, "invalid", field)

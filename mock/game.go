@@ -13,7 +13,7 @@ var _ orchestrator.GameService = (*GameService)(nil)
 type GameService struct {
 	CreateGameFn    func(ctx context.Context, in orchestrator.GameInput, idemKey string) (*orchestrator.GameView, bool, error)
 	GameFn          func(ctx context.Context, id uuid.UUID) (*orchestrator.GameView, error)
-	GamesFn         func(ctx context.Context, f orchestrator.GameFilter) ([]*orchestrator.GameView, error)
+	GamesFn         func(ctx context.Context, f orchestrator.GameFilter) (*orchestrator.GamePage, error)
 	StartFn         func(ctx context.Context, id uuid.UUID, src orchestrator.Source) (*orchestrator.Operation, error)
 	StopFn          func(ctx context.Context, id uuid.UUID, src orchestrator.Source) (*orchestrator.Operation, error)
 	RestartFn       func(ctx context.Context, id uuid.UUID, src orchestrator.Source) (*orchestrator.Operation, error)
@@ -43,7 +43,7 @@ func (s *GameService) Game(ctx context.Context, id uuid.UUID) (*orchestrator.Gam
 }
 
 // Games calls GamesFn.
-func (s *GameService) Games(ctx context.Context, f orchestrator.GameFilter) ([]*orchestrator.GameView, error) {
+func (s *GameService) Games(ctx context.Context, f orchestrator.GameFilter) (*orchestrator.GamePage, error) {
 	if s.GamesFn == nil {
 		unset("GameService", "GamesFn")
 	}

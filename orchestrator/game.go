@@ -123,8 +123,31 @@ type GameView struct {
 // service's default page size.
 type GameFilter struct {
 	Status string
+	Paused *bool  // nil: either
+	Node   string // the engine node's ID (Runtime.NodeID)
 	Limit  int
 	After  uuid.UUID // exclusive cursor: list games whose ID sorts after this one
+}
+
+// Filtered reports whether f selects by anything but the page.
+func (f GameFilter) Filtered() bool { return f.Status != "" || f.Paused != nil || f.Node != "" }
+
+// Keep reports whether a runtime with key k passes f.
+func (f GameFilter) Keep(k RuntimeKey) bool {
+	return (f.Status == "" || k.Status == f.Status) && (f.Paused == nil || k.Paused == *f.Paused) && (f.Node == "" || k.NodeID == f.Node)
+}
+
+// MaxListScan bounds the games one filtered list call looks at, so that a filter that
+// matches few of 100,000 games answers in milliseconds: the page then holds fewer than
+// its limit and Next says where to go on.
+const MaxListScan = 10_000
+
+// GamePage is one page of a list of games. Next, when not zero, is the cursor of the
+// following page (pass it as After): the page ended at its limit or at MaxListScan
+// games looked at. A zero Next means the list is complete.
+type GamePage struct {
+	Games []*GameView `json:"games"`
+	Next  uuid.UUID   `json:"next,omitzero"`
 }
 
 // GameService is the lifecycle API the HTTP layer serves.
@@ -137,8 +160,8 @@ type GameService interface {
 	CreateGame(ctx context.Context, in GameInput, idemKey string) (v *GameView, created bool, err error)
 	// Game returns one game and its runtime. Errors: ENOTFOUND.
 	Game(ctx context.Context, id uuid.UUID) (*GameView, error)
-	// Games lists games in ID order.
-	Games(ctx context.Context, f GameFilter) ([]*GameView, error)
+	// Games lists games in ID order, a page at a time (see GamePage).
+	Games(ctx context.Context, f GameFilter) (*GamePage, error)
 
 	// Start, Stop, Restart, ForceNextTurn, Patch and Remove record a queued operation
 	// durably, hand it to the worker pool and return it. Errors: ENOTFOUND, ECONFLICT (not

@@ -113,31 +113,37 @@ func (s *Lifecycle) Game(ctx context.Context, id uuid.UUID) (*GameView, error) {
 	return &GameView{Game: g, Runtime: r}, nil
 }
 
-// Games implements GameService. A status filter is applied after paging by ID, so a
-// page may hold fewer than Limit games; the caller pages on with After.
-func (s *Lifecycle) Games(ctx context.Context, f GameFilter) ([]*GameView, error) {
+// Games implements GameService: up to Limit games that pass f, after f.After in ID
+// order, looking at no more than MaxListScan of them (GamePage.Next says where to go
+// on).
+func (s *Lifecycle) Games(ctx context.Context, f GameFilter) (*GamePage, error) {
 	if f.Limit <= 0 || f.Limit > MaxListLimit {
 		f.Limit = MaxListLimit
 	}
-	var out []*GameView
+	var keep func(RuntimeKey) bool
+	if f.Filtered() {
+		keep = f.Keep
+	}
+	page := &GamePage{Games: []*GameView{}}
 	err := s.Store.View(ctx, func(tx Tx) error {
-		games, err := tx.Games(f.After, f.Limit)
+		rs, next, err := tx.ScanRuntimes(f.After, keep, f.Limit, MaxListScan)
 		if err != nil {
 			return err
 		}
-		for _, g := range games {
-			r, err := tx.Runtime(g.ID)
+		for _, r := range rs {
+			g, err := tx.Game(r.GameID)
 			if err != nil {
 				return err
 			}
-			if f.Status != "" && r.Status != f.Status {
-				continue
-			}
-			out = append(out, &GameView{Game: g, Runtime: r})
+			page.Games = append(page.Games, &GameView{Game: g, Runtime: r})
 		}
+		page.Next = next
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
 }
 
 // Start implements GameService: the engine runs and the game is initialised once.

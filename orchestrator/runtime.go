@@ -73,6 +73,14 @@ type Runtime struct {
 	UpdatedAt      time.Time  `json:"updatedAt"`
 }
 
+// RuntimeKey is what lists filter runtimes by; stores may read it without decoding the
+// whole record (its JSON names are the Runtime's).
+type RuntimeKey struct {
+	Status string `json:"status"`
+	Paused bool   `json:"paused"`
+	NodeID string `json:"nodeId"`
+}
+
 // Engine health values of a Runtime: passing once the engine answered, critical as soon
 // as a call to it timed out or the driver saw it die, unknown when nothing runs.
 const (

@@ -1,9 +1,11 @@
 package orchestrator_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -508,4 +510,70 @@ func TestService_DueOverloaded(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// A filtered list looks at no more than MaxListScan games per call, says where to go
+// on, and pages through every match; unfiltered pages end at their limit.
+func TestService_Games(t *testing.T) {
+	ctx := context.Background()
+	h := MustOpenHarness(t)
+	n := orchestrator.MaxListScan + 50
+	var paused []uuid.UUID
+	for chunk := 0; chunk < n; chunk += 5000 {
+		if err := h.store.Update(ctx, func(tx orchestrator.Tx) error {
+			for i := chunk; i < min(chunk+5000, n); i++ {
+				id := uuid.New()
+				g := &orchestrator.Game{ID: id, EngineVersion: "1.0.0", Schedule: orchestrator.Schedule{Cron: "0 0 * * *", Timezone: "UTC"}}
+				r := &orchestrator.Runtime{GameID: id, Status: orchestrator.StatusStopped, NodeID: "node-a"}
+				if i%4000 == 0 {
+					r.Paused, r.NodeID = true, "node-b"
+					paused = append(paused, id)
+				}
+				if err := tx.PutGame(g); err != nil {
+					return err
+				}
+				if err := tx.PutRuntime(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.SortFunc(paused, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+
+	yes := true
+	var got []uuid.UUID
+	calls := 0
+	for f := (orchestrator.GameFilter{Paused: &yes, Node: "node-b", Limit: 100}); ; calls++ {
+		page, err := h.svc.Games(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range page.Games {
+			if !g.Runtime.Paused || g.Runtime.NodeID != "node-b" || g.Game == nil {
+				t.Fatalf("page holds %+v", g.Runtime)
+			}
+			got = append(got, g.ID)
+		}
+		if page.Next == uuid.Nil {
+			break
+		}
+		f.After = page.Next
+	}
+	if !slices.Equal(got, paused) {
+		t.Fatalf("paused games: got %d, want %d", len(got), len(paused))
+	}
+	if calls != 1 {
+		t.Fatalf("%d games took %d calls past the first, want 1 (MaxListScan %d each)", n, calls, orchestrator.MaxListScan)
+	}
+
+	page, err := h.svc.Games(ctx, orchestrator.GameFilter{Limit: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Games) != 7 || page.Next != page.Games[6].ID {
+		t.Fatalf("unfiltered page: %d games, next %v", len(page.Games), page.Next)
+	}
 }

@@ -48,6 +48,11 @@ type Tx interface {
 	Runtime(gameID uuid.UUID) (*Runtime, error)
 	// Runtimes calls fn for every runtime record; fn returning an error stops the walk.
 	Runtimes(fn func(*Runtime) error) error
+	// ScanRuntimes walks the runtimes whose game ID sorts after `after`, in ID order,
+	// reading each one's RuntimeKey first and the whole record only when keep (nil:
+	// all) says so; it stops after limit kept or budget looked at. next is the ID of
+	// the last one looked at when the walk stopped before the end, uuid.Nil at the end.
+	ScanRuntimes(after uuid.UUID, keep func(RuntimeKey) bool, limit, budget int) (kept []*Runtime, next uuid.UUID, err error)
 	PutRuntime(r *Runtime) error
 	// RuntimeCounts returns how many runtimes are in each status with each engine
 	// health, and how many are paused, from counts kept with every write (no scan).

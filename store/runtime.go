@@ -52,6 +52,43 @@ func (t *tx) Runtimes(fn func(*orchestrator.Runtime) error) error {
 	return nil
 }
 
+// ScanRuntimes implements orchestrator.Tx. A record is decoded whole only when keep
+// takes its key, so a filter that matches few records costs a cursor walk and a
+// three-field decode per record.
+func (t *tx) ScanRuntimes(after uuid.UUID, keep func(orchestrator.RuntimeKey) bool, limit, budget int) ([]*orchestrator.Runtime, uuid.UUID, error) {
+	c := t.bucket(bucketRuntimes).Cursor()
+	var k, v []byte
+	if after == uuid.Nil {
+		k, v = c.First()
+	} else if k, v = c.Seek(after[:]); bytes.Equal(k, after[:]) {
+		k, v = c.Next()
+	}
+	var kept []*orchestrator.Runtime
+	var last []byte
+	for n := 0; k != nil; k, v = c.Next() {
+		if len(kept) == limit || n == budget {
+			return kept, uuid.UUID(last), nil
+		}
+		n++
+		last = k
+		if keep != nil {
+			var key orchestrator.RuntimeKey
+			if err := decode(v, &key, fmt.Sprintf("runtime of game %x", k)); err != nil {
+				return nil, uuid.Nil, err
+			}
+			if !keep(key) {
+				continue
+			}
+		}
+		r := new(orchestrator.Runtime)
+		if err := decode(v, r, fmt.Sprintf("runtime of game %x", k)); err != nil {
+			return nil, uuid.Nil, err
+		}
+		kept = append(kept, r)
+	}
+	return kept, uuid.Nil, nil
+}
+
 // PutRuntime implements orchestrator.Tx: it creates or replaces the game's runtime
 // record. It refuses a nil record or a zero GameID.
 func (t *tx) PutRuntime(r *orchestrator.Runtime) error {

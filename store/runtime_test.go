@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -170,4 +171,57 @@ func BenchmarkRuntimesScan100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "runtimes/s")
+}
+
+// ScanRuntimes walks in ID order after the cursor, keeps what keep takes (whole
+// records), and stops at limit kept or budget looked at, saying where to go on.
+func TestTx_ScanRuntimes(t *testing.T) {
+	s := MustOpenStore(t)
+	var ids []uuid.UUID
+	for i := range 10 {
+		id := uuid.MustParse(fmt.Sprintf("00000000-0000-7000-8000-%012d", i+1))
+		ids = append(ids, id)
+		st := orchestrator.StatusRunning
+		if i%3 == 0 {
+			st = orchestrator.StatusStopped
+		}
+		MustUpdate(t, s, func(tx orchestrator.Tx) error {
+			return tx.PutRuntime(&orchestrator.Runtime{GameID: id, Status: st, NodeID: fmt.Sprintf("node-%d", i%2), CurrentTurn: i})
+		})
+	}
+	stopped := func(k orchestrator.RuntimeKey) bool { return k.Status == orchestrator.StatusStopped }
+	scan := func(after uuid.UUID, keep func(orchestrator.RuntimeKey) bool, limit, budget int) (got []int, next uuid.UUID) {
+		t.Helper()
+		MustView(t, s, func(tx orchestrator.Tx) error {
+			rs, n, err := tx.ScanRuntimes(after, keep, limit, budget)
+			for _, r := range rs {
+				got = append(got, r.CurrentTurn) // the whole record is there
+			}
+			next = n
+			return err
+		})
+		return got, next
+	}
+	for _, c := range []struct {
+		name          string
+		after         uuid.UUID
+		keep          func(orchestrator.RuntimeKey) bool
+		limit, budget int
+		want          []int
+		next          uuid.UUID
+	}{
+		{"all", uuid.Nil, nil, 100, 100, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, uuid.Nil},
+		{"page", ids[1], nil, 3, 100, []int{2, 3, 4}, ids[4]},
+		{"last page", ids[6], nil, 3, 100, []int{7, 8, 9}, uuid.Nil},
+		{"past the end", ids[9], nil, 3, 100, nil, uuid.Nil},
+		{"filtered", uuid.Nil, stopped, 100, 100, []int{0, 3, 6, 9}, uuid.Nil},
+		{"filtered to its limit", uuid.Nil, stopped, 2, 100, []int{0, 3}, ids[3]},
+		{"budget", uuid.Nil, stopped, 100, 5, []int{0, 3}, ids[4]},
+		{"budget, on from its cursor", ids[4], stopped, 100, 5, []int{6, 9}, uuid.Nil},
+	} {
+		got, next := scan(c.after, c.keep, c.limit, c.budget)
+		if !slices.Equal(got, c.want) || next != c.next {
+			t.Errorf("%s: got %v next %v, want %v next %v", c.name, got, next, c.want, c.next)
+		}
+	}
 }

@@ -39,7 +39,7 @@ func TestCompletionBash(t *testing.T) {
 		"":                      "game op engine orders report reconcile backup version completion -version -help",
 		"ga":                    "game",
 		"game st":               "status start stop state",
-		"game list -":           "-addr -after -all -json -limit -paused -status -t -token",
+		"game list -":           "-addr -after -all -json -limit -node -paused -status -t -token",
 		"game list -status run": "running",
 		"engine ":               "add list status rm",
 		"game start x -w":       "-wait",

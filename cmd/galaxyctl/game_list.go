@@ -14,12 +14,7 @@ import (
 )
 
 // runtimeStatuses are the values of -status, in lifecycle order.
-var runtimeStatuses = []string{
-	orchestrator.StatusCreated, orchestrator.StatusStarting, orchestrator.StatusRunning,
-	orchestrator.StatusGenerationInProgress, orchestrator.StatusFinished, orchestrator.StatusStopping,
-	orchestrator.StatusStopped, orchestrator.StatusStartFailed, orchestrator.StatusEngineUnreachable,
-	orchestrator.StatusGenerationFailed, orchestrator.StatusRemoved,
-}
+var runtimeStatuses = orchestrator.Statuses
 
 // gamePage is what game list prints: a page of games and, when more follow, the
 // -after cursor of the next page.
@@ -32,6 +27,7 @@ func gameList(fs *flag.FlagSet, in *invocation) action {
 	status := fs.String("status", "", "Only games in this runtime `status`: "+strings.Join(runtimeStatuses, ", ")+".")
 	all := fs.Bool("all", false, "Include removed games.")
 	paused := fs.Bool("paused", false, "Only paused games.")
+	node := fs.String("node", "", "Only games whose engine runs on this node `ID`.")
 	limit := fs.Int("limit", ghttp.DefaultListLimit, "How many games a page shows.")
 	after := fs.String("after", "", "Start after this game `ID`: the cursor of the next page.")
 	return func(ctx context.Context, _ []string) error {
@@ -52,22 +48,19 @@ func gameList(fs *flag.FlagSet, in *invocation) action {
 		if err != nil {
 			return err
 		}
+		// The server filters by status, paused and node; removed games are hidden here.
+		f := orchestrator.GameFilter{After: from, Status: *status, Node: *node}
+		if *paused {
+			f.Paused = paused
+		}
 		keep := func(g *orchestrator.GameView) bool {
-			r := runtimeOf(g)
-			switch {
-			case *status != "" && r.Status != *status:
-				return false
-			case *status == "" && !*all && r.Status == orchestrator.StatusRemoved:
-				return false
-			}
-			return !*paused || r.Paused
+			return *status != "" || *all || runtimeOf(g).Status != orchestrator.StatusRemoved
 		}
 		page := gamePage{Games: []*orchestrator.GameView{}}
 		hidden := 0 // removed games skipped, said when nothing else is shown
-		// Pages from the server are unfiltered, so its cursor is exact; one game more
-		// than the page tells whether a next page exists.
-		size := min(max(*limit+1, ghttp.DefaultListLimit), ghttp.MaxListLimit)
-		for g, err := range cl.EachGame(ctx, orchestrator.GameFilter{After: from, Limit: size}) {
+		// One game more than the page tells whether a next page exists.
+		f.Limit = min(max(*limit+1, ghttp.DefaultListLimit), ghttp.MaxListLimit)
+		for g, err := range cl.EachGame(ctx, f) {
 			if err != nil {
 				return err
 			}
@@ -115,6 +108,9 @@ func gameList(fs *flag.FlagSet, in *invocation) action {
 				}
 				if *paused {
 					args = append(args, "-paused")
+				}
+				if *node != "" {
+					args = append(args, "-node "+*node)
 				}
 				if *limit != ghttp.DefaultListLimit {
 					args = append(args, "-limit "+strconv.Itoa(*limit))

@@ -30,8 +30,9 @@ func (g listedGame) json() string {
 		strconv.FormatBool(g.paused) + `,"currentTurn":2` + h + `,"nextTurnAt":"2026-03-01T12:01:00Z","initialized":true,"updatedAt":"2026-03-01T12:00:00Z"}}`
 }
 
-// ServeGames answers GET /api/v1/games as galaxyd does: limit games (100 by default)
-// after the cursor, in ID order, then the status filter.
+// ServeGames answers GET /api/v1/games as galaxyd does: up to limit games (100 by
+// default) after the cursor that pass the status and paused filters, in ID order, and
+// the next page's cursor while games follow.
 func (a *API) ServeGames(games []listedGame) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -42,17 +43,25 @@ func (a *API) ServeGames(games []listedGame) {
 			limit = 100
 		}
 		var page []string
-		scanned := 0
+		next, last := "", ""
 		for _, g := range games {
-			if g.id <= q.Get("after") || scanned == limit {
+			if g.id <= q.Get("after") {
 				continue
 			}
-			scanned++
-			if s := q.Get("status"); s == "" || s == g.status {
-				page = append(page, g.json())
+			if s := q.Get("status"); s != "" && s != g.status {
+				continue
 			}
+			if p := q.Get("paused"); p != "" && p != strconv.FormatBool(g.paused) {
+				continue
+			}
+			if len(page) == limit {
+				next = `,"next":"` + last + `"`
+				break
+			}
+			page = append(page, g.json())
+			last = g.id
 		}
-		Reply(w, 200, `{"games":[`+strings.Join(page, ",")+`]}`)
+		Reply(w, 200, `{"games":[`+strings.Join(page, ",")+`]`+next+`}`)
 	}
 }
 
@@ -136,8 +145,8 @@ func TestGameList(t *testing.T) {
 		if !strings.Contains(stdout, "galaxyctl game list -status removed -limit 3 -after "+listID(30)) {
 			t.Fatalf("hint:\n%s", stdout)
 		}
-		// The filter is applied here, so the cursor stays exact: the server pages unfiltered.
-		if q := a.Last(t).Query; strings.Contains(q, "status=") {
+		// The server filters.
+		if q := a.Last(t).Query; !strings.Contains(q, "status=removed") {
 			t.Fatalf("query: %q", q)
 		}
 	})

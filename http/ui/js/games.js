@@ -121,8 +121,8 @@ export function gamesPage(main) {
       for (let after = ""; ;) {
         const page = await get(`/api/v1/games?limit=${PAGE}${after ? "&after=" + after : ""}`);
         for (const g of page.games) all.set(g.id, g);
-        if (page.games.length < PAGE) break;
-        after = page.games[page.games.length - 1].id;
+        if (!page.next) break;
+        after = page.next;
       }
       for (const g of all.values()) keep(g);
       replace(message);
