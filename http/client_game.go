@@ -104,6 +104,16 @@ func (c *Client) Restart(ctx context.Context, id uuid.UUID, _ orchestrator.Sourc
 	return c.queue(ctx, "POST", gamePath(id, "/restart"), nil)
 }
 
+// Sleep implements orchestrator.GameService: POST /api/v1/games/{id}/sleep (admin).
+func (c *Client) Sleep(ctx context.Context, id uuid.UUID, _ orchestrator.Source) (*orchestrator.Operation, error) {
+	return c.queue(ctx, "POST", gamePath(id, "/sleep"), nil)
+}
+
+// Wake implements orchestrator.GameService: POST /api/v1/games/{id}/wake (admin).
+func (c *Client) Wake(ctx context.Context, id uuid.UUID, _ orchestrator.Source) (*orchestrator.Operation, error) {
+	return c.queue(ctx, "POST", gamePath(id, "/wake"), nil)
+}
+
 // ForceNextTurn implements orchestrator.GameService: POST
 // /api/v1/games/{id}/force-next-turn (admin).
 func (c *Client) ForceNextTurn(ctx context.Context, id uuid.UUID, _ orchestrator.Source) (*orchestrator.Operation, error) {

@@ -160,6 +160,18 @@ func (s *Server) handleRestart(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+func (s *Server) handleSleep(w http.ResponseWriter, r *http.Request) {
+	s.handleOp(w, r, func(s *Server, r *http.Request, id uuid.UUID) (*orchestrator.Operation, error) {
+		return s.GameService.Sleep(r.Context(), id, source(r))
+	})
+}
+
+func (s *Server) handleWake(w http.ResponseWriter, r *http.Request) {
+	s.handleOp(w, r, func(s *Server, r *http.Request, id uuid.UUID) (*orchestrator.Operation, error) {
+		return s.GameService.Wake(r.Context(), id, source(r))
+	})
+}
+
 func (s *Server) handleForceNextTurn(w http.ResponseWriter, r *http.Request) {
 	s.handleOp(w, r, func(s *Server, r *http.Request, id uuid.UUID) (*orchestrator.Operation, error) {
 		return s.GameService.ForceNextTurn(r.Context(), id, source(r))

@@ -255,6 +255,8 @@ func (s *Server) routes() {
 	api.Handle("/games/{id}/pause", s.lobby(s.handlePause)).Methods("POST")
 	api.Handle("/games/{id}/resume", s.lobby(s.handleResume)).Methods("POST")
 	api.Handle("/games/{id}/restart", s.admin(s.handleRestart)).Methods("POST")
+	api.Handle("/games/{id}/sleep", s.admin(s.handleSleep)).Methods("POST")
+	api.Handle("/games/{id}/wake", s.admin(s.handleWake)).Methods("POST")
 	api.Handle("/games/{id}/force-next-turn", s.admin(s.handleForceNextTurn)).Methods("POST")
 	api.Handle("/games/{id}/patch", s.admin(s.handlePatch)).Methods("POST")
 	api.Handle("/games/{id}/operations", s.admin(s.handleListOperations)).Methods("GET")

@@ -20,6 +20,8 @@ type GameService struct {
 	ForceNextTurnFn func(ctx context.Context, id uuid.UUID, src orchestrator.Source) (*orchestrator.Operation, error)
 	PatchFn         func(ctx context.Context, id uuid.UUID, version string, src orchestrator.Source) (*orchestrator.Operation, error)
 	RemoveFn        func(ctx context.Context, id uuid.UUID, src orchestrator.Source) (*orchestrator.Operation, error)
+	SleepFn         func(ctx context.Context, id uuid.UUID, src orchestrator.Source) (*orchestrator.Operation, error)
+	WakeFn          func(ctx context.Context, id uuid.UUID, src orchestrator.Source) (*orchestrator.Operation, error)
 	PauseFn         func(ctx context.Context, id uuid.UUID, src orchestrator.Source) (*orchestrator.GameView, error)
 	ResumeFn        func(ctx context.Context, id uuid.UUID, src orchestrator.Source) (*orchestrator.GameView, error)
 	OperationsFn    func(ctx context.Context, gameID uuid.UUID, limit int) ([]*orchestrator.Operation, error)
@@ -64,6 +66,22 @@ func (s *GameService) Stop(ctx context.Context, id uuid.UUID, src orchestrator.S
 		unset("GameService", "StopFn")
 	}
 	return s.StopFn(ctx, id, src)
+}
+
+// Sleep calls SleepFn.
+func (s *GameService) Sleep(ctx context.Context, id uuid.UUID, src orchestrator.Source) (*orchestrator.Operation, error) {
+	if s.SleepFn == nil {
+		unset("GameService", "SleepFn")
+	}
+	return s.SleepFn(ctx, id, src)
+}
+
+// Wake calls WakeFn.
+func (s *GameService) Wake(ctx context.Context, id uuid.UUID, src orchestrator.Source) (*orchestrator.Operation, error) {
+	if s.WakeFn == nil {
+		unset("GameService", "WakeFn")
+	}
+	return s.WakeFn(ctx, id, src)
 }
 
 // Restart calls RestartFn.

@@ -172,6 +172,11 @@ type GameService interface {
 	ForceNextTurn(ctx context.Context, id uuid.UUID, src Source) (*Operation, error)
 	Patch(ctx context.Context, id uuid.UUID, version string, src Source) (*Operation, error)
 	Remove(ctx context.Context, id uuid.UUID, src Source) (*Operation, error)
+	// Sleep puts a running game's engine to sleep now (final snapshot archived, engine
+	// stopped); Wake wakes it. They queue operations as Start does; Sleep is also
+	// EUNAVAILABLE without an archive.
+	Sleep(ctx context.Context, id uuid.UUID, src Source) (*Operation, error)
+	Wake(ctx context.Context, id uuid.UUID, src Source) (*Operation, error)
 
 	// Pause and Resume flip the paused flag synchronously and return the game.
 	// Errors: ENOTFOUND, ECONFLICT (removed or finished game).

@@ -132,7 +132,29 @@ var (
 	pausedDesc = prometheus.NewDesc("galaxy_games_paused", "Games with the paused flag set.", nil, nil)
 	healthDesc = prometheus.NewDesc("galaxy_engine_health", "Engines by last known health.", []string{"health"}, nil)
 	depthDesc  = prometheus.NewDesc("galaxy_outbox_depth", "Lobby notifications not yet delivered.", nil, nil)
+	// enginesDesc says what the games cost the cluster: engines that should be up
+	// (running), asleep (state in the archive, nothing on the cluster but a kept volume),
+	// and none (not started, stopped, failed to start, finished or removed).
+	enginesDesc = prometheus.NewDesc("galaxy_engines", "Games by what their engine is: running, asleep or none.", []string{"state"}, nil)
 )
+
+// Engine states of galaxy_engines.
+const (
+	EngineStateRunning = "running"
+	EngineStateAsleep  = "asleep"
+	EngineStateNone    = "none"
+)
+
+// engineState is the galaxy_engines state of a game in status.
+func engineState(status string) string {
+	switch {
+	case status == StatusAsleep:
+		return EngineStateAsleep
+	case statusRules[status].active:
+		return EngineStateRunning
+	}
+	return EngineStateNone
+}
 
 // storeCollector reads gauges at scrape time from what the store maintains (counts of
 // runtimes, the event cursor): a few keys, whatever the number of games.
@@ -146,6 +168,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- pausedDesc
 	ch <- healthDesc
 	ch <- depthDesc
+	ch <- enginesDesc
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -159,6 +182,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	health := map[string]int{}
+	engines := map[string]int{EngineStateRunning: 0, EngineStateAsleep: 0, EngineStateNone: 0}
 	for _, s := range Statuses {
 		n := 0
 		for h, k := range counts.ByStatus[s] {
@@ -171,6 +195,10 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 		ch <- prometheus.MustNewConstMetric(gamesDesc, prometheus.GaugeValue, float64(n), s)
+		engines[engineState(s)] += n
+	}
+	for st, n := range engines {
+		ch <- prometheus.MustNewConstMetric(enginesDesc, prometheus.GaugeValue, float64(n), st)
 	}
 	for h, n := range health {
 		ch <- prometheus.MustNewConstMetric(healthDesc, prometheus.GaugeValue, float64(n), h)

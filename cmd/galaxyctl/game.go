@@ -42,6 +42,8 @@ one JSON object a line: {"event":...}, {"runtime":...} or {"operation":...}.`},
 			opCmd("stop", "Stop a game's engine, keeping its state", "POST /api/v1/games/{id}/stop"),
 			opCmd("restart", "Restart a game's engine on its state (admin)", "POST /api/v1/games/{id}/restart"),
 			opCmd("force-turn", "Generate the next turn now (admin)", "POST /api/v1/games/{id}/force-next-turn"),
+			opCmd("sleep", "Put a running game's engine to sleep now: state archived, engine stopped (admin)", "POST /api/v1/games/{id}/sleep"),
+			opCmd("wake", "Wake a sleeping game's engine now (admin)", "POST /api/v1/games/{id}/wake"),
 			{name: "patch", args: "<gameId> <version>", synopsis: "Move a game to a newer engine version of its major.minor (admin)",
 				setup: gamePatch, help: opHelp("POST /api/v1/games/{id}/patch")},
 			{name: "pause", args: "<gameId>", synopsis: "Pause a game: turns skipped, orders refused", setup: gameFlip("pause"),
@@ -76,6 +78,7 @@ func opCmd(name, synopsis, route string) *command {
 				}
 				calls := map[string]func(context.Context, uuid.UUID, orchestrator.Source) (*orchestrator.Operation, error){
 					"start": cl.Start, "stop": cl.Stop, "restart": cl.Restart, "force-turn": cl.ForceNextTurn, "remove": cl.Remove,
+					"sleep": cl.Sleep, "wake": cl.Wake,
 				}
 				op, err := calls[name](ctx, id, orchestrator.SourceAdmin)
 				if err != nil {

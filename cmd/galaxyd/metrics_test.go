@@ -29,6 +29,8 @@ func TestMetrics(t *testing.T) {
 		`galaxy_operations_total{op="force_next_turn",result="succeeded",source="admin"} 1`,
 		`galaxy_turn_generation_seconds_count 1`,
 		`galaxy_engine_health{health="passing"} 1`,
+		`galaxy_engines{state="running"} 1`,
+		`galaxy_engines{state="asleep"} 0`,
 		`galaxy_outbox_depth 0`,
 	}
 	var missing []string
