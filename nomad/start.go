@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
@@ -51,7 +52,7 @@ func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orch
 	jobID := orchestrator.JobName(spec.GameID)
 	log := d.logger.With("game_id", spec.GameID, "job_id", jobID, "version", spec.Version.Version)
 
-	vol, err := d.ensureVolume(ctx, spec.GameID)
+	vol, err := d.ensureVolume(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orch
 		prev       *previous
 		registered bool
 	)
-	if existing != nil && upToDate(existing, spec.Version.Version, ref) {
+	if existing != nil && upToDate(existing, spec.Version.Version, ref) && placedAsAsked(existing, job, spec) {
 		log.Debug("job already registered with this version")
 	} else {
 		if existing != nil && !isStopped(existing) {
@@ -219,6 +220,28 @@ func upToDate(job *api.Job, version, ref string) bool {
 		}
 	}
 	return false
+}
+
+// placedAsAsked tells whether a registered job already has the placement the spec
+// asks for (the rendered job's constraints on the node's ID). A spec with no
+// placement accepts any: a start that does not ask where keeps the engine where it
+// runs, rather than re-registering it (a destructive update) to drop an old
+// placement.
+func placedAsAsked(existing, rendered *api.Job, spec orchestrator.EngineSpec) bool {
+	if jobspec.PlacementOf(spec).Empty() {
+		return true
+	}
+	key := func(c *api.Constraint) string { return c.LTarget + " " + c.Operand + " " + c.RTarget }
+	var have, want []string
+	for _, c := range jobspec.PlacementConstraints(existing) {
+		have = append(have, key(c))
+	}
+	for _, c := range jobspec.PlacementConstraints(rendered) {
+		want = append(want, key(c))
+	}
+	slices.Sort(have)
+	slices.Sort(want)
+	return slices.Equal(have, want)
 }
 
 func isStopped(job *api.Job) bool {
