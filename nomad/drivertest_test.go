@@ -52,6 +52,11 @@ func TestDriverContract(t *testing.T) {
 				}
 			},
 			MayDrain: true,
+			Undrain: func(t *testing.T, id string) {
+				if err := srv.Undrain(srv.NodeName(id)); err != nil {
+					t.Fatal(err)
+				}
+			},
 		}
 	})
 }

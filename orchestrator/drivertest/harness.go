@@ -57,8 +57,11 @@ type Harness struct {
 	// subtests that need it (real clusters: a node cannot be taken down from a test).
 	NodeDown, NodeUp func(t *testing.T, nodeID string)
 	// MayDrain lets the suite drain a node of the cluster (a fake, or a cluster of the
-	// test's own: a drained node takes no new engine until an operator undoes it).
+	// test's own: a drained node takes no new engine until an operator undoes it);
+	// Undrain, then required, undoes it at the test's end (drain cancelled, node
+	// eligible again).
 	MayDrain bool
+	Undrain  func(t *testing.T, nodeID string)
 
 	// Timeout bounds every wait of the suite (default 60s; real clusters and exec
 	// tasks need more).
