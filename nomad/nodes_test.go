@@ -2,6 +2,7 @@ package nomad_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -385,5 +386,45 @@ func TestDriver_DrainThenMove(t *testing.T) {
 		if n.ID == node && (n.Draining || n.Eligible) {
 			t.Errorf("drained node with nothing left: %+v, want the drain complete and the node still ineligible", n)
 		}
+	}
+}
+
+// A start while the node of the game's volume is down fails, and leaves the job as it
+// is: Nomad starts the engine there again, on its state, when the node is back.
+func TestDriver_StartWithVolumeNodeDown(t *testing.T) {
+	srv := nodesServer(t)
+	d := MustOpen(t, nodesConfig(srv))
+	spec := newSpec("0.1.0")
+	inst := MustStart(t, d, spec)
+	MustInit(t, inst.Endpoint, spec.GameID)
+	node := srv.NodeName(inst.NodeID)
+	if err := srv.NodeDown(node); err != nil {
+		t.Fatal(err)
+	}
+	_, err := d.Start(ctx(t), spec)
+	MustErrCode(t, err, orchestrator.EUNAVAILABLE, "cannot place job", "is down: the job is kept")
+	if job := MustJob(t, srv, spec); *job.Stop {
+		t.Fatalf("job stopped after a start with its volume's node down; want it kept for the node's return")
+	}
+	if err := srv.NodeUp(node); err != nil {
+		t.Fatal(err)
+	}
+	var back *orchestrator.Instance
+	eventually(t, 30*time.Second, func() error {
+		insts, err := d.Instances(ctx(t))
+		if err != nil {
+			return err
+		}
+		if len(insts) != 1 || !insts[0].Running || insts[0].Endpoint == "" {
+			return fmt.Errorf("instances %+v, want the engine running again", insts)
+		}
+		back = insts[0]
+		return nil
+	})
+	if back.NodeID != inst.NodeID {
+		t.Errorf("engine back on %s, want its node %s", srv.NodeName(back.NodeID), node)
+	}
+	if gameID, _ := engineState(t, back.Endpoint); gameID != spec.GameID {
+		t.Errorf("state after the node came back: game %s, want %s", gameID, spec.GameID)
 	}
 }

@@ -229,6 +229,39 @@ func TestNodes_Lost(t *testing.T) {
 	}
 }
 
+// TestNodes_BackInTime: a node down for less than node_lost_after comes back with its
+// volumes: its game runs there again on its own state, no transfer needed.
+func TestNodes_BackInTime(t *testing.T) {
+	srv := threeNodes(t)
+	_, a := MustRunNomadMain(t, srv, "drain {\n  node_lost_after = \"1h\"\n}\nreconcile {\n  interval = \"1s\"\n}\n")
+	one := srv.NodeID("fake-1")
+	id := MustStartGame(t, a, yearly, "Patient")
+	a.action(id, "force-next-turn", nil)
+	if err := srv.NodeDown("fake-1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "the engine seen gone", func() bool { return a.game(id).Runtime.EngineEndpoint == "" })
+	if err := srv.NodeUp("fake-1"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for r := a.game(id).Runtime; r.Status != orchestrator.StatusRunning || r.EngineEndpoint == "" || r.NodeID != one; r = a.game(id).Runtime {
+		if time.Now().After(deadline) {
+			for _, op := range a.operations(id) {
+				t.Logf("%s %s %s %s", op.Op, op.Source, op.Status, op.ErrorMessage)
+			}
+			t.Fatalf("game not running on its node again after a minute: status %s node %s endpoint %q error %q", r.Status, r.NodeID, r.EngineEndpoint, r.LastError)
+		}
+		time.Sleep(25 * time.Millisecond) // poll interval
+	}
+	if ops := transfers(t, a, id); len(ops) != 0 {
+		t.Errorf("transfers: %+v, want none", ops)
+	}
+	if op := a.action(id, "force-next-turn", nil); op.Details.Turn != 2 {
+		t.Errorf("turn after the node came back: %d, want 2 (its state kept)", op.Details.Turn)
+	}
+}
+
 // TestNodes_Ineligible: a node marked ineligible (`nomad node eligibility -disable`)
 // keeps running what it has, and galaxyd moves its games off it.
 func TestNodes_Ineligible(t *testing.T) {
