@@ -117,9 +117,10 @@ func allocError(jobID string, a *api.AllocationListStub) error {
 }
 
 // waitStopped waits with blocking queries until no allocation of the job runs or is
-// about to, so the volume has no writer left. The job must still exist: the
-// allocations of a purged job vanish from its listing at once, while their tasks
-// still run.
+// about to, so the volume has no writer left: each is complete, failed, or lost (its
+// node is down); an unknown one (its node disconnected) may come back and is waited
+// for. The job must still exist: the allocations of a purged job vanish from its
+// listing at once, while their tasks still run.
 func (d *Driver) waitStopped(ctx context.Context, jobID string) error {
 	var index uint64
 	for {
@@ -127,13 +128,7 @@ func (d *Driver) waitStopped(ctx context.Context, jobID string) error {
 		if err != nil {
 			return err
 		}
-		live := 0
-		for _, a := range allocs {
-			if a.ClientStatus == api.AllocClientStatusRunning || a.ClientStatus == api.AllocClientStatusPending {
-				live++
-			}
-		}
-		if live == 0 {
+		if !slices.ContainsFunc(allocs, live) {
 			return nil
 		}
 		index = nextIndex(index, meta)

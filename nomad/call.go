@@ -255,6 +255,12 @@ var permanent500 = []string{
 	// HostVolume.Create when no node fits the volume's plugin, pool or constraints
 	// (fixture 01's neighbours; the "no node meets constraints").
 	"could not place volume",
+	// A volume delete on a down node (it needs force=true) and client RPCs to a node
+	// the servers cannot reach: not worth retrying at once; the caller decides.
+	"cannot be removed from unknown node",
+	"No path to node",
+	// Node.UpdateDrain of an unknown node (fixture 33).
+	"node not found",
 }
 
 // retryable reports whether a call may succeed if made again: 429, 5xx other than

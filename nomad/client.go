@@ -20,9 +20,12 @@ type jobsAPI interface {
 	ForceEvaluate(jobID string, q *api.WriteOptions) (string, *api.WriteMeta, error)
 }
 
-// nodesAPI reads a node's fingerprint (its host volumes).
+// nodesAPI reads a node's fingerprint (its host volumes) and status, lists the nodes
+// (a blocking query, for the drainer) and starts drains.
 type nodesAPI interface {
 	Info(nodeID string, q *api.QueryOptions) (*api.Node, *api.QueryMeta, error)
+	List(q *api.QueryOptions) ([]*api.NodeListStub, *api.QueryMeta, error)
+	UpdateDrainOpts(nodeID string, opts *api.DrainOptions, q *api.WriteOptions) (*api.NodeDrainUpdateResponse, error)
 }
 
 // allocationsAPI lists allocations across jobs (a filter picks the games').

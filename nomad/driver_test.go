@@ -205,7 +205,7 @@ func TestDriver_PlacementFailure(t *testing.T) {
 		{"ErrMissingVolume", func(c *jobspec.Config) { c.SharedVolume = "no-such-volume" }, `constraint "missing compatible host volumes" filtered 1 node`, false},
 		{"ErrVolumeConstraint", func(c *jobspec.Config) {
 			c.Constraints = []jobspec.Constraint{{Attribute: "${node.class}", Value: "nope"}}
-		}, `(plugin "mkdir", node pool "default", constraints "${node.class} = nope"): 500 HostVolume.Create error: could not place volume`, true},
+		}, `(plugin "mkdir", node pool "default", constraints "${node.class} = nope"): 500 could not place volume`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(srv)

@@ -3,6 +3,7 @@
 package nomad_test
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -36,6 +37,14 @@ func TestIntegrationContract(t *testing.T) {
 				bad := it.cfg
 				bad.Constraints = []jobspec.Constraint{{Attribute: "${node.class}", Value: "galaxy-no-such-class"}}
 				return MustOpen(t, bad), "galaxy-no-such-class"
+			},
+			// Draining a node of a shared dev agent would disturb whoever else uses
+			// it: only on request.
+			MayDrain: os.Getenv("GALAXY_TEST_NOMAD_DRAIN") == "1",
+			Undrain: func(t *testing.T, id string) {
+				if _, err := it.nc.Nodes().UpdateDrain(id, nil, true, nil); err != nil {
+					t.Errorf("undrain %s: %v", id, err)
+				}
 			},
 			Timeout: 3 * time.Minute,
 		}

@@ -16,7 +16,7 @@ import (
 func TestDriverContract(t *testing.T) {
 	MustEngine(t)
 	drivertest.Run(t, func(t *testing.T, observe orchestrator.InstanceObserver) *drivertest.Harness {
-		srv := MustServer(t, nomadtest.Options{})
+		srv := MustServer(t, nomadtest.Options{Nodes: []nomadtest.Node{{Name: "fake-1"}, {Name: "fake-2"}, {Name: "fake-3"}}})
 		cfg := testConfig(srv)
 		cfg.OnChange = observe
 		d := MustOpen(t, cfg)
@@ -40,6 +40,22 @@ func TestDriverContract(t *testing.T) {
 				bad := testConfig(srv)
 				bad.Constraints = []jobspec.Constraint{{Attribute: "${node.class}", Value: "galaxy-no-such-class"}}
 				return MustOpen(t, bad), `"${node.class} = galaxy-no-such-class"`
+			},
+			NodeDown: func(t *testing.T, id string) {
+				if err := srv.NodeDown(srv.NodeName(id)); err != nil {
+					t.Fatal(err)
+				}
+			},
+			NodeUp: func(t *testing.T, id string) {
+				if err := srv.NodeUp(srv.NodeName(id)); err != nil {
+					t.Fatal(err)
+				}
+			},
+			MayDrain: true,
+			Undrain: func(t *testing.T, id string) {
+				if err := srv.Undrain(srv.NodeName(id)); err != nil {
+					t.Fatal(err)
+				}
 			},
 		}
 	})

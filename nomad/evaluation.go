@@ -173,7 +173,7 @@ func placementError(jobID string, ev *api.Evaluation) error {
 		}
 		if m.NodesEvaluated == 0 {
 			pool := orEmpty(m.NodePool, "default")
-			why = append(why, fmt.Sprintf("no eligible node in node pool %q and the job's datacenters (%d in the pool; drained, ineligible or down nodes are not evaluated)", pool, m.NodesInPool))
+			why = append(why, fmt.Sprintf("no eligible node in node pool %q and the job's datacenters (%d ready and eligible there; drained, ineligible and down nodes are not counted)", pool, m.NodesInPool))
 		}
 		if len(why) == 0 {
 			why = append(why, fmt.Sprintf("%d of %d nodes filtered, %d exhausted", m.NodesFiltered, m.NodesEvaluated, m.NodesExhausted))

@@ -47,7 +47,7 @@ func (d *Driver) Instances(ctx context.Context) ([]*orchestrator.Instance, error
 	for _, a := range allocs {
 		byJob[a.JobID] = append(byJob[a.JobID], a)
 	}
-	vols := map[string]string{}
+	vols := map[string][]*api.HostVolumeStub{}
 	if d.cfg.SharedVolume == "" {
 		var vs []*api.HostVolumeStub
 		err = d.call.short(ctx, "list volumes", func(ctx context.Context) (err error) {
@@ -58,7 +58,7 @@ func (d *Driver) Instances(ctx context.Context) ([]*orchestrator.Instance, error
 			return nil, d.call.unavailable("list volumes", err)
 		}
 		for _, v := range vs {
-			vols[v.Name] = v.ID
+			vols[v.Name] = append(vols[v.Name], v)
 		}
 	}
 	var out []*orchestrator.Instance
@@ -73,16 +73,16 @@ func (d *Driver) Instances(ctx context.Context) ([]*orchestrator.Instance, error
 			}
 		}
 		inst := &orchestrator.Instance{
-			GameID:   id,
-			Version:  s.Meta[jobspec.MetaEngineVersion],
-			JobID:    s.ID,
-			VolumeID: vols[s.ID],
-		}
-		if d.cfg.SharedVolume != "" {
-			inst.VolumeID = d.cfg.SharedVolume
+			GameID:  id,
+			Version: s.Meta[jobspec.MetaEngineVersion],
+			JobID:   s.ID,
 		}
 		jobAllocs := byJob[s.ID]
 		a := runningAlloc(jobAllocs)
+		inst.VolumeID = volumeOf(vols[s.ID], a)
+		if d.cfg.SharedVolume != "" {
+			inst.VolumeID = d.cfg.SharedVolume
+		}
 		switch {
 		case s.Stop:
 			inst.Reason = "job stopped"
@@ -98,6 +98,24 @@ func (d *Driver) Instances(ctx context.Context) ([]*orchestrator.Instance, error
 		out = append(out, inst)
 	}
 	return out, nil
+}
+
+// volumeOf is the ID of the game's volume: the one on the running allocation's node
+// (a lost node may still hold an older one of the same name), else the newest.
+func volumeOf(vols []*api.HostVolumeStub, a *api.AllocationListStub) string {
+	var best *api.HostVolumeStub
+	for _, v := range vols {
+		if a != nil && v.NodeID == a.NodeID {
+			return v.ID
+		}
+		if best == nil || v.CreateIndex > best.CreateIndex {
+			best = v
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return best.ID
 }
 
 // notRunning says why a job that is not stopped has no running allocation.

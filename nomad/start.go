@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
@@ -28,7 +29,8 @@ import (
 // registered before this Start is stopped only when Nomad says it cannot run
 // (placement or allocation failure), never for a health check that was not seen in
 // time. Nothing is cleaned up when the caller gives up (ctx cancelled) or Nomad
-// cannot be reached.
+// cannot be reached, nor when the node of the game's volume is down: Nomad then
+// starts the engine again on its state once the node is back.
 //
 // Errors: EUNAVAILABLE naming the step and the cause (placement failed, naming the
 // constraint or volume; allocation failed, naming its first failing task event;
@@ -51,7 +53,7 @@ func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orch
 	jobID := orchestrator.JobName(spec.GameID)
 	log := d.logger.With("game_id", spec.GameID, "job_id", jobID, "version", spec.Version.Version)
 
-	vol, err := d.ensureVolume(ctx, spec.GameID)
+	vol, err := d.ensureVolume(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +70,7 @@ func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orch
 		prev       *previous
 		registered bool
 	)
-	if existing != nil && upToDate(existing, spec.Version.Version, ref) {
+	if existing != nil && upToDate(existing, spec.Version.Version, ref) && placedAsAsked(existing, job, spec) {
 		log.Debug("job already registered with this version")
 	} else {
 		if existing != nil && !isStopped(existing) {
@@ -102,10 +104,32 @@ func (d *Driver) Start(ctx context.Context, spec orchestrator.EngineSpec) (*orch
 	// Clean up with a context of its own: the start's may be over.
 	cctx, ccancel := context.WithTimeoutCause(context.WithoutCancel(parent), d.cfg.StartTimeout.Std(), timeoutCause("nomad start_timeout", d.cfg.StartTimeout.Std()))
 	defer ccancel()
+	if kept := d.volumeNodeDown(cctx, vol, plain(err), log); kept != nil {
+		return nil, kept
+	}
 	if prev != nil {
 		return nil, d.revert(cctx, spec, vol, prev, plain(err), log)
 	}
 	return nil, d.stopFailed(cctx, spec.GameID, plain(err), log)
+}
+
+// volumeNodeDown handles a start that failed because the node of the game's volume is
+// down (or disconnected): the job is left as it is, so that Nomad places the engine
+// there again, on its state, when the node is back (the job's blocked evaluation) —
+// what a game whose node only blinked needs; a node down for good has its games moved
+// by the orchestrator (a transfer). It returns the error saying so, or nil when the
+// volume's node is up (the caller cleans up as usual).
+func (d *Driver) volumeNodeDown(ctx context.Context, vol volume, cause error, log hclog.Logger) error {
+	if d.cfg.SharedVolume != "" || vol.NodeID == "" {
+		return nil
+	}
+	status, err := d.nodeStatus(ctx, vol.NodeID)
+	if err != nil || status != api.NodeStatusDown && status != api.NodeStatusDisconnected {
+		return nil
+	}
+	log.Warn("engine cannot start: the node of its volume is "+status+"; job kept for when the node is back", "node_id", vol.NodeID, "error", orchestrator.ErrorMessage(cause))
+	return wrapCause(cause, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "%s; node %s, which holds the game's volume, is %s: the job is kept, and Nomad starts the engine there again when the node is back",
+		orchestrator.ErrorMessage(cause), short(vol.NodeID), status))
 }
 
 // instance is what Start returns for a passing allocation.
@@ -219,6 +243,28 @@ func upToDate(job *api.Job, version, ref string) bool {
 		}
 	}
 	return false
+}
+
+// placedAsAsked tells whether a registered job already has the placement the spec
+// asks for (the rendered job's constraints on the node's ID). A spec with no
+// placement accepts any: a start that does not ask where keeps the engine where it
+// runs, rather than re-registering it (a destructive update) to drop an old
+// placement.
+func placedAsAsked(existing, rendered *api.Job, spec orchestrator.EngineSpec) bool {
+	if jobspec.PlacementOf(spec).Empty() {
+		return true
+	}
+	key := func(c *api.Constraint) string { return c.LTarget + " " + c.Operand + " " + c.RTarget }
+	var have, want []string
+	for _, c := range jobspec.PlacementConstraints(existing) {
+		have = append(have, key(c))
+	}
+	for _, c := range jobspec.PlacementConstraints(rendered) {
+		want = append(want, key(c))
+	}
+	slices.Sort(have)
+	slices.Sort(want)
+	return slices.Equal(have, want)
 }
 
 func isStopped(job *api.Job) bool {

@@ -53,7 +53,20 @@ func (d *Driver) stopJob(ctx context.Context, job *api.Job) error {
 // to end while the job still exists (the allocations of a purged job vanish from its
 // listing at once, while their tasks still run: a purge first would delete the
 // volume under a live engine), then purge the job and delete the game's dynamic host
-// volume. Idempotent. Errors: as Stop; EUNAVAILABLE when the volume cannot be
+// volumes. Idempotent.
+//
+// The fencing rule, which a transfer relies on (orchestrator execTransfer: Remove,
+// then Start off the old node): Remove returns only once no allocation of the game
+// runs or may run — each one's client said it stopped, or its node is known down
+// (Nomad marked the allocation lost) — so the new engine Start places next is the
+// game's only writer. An allocation whose node is disconnected (status unknown) may
+// come back and counts as running: Remove waits for it, up to stop_timeout. With
+// its node down a volume cannot be deleted (Nomad would need force=true and leave
+// its directory behind for good): Remove purges the job, logs that the volume stays
+// and succeeds; the volume is never used again by a Start that avoids its node, and
+// ReleaseStale deletes it when the node is back.
+//
+// Errors: as Stop; EUNAVAILABLE when a volume on a node that is up cannot be
 // deleted.
 func (d *Driver) Remove(ctx context.Context, gameID uuid.UUID) error {
 	if err := d.checkOpen(); err != nil {
@@ -78,5 +91,5 @@ func (d *Driver) Remove(ctx context.Context, gameID uuid.UUID) error {
 		d.logger.Info("purged job", "game_id", gameID, "job_id", jobID)
 	}
 	d.disc.stopped(gameID)
-	return d.deleteVolume(ctx, gameID)
+	return d.deleteVolumes(ctx, gameID)
 }

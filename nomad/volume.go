@@ -3,6 +3,7 @@ package nomad
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/galaxy-orchestrator/galaxy/nomad/jobspec"
@@ -16,34 +17,50 @@ import (
 type volume struct {
 	ID       string
 	HostPath string
+	NodeID   string
 }
 
-// ensureVolume finds the game's dynamic host volume by name or creates it, then waits
+// ensureVolume finds the game's dynamic host volume or creates it, then waits
 // (blocking queries) until it is ready: a job registered against a pending volume
 // would fail placement with "missing compatible host volumes".
-func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, error) {
+//
+// Volumes of one name may be on several nodes (Nomad skips nodes that have one when it
+// places another: fixture 31c): one left on a node that was lost, and the one the game
+// moved to. The volume used is one on a node the spec's placement allows (on
+// spec.Node, off spec.AvoidNodes), the newest when there are several; a volume left on
+// a node the game must avoid is not used, and stays for ReleaseStale. A new volume is
+// created under the placement's constraints and, since Nomad places a volume on any
+// node of the pool that meets them whatever its status (fixture 31's neighbours),
+// off the nodes that are down, draining or ineligible now.
+func (d *Driver) ensureVolume(ctx context.Context, spec orchestrator.EngineSpec) (volume, error) {
 	if d.cfg.SharedVolume != "" {
 		return volume{ID: d.cfg.SharedVolume}, nil
 	}
-	v, err := d.findVolume(ctx, gameID)
+	gameID := spec.GameID
+	place := jobspec.PlacementOf(spec)
+	v, err := d.findVolume(ctx, gameID, place)
 	if err != nil {
 		return volume{}, err
 	}
 	created := false
 	if v == nil {
-		req := &api.HostVolumeCreateRequest{Volume: jobspec.HostVolume(d.cfg.Config, gameID)}
+		p, err := d.volumeTarget(ctx, gameID, place)
+		if err != nil {
+			return volume{}, err
+		}
+		req := &api.HostVolumeCreateRequest{Volume: jobspec.HostVolume(d.cfg.Config, gameID, p)}
 		var resp *api.HostVolumeCreateResponse
-		err := d.call.short(ctx, "create volume", func(ctx context.Context) (err error) {
+		err = d.call.short(ctx, "create volume", func(ctx context.Context) (err error) {
 			resp, _, err = d.volumes.Create(req, d.writeOpts(ctx))
 			return err
 		})
 		if err != nil && strings.Contains(bodyOf(err), "already exists") {
 			// Another start of the same game won the race: use its volume.
-			if v, err = d.findVolume(ctx, gameID); err == nil && v == nil {
+			if v, err = d.findVolume(ctx, gameID, place); err == nil && v == nil {
 				err = orchestrator.Errorf(orchestrator.EUNAVAILABLE, "nomad: volume %s exists but cannot be found", orchestrator.JobName(gameID))
 			}
 		} else if err != nil {
-			return volume{}, d.call.unavailable("create volume "+orchestrator.JobName(gameID)+d.volumePlacement(), err)
+			return volume{}, d.call.unavailable("create volume "+orchestrator.JobName(gameID)+d.volumePlacement(place), err)
 		} else {
 			v = resp.Volume
 			created = true
@@ -75,7 +92,39 @@ func (d *Driver) ensureVolume(ctx context.Context, gameID uuid.UUID) (volume, er
 			return volume{}, err
 		}
 	}
-	return volume{ID: v.ID, HostPath: v.HostPath}, nil
+	return volume{ID: v.ID, HostPath: v.HostPath, NodeID: v.NodeID}, nil
+}
+
+// volumeTarget is the placement of a new volume: the spec's, off every node in scope
+// that cannot take an engine now. A pinned node that cannot is refused here, naming
+// its state. Errors: EUNAVAILABLE.
+func (d *Driver) volumeTarget(ctx context.Context, gameID uuid.UUID, p jobspec.Placement) (jobspec.Placement, error) {
+	stubs, err := d.listNodes(ctx)
+	if err != nil {
+		return p, err
+	}
+	var unusable []*api.NodeListStub
+	found := p.Node == ""
+	for _, n := range stubs {
+		found = found || n.ID == p.Node
+		if usable(n) {
+			continue
+		}
+		unusable = append(unusable, n)
+		if n.ID == p.Node {
+			return p, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "nomad: node %s cannot take the engine of game %s now: it is %s", short(p.Node), gameID, describeNodes([]*api.NodeListStub{n}))
+		}
+		if !slices.Contains(p.Avoid, n.ID) {
+			p.Avoid = append(slices.Clip(p.Avoid), n.ID)
+		}
+	}
+	if !found {
+		return p, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "nomad: node %s is not a node of node pool %q and datacenters %v", p.Node, orEmpty(d.cfg.NodePool, "default"), d.cfg.Datacenters)
+	}
+	if len(unusable) > 0 {
+		d.logger.Debug("new volume kept off nodes that cannot take an engine now", "game_id", gameID, "nodes", describeNodes(unusable))
+	}
+	return p, nil
 }
 
 // waitFingerprint waits (blocking queries on the node) until the volume's node
@@ -107,9 +156,9 @@ func (d *Driver) waitFingerprint(ctx context.Context, v *api.HostVolume) error {
 
 // volumePlacement describes where the volume was asked to go, for a create error:
 // Nomad's "no node meets constraints" does not say which.
-func (d *Driver) volumePlacement() string {
+func (d *Driver) volumePlacement(p jobspec.Placement) string {
 	var c []string
-	for _, k := range jobspec.HostVolume(d.cfg.Config, uuid.Nil).Constraints {
+	for _, k := range jobspec.HostVolume(d.cfg.Config, uuid.Nil, p).Constraints {
 		c = append(c, fmt.Sprintf("%q", k.LTarget+" "+k.Operand+" "+k.RTarget))
 	}
 	s := fmt.Sprintf(" (plugin %q, node pool %q", d.cfg.VolumePlugin, orEmpty(d.cfg.NodePool, "default"))
@@ -119,8 +168,8 @@ func (d *Driver) volumePlacement() string {
 	return s + ")"
 }
 
-// findVolume returns the game's dynamic host volume (a stub), or nil.
-func (d *Driver) findVolume(ctx context.Context, gameID uuid.UUID) (*api.HostVolume, error) {
+// findVolumes returns the game's dynamic host volumes (stubs), on whatever nodes.
+func (d *Driver) findVolumes(ctx context.Context, gameID uuid.UUID) ([]*api.HostVolume, error) {
 	name := orchestrator.JobName(gameID)
 	var stubs []*api.HostVolumeStub
 	err := d.call.short(ctx, "list volumes", func(ctx context.Context) (err error) {
@@ -130,38 +179,82 @@ func (d *Driver) findVolume(ctx context.Context, gameID uuid.UUID) (*api.HostVol
 	if err != nil {
 		return nil, d.call.unavailable("list volumes", err)
 	}
+	var out []*api.HostVolume
 	for _, s := range stubs {
 		if s.Name == name {
-			return &api.HostVolume{ID: s.ID, Name: s.Name, NodeID: s.NodeID, State: s.State, Namespace: s.Namespace}, nil
+			out = append(out, &api.HostVolume{ID: s.ID, Name: s.Name, NodeID: s.NodeID, State: s.State, Namespace: s.Namespace, CreateIndex: s.CreateIndex})
 		}
 	}
-	return nil, nil
+	return out, nil
 }
 
-// deleteVolume deletes the game's dynamic host volume; a missing one is fine. The
-// claim of a purged job may take a moment to go: "in use" is retried.
-func (d *Driver) deleteVolume(ctx context.Context, gameID uuid.UUID) error {
+// findVolume returns the game's newest volume on a node the placement allows, or nil.
+func (d *Driver) findVolume(ctx context.Context, gameID uuid.UUID, p jobspec.Placement) (*api.HostVolume, error) {
+	vols, err := d.findVolumes(ctx, gameID)
+	if err != nil {
+		return nil, err
+	}
+	var best *api.HostVolume
+	for _, v := range vols {
+		if p.Allows(v.NodeID) && (best == nil || v.CreateIndex > best.CreateIndex) {
+			best = v
+		}
+	}
+	return best, nil
+}
+
+// deleteVolumes deletes the game's dynamic host volumes; none is fine. The claim of a
+// purged job may take a moment to go: "in use" is retried. A volume whose node is
+// down (or not known to Nomad any more) cannot be deleted: Nomad asks for force=true,
+// which would drop the volume from its state and leave the directory on the node with
+// nothing to delete it later. Such a volume stays, logged; ReleaseStale deletes it
+// once the node is back.
+func (d *Driver) deleteVolumes(ctx context.Context, gameID uuid.UUID) error {
 	if d.cfg.SharedVolume != "" {
 		d.logger.Info("state directory on the shared volume is kept; remove it by hand", "game_id", gameID, "volume", d.cfg.SharedVolume)
 		return nil
 	}
-	v, err := d.findVolume(ctx, gameID)
-	if err != nil || v == nil {
+	vols, err := d.findVolumes(ctx, gameID)
+	if err != nil {
 		return err
+	}
+	for _, v := range vols {
+		if err := d.deleteVolume(ctx, gameID, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *Driver) deleteVolume(ctx context.Context, gameID uuid.UUID, v *api.HostVolume) error {
+	log := d.logger.With("game_id", gameID, "volume_id", v.ID, "node_id", v.NodeID)
+	kept := func(status string) error {
+		log.Warn("volume stays on its node, which is "+status+"; it is deleted when the node is back", "node_status", status)
+		return nil
+	}
+	status, err := d.nodeStatus(ctx, v.NodeID)
+	if err != nil {
+		return err
+	}
+	if status != api.NodeStatusReady && status != api.NodeStatusInit {
+		return kept(orEmpty(status, "unknown to nomad"))
 	}
 	for attempt := 0; ; attempt++ {
 		err = d.call.short(ctx, "delete volume", func(ctx context.Context) error {
 			_, _, err := d.volumes.Delete(&api.HostVolumeDeleteRequest{ID: v.ID}, d.writeOpts(ctx))
 			return err
 		})
-		if err == nil || isNotFound(err) {
-			d.logger.Info("deleted host volume", "game_id", gameID, "volume_id", v.ID)
+		if err == nil || isNotFound(err) || strings.Contains(bodyOf(err), "no such volume") {
+			log.Info("deleted host volume")
 			return nil
+		}
+		if nodeGone(err) {
+			return kept(api.NodeStatusDown)
 		}
 		if !strings.Contains(bodyOf(err), "in use") || attempt >= d.cfg.MaxRetries {
 			return d.call.unavailable("delete volume "+v.ID, err)
 		}
-		d.logger.Debug("volume still in use, retrying", "volume_id", v.ID)
+		log.Debug("volume still in use, retrying")
 		if !d.disc.sleep(ctx, d.call.backoff(attempt)) {
 			return ctx.Err()
 		}

@@ -19,8 +19,10 @@ const (
 // Job renders the game's engine job (DESIGN §5). hostPath is the dynamic volume's
 // HostPath and is needed only with raw_exec, which cannot mount volumes and so must be
 // told where the state directory is on the host. The admin token goes into the task
-// environment, never into meta. Errors are EINVALID: a version without the image or
-// command the configured driver needs, or a config Validate refuses.
+// environment, never into meta. spec.Node and spec.AvoidNodes become constraints on
+// ${node.unique.id} after the configured ones (see Placement). Errors are EINVALID: a
+// version without the image or command the configured driver needs, or a config
+// Validate refuses.
 func Job(cfg Config, spec orchestrator.EngineSpec, hostPath string) (*api.Job, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -58,6 +60,7 @@ func Job(cfg Config, spec orchestrator.EngineSpec, hostPath string) (*api.Job, e
 		}
 		job.Constraints = append(job.Constraints, api.NewConstraint(k.Attribute, op, k.Value))
 	}
+	job.Constraints = append(job.Constraints, PlacementOf(spec).Constraints()...)
 	for _, s := range cfg.Spreads {
 		sp := &api.Spread{Attribute: s.Attribute}
 		if s.Weight != 0 {
@@ -118,6 +121,11 @@ func renderGroup(cfg Config, gameID uuid.UUID, task *api.Task) *api.TaskGroup {
 		},
 		// One writer per volume: never two allocations of a game at once.
 		Update: &api.UpdateStrategy{MaxParallel: new(1), Canary: new(0)},
+		// A drain does not move a game by itself: with max_parallel 0 Nomad leaves
+		// the allocation running on the draining node until the drain's deadline
+		// (fixtures 33b-33f), so galaxyd can take its final snapshot and transfer it.
+		// Nomad could not place it elsewhere anyway: the sticky volume is on that node.
+		Migrate: &api.MigrateStrategy{MaxParallel: new(0)},
 		Services: []*api.Service{{
 			Name:      cfg.ServiceName,
 			Tags:      append([]string{orchestrator.ServiceTag(gameID)}, cfg.ServiceTags...),

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -101,12 +102,81 @@ func assertInvariants(t *testing.T, job *api.Job) {
 	if got, want := *g.Update.Canary, 0; got != want {
 		t.Errorf("canary: got %d, want %d", got, want)
 	}
+	if g.Migrate == nil || g.Migrate.MaxParallel == nil || *g.Migrate.MaxParallel != 0 {
+		t.Errorf("migrate: got %+v, want max_parallel 0 (a drain leaves the engine to galaxyd)", g.Migrate)
+	}
 	if got, want := g.Tasks[0].Env[jobspec.EnvAdminToken], token; got != want {
 		t.Errorf("token env: got %q, want %q", got, want)
 	}
 	if got, want := g.Services[0].Tags[0], "game-"+gameID.String(); got != want {
 		t.Errorf("tag: got %q, want %q", got, want)
 	}
+}
+
+// Node IDs of the placement tests.
+const (
+	nodeA = "7a144023-7934-9916-5dcc-ca2a2c6dbec1"
+	nodeB = "0c4d9e6b-0f0e-3d4f-8c3b-6f1e2d3c4b5a"
+)
+
+// EngineSpec.Node and AvoidNodes become constraints on the node's unique ID, after the
+// configured ones, in the built-in job and in a template's.
+func TestJob_Placement(t *testing.T) {
+	cfg := jobspec.Config{Constraints: []jobspec.Constraint{{Attribute: "${node.class}", Value: "galaxy"}}}
+	t.Run("OKAvoid", func(t *testing.T) {
+		s := spec()
+		s.AvoidNodes = []string{nodeB, nodeA}
+		job, err := jobspec.Job(cfg, s, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertGolden(t, "job_avoid_nodes.json", job)
+		assertInvariants(t, job)
+	})
+	for _, tc := range []struct {
+		name string
+		p    jobspec.Placement
+		want []string
+	}{
+		{"OKNone", jobspec.Placement{}, nil},
+		{"OKNode", jobspec.Placement{Node: nodeA}, []string{"${node.unique.id} = " + nodeA}},
+		{"OKNodeAvoidingOthers", jobspec.Placement{Node: nodeA, Avoid: []string{nodeB}}, []string{"${node.unique.id} = " + nodeA}},
+		{"OKNodeAvoided", jobspec.Placement{Node: nodeA, Avoid: []string{nodeA}}, []string{"${node.unique.id} = " + nodeA, "${node.unique.id} != " + nodeA}},
+		{"OKAvoidSortedOnce", jobspec.Placement{Avoid: []string{nodeB, "", nodeA, nodeB}}, []string{"${node.unique.id} != " + nodeB, "${node.unique.id} != " + nodeA}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, c := range tc.p.Constraints() {
+				if !jobspec.IsPlacement(c) {
+					t.Errorf("constraint %+v is not a placement constraint", c)
+				}
+				got = append(got, c.LTarget+" "+c.Operand+" "+c.RTarget)
+			}
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			for _, id := range []string{nodeA, nodeB} {
+				want := (tc.p.Node == "" || tc.p.Node == id) && !slices.Contains(tc.p.Avoid, id)
+				if got := tc.p.Allows(id); got != want {
+					t.Errorf("Allows(%s): got %v, want %v", id, got, want)
+				}
+			}
+		})
+	}
+	t.Run("OKTemplate", func(t *testing.T) {
+		s := spec()
+		s.Node = nodeA
+		job := &api.Job{TaskGroups: []*api.TaskGroup{{Services: []*api.Service{{Tags: []string{orchestrator.ServiceTag(gameID)}}}}},
+			Constraints: []*api.Constraint{api.NewConstraint("${node.class}", "=", "galaxy")}}
+		job, err := jobspec.Finish(job, cfg, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc := jobspec.PlacementConstraints(job)
+		if len(job.Constraints) != 2 || len(pc) != 1 || pc[0].Operand != "=" || pc[0].RTarget != nodeA {
+			t.Errorf("constraints of a template's job: %+v, want the template's and ${node.unique.id} = %s", job.Constraints, nodeA)
+		}
+	})
 }
 
 func TestJob_Errors(t *testing.T) {
@@ -139,12 +209,18 @@ func TestJob_Errors(t *testing.T) {
 
 func TestHostVolume(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		v := jobspec.HostVolume(jobspec.Config{NodePool: "engines", Constraints: []jobspec.Constraint{{Attribute: "${node.class}", Value: "galaxy"}}}, gameID)
+		v := jobspec.HostVolume(jobspec.Config{NodePool: "engines", Constraints: []jobspec.Constraint{{Attribute: "${node.class}", Value: "galaxy"}}}, gameID, jobspec.Placement{})
 		assertGolden(t, "volume_default.json", v)
+	})
+	t.Run("OKPlacement", func(t *testing.T) {
+		// Off two nodes (given twice, in any order): the same request every time.
+		v := jobspec.HostVolume(jobspec.Config{Constraints: []jobspec.Constraint{{Attribute: "${node.class}", Value: "galaxy"}}}, gameID,
+			jobspec.Placement{Avoid: []string{nodeB, nodeA, nodeB}})
+		assertGolden(t, "volume_placement.json", v)
 	})
 	t.Run("OKStringParameters", func(t *testing.T) {
 		// The mkdir plugin takes strings only (fixture 01): check the wire form too.
-		b, err := json.Marshal(jobspec.HostVolume(jobspec.Config{EngineUID: new(0)}, gameID))
+		b, err := json.Marshal(jobspec.HostVolume(jobspec.Config{EngineUID: new(0)}, gameID, jobspec.Placement{}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -123,8 +123,9 @@ func listHCL(xs []string) string {
 
 // Finish makes a job parsed from an operator template one the driver can manage: its
 // ID is galaxy-game-<uuid>, its name DisplayName's, and its meta carries the game id,
-// engine version and stack, whatever the template said. It refuses (EINVALID) a job that puts the
-// admin token in meta or has no service tagged game-<uuid>.
+// engine version and stack, whatever the template said, and the spec's placement
+// (Node, AvoidNodes) is added to its constraints. It refuses (EINVALID) a job that
+// puts the admin token in meta or has no service tagged game-<uuid>.
 func Finish(job *api.Job, cfg Config, spec orchestrator.EngineSpec) (*api.Job, error) {
 	cfg = cfg.WithDefaults()
 	id := orchestrator.JobName(spec.GameID)
@@ -133,6 +134,7 @@ func Finish(job *api.Job, cfg Config, spec orchestrator.EngineSpec) (*api.Job, e
 		job.Meta = map[string]string{}
 	}
 	maps.Copy(job.Meta, Meta(cfg, spec))
+	job.Constraints = append(job.Constraints, PlacementOf(spec).Constraints()...)
 	tag := orchestrator.ServiceTag(spec.GameID)
 	tagged := false
 	for _, g := range job.TaskGroups {

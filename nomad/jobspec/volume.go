@@ -10,10 +10,13 @@ import (
 
 // HostVolume is the create request for the game's dynamic host volume (DESIGN §5):
 // named galaxy-game-<uuid>, single-node-single-writer, in the job's namespace and node
-// pool and under its constraints so it lands on a node where the job may run. The
-// mkdir plugin gets the engine uid/gid as strings (it refuses numbers and unknown keys)
-// so the engine, which runs as that user, can write its state.
-func HostVolume(cfg Config, gameID uuid.UUID) *api.HostVolume {
+// pool and under its constraints so it lands on a node where the job may run, and
+// under the placement's (a volume create takes constraints like a job, but Nomad
+// checks no node status or eligibility: the caller puts the nodes that cannot take an
+// engine now in p.Avoid). The mkdir plugin gets the engine uid/gid as strings (it
+// refuses numbers and unknown keys) so the engine, which runs as that user, can write
+// its state.
+func HostVolume(cfg Config, gameID uuid.UUID, p Placement) *api.HostVolume {
 	cfg = cfg.WithDefaults()
 	v := &api.HostVolume{
 		Namespace: cfg.Namespace,
@@ -44,5 +47,6 @@ func HostVolume(cfg Config, gameID uuid.UUID) *api.HostVolume {
 		}
 		v.Constraints = append(v.Constraints, api.NewConstraint(k.Attribute, op, k.Value))
 	}
+	v.Constraints = append(v.Constraints, p.Constraints()...)
 	return v
 }

@@ -32,6 +32,8 @@ type alloc struct {
 	alive    bool      // proc has started and not been reaped yet
 	stderr   *bytes.Buffer
 	stopping bool
+	lost     bool // its node went down: client status lost, whatever its task did
+	migrated bool // stopped by a drain
 
 	// service registration and check state
 	provider   string
@@ -75,6 +77,7 @@ func (s *Server) newAlloc(j *api.Job, n *node, evalID string) *alloc {
 		}
 	}
 	s.allocs[id] = a
+	s.claim(j, n)
 	return a
 }
 
@@ -312,7 +315,9 @@ func (s *Server) runTask(a *alloc, env []string) (failed bool) {
 // finish ends a stopped allocation: complete (unless it failed first), its service
 // gone. Callers hold s.mu.
 func (s *Server) finish(a *alloc) {
-	if a.stub.ClientStatus != "failed" {
+	if a.lost {
+		a.stub.ClientStatus = "lost"
+	} else if a.stub.ClientStatus != "failed" {
 		if a.proc != nil {
 			s.event(a, plainEvent("Killed", "Task successfully killed"))
 		}
@@ -325,11 +330,16 @@ func (s *Server) finish(a *alloc) {
 	s.deregisterService(a)
 	s.touch(a)
 	a.markExited()
+	s.checkDrains()
 }
 
 // failAlloc marks an allocation failed with its last task event. Callers hold s.mu.
 func (s *Server) failAlloc(a *alloc, e *api.TaskEvent) {
 	s.event(a, e)
+	if a.lost {
+		s.finish(a)
+		return
+	}
 	a.stub.ClientStatus = "failed"
 	a.stub.ClientDescription = "Failed tasks"
 	ts := a.taskState()
@@ -337,11 +347,15 @@ func (s *Server) failAlloc(a *alloc, e *api.TaskEvent) {
 	s.deregisterService(a)
 	s.touch(a)
 	a.markExited()
+	s.checkDrains()
 }
 
 // stopAlloc asks an allocation to stop: the server's side at once, the client's
 // StopLatency later (SIGTERM, then SIGKILL after 5s). Callers hold s.mu.
 func (s *Server) stopAlloc(a *alloc, why, next string) {
+	if a.lost {
+		return // its node is down: the servers already stopped it
+	}
 	a.stub.DesiredStatus = "stop"
 	a.stub.DesiredDescription = why
 	a.stub.NextAllocation = next

@@ -28,8 +28,12 @@ func route(method, path string) (pattern string, args []string) {
 		return method + " /v1/job/:id/revert", parts[2:3]
 	case len(parts) == 4 && parts[1] == "job" && parts[3] == "evaluate":
 		return method + " /v1/job/:id/evaluate", parts[2:3]
+	case len(parts) == 2 && parts[1] == "nodes":
+		return method + " /v1/nodes", nil
 	case len(parts) == 3 && parts[1] == "node":
 		return method + " /v1/node/:id", parts[2:]
+	case len(parts) == 4 && parts[1] == "node" && (parts[3] == "drain" || parts[3] == "eligibility"):
+		return method + " /v1/node/:id/" + parts[3], parts[2:3]
 	case len(parts) == 2 && parts[1] == "allocations":
 		return method + " /v1/allocations", nil
 	case len(parts) == 4 && parts[1] == "allocation" && parts[3] == "stop":
@@ -89,8 +93,14 @@ func (s *Server) serveNomad(w http.ResponseWriter, r *http.Request) {
 		s.revert(w, r, args[0])
 	case "PUT /v1/job/:id/evaluate", "POST /v1/job/:id/evaluate":
 		s.forceEvaluate(w, r, args[0])
+	case "GET /v1/nodes":
+		s.listNodes(w, r)
 	case "GET /v1/node/:id":
 		s.getNode(w, r, args[0])
+	case "PUT /v1/node/:id/drain", "POST /v1/node/:id/drain":
+		s.nodeDrain(w, r, args[0])
+	case "PUT /v1/node/:id/eligibility", "POST /v1/node/:id/eligibility":
+		s.nodeEligibility(w, r, args[0])
 	case "GET /v1/allocations":
 		s.listAllocations(w, r)
 	case "PUT /v1/allocation/:id/stop", "POST /v1/allocation/:id/stop":

@@ -273,6 +273,7 @@ func (s *Server) deregister(w http.ResponseWriter, r *http.Request, id string) {
 	idx := s.changed("jobs")
 	if purge {
 		delete(s.jobs, id)
+		delete(s.claims, *jb.j.Namespace+"/"+id) // a purge removes the sticky claim (fixture README)
 	} else {
 		*jb.j.Stop = true
 		*jb.j.Version++
@@ -313,6 +314,9 @@ func stubsJSON(stubs []api.AllocationListStub) []map[string]any {
 		var m map[string]any
 		json.Unmarshal(b, &m)
 		m["DesiredTransition"] = map[string]any{"ForceReschedule": nil, "Migrate": nil, "MigrateDisablePlacement": nil, "NoShutdownDelay": nil, "Reschedule": nil}
+		if _, ok := m["AllocatedResources"]; !ok {
+			m["AllocatedResources"] = nil // stubs carry it, null (fixture 33e)
+		}
 		out = append(out, m)
 	}
 	return out

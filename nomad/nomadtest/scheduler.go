@@ -17,7 +17,15 @@ type node struct {
 	// consulID is the node's ID in Consul: the Consul agent's own, not Nomad's
 	// (fixtures 10 and 13).
 	consulID string
-	drained  bool // ineligible: nothing new is placed on it
+
+	status      string // ready or down
+	statusAt    time.Time
+	eligibility string             // eligible or ineligible
+	drain       *api.DrainStrategy // while a drain runs
+	drainGen    int                // tells a drain's deadline timer from a later drain's
+	lastDrain   *api.DrainMetadata
+	createIndex uint64
+	modifyIndex uint64
 }
 
 // schedule processes one evaluation like Nomad's service scheduler, for one group of
@@ -125,10 +133,12 @@ func (s *Server) schedule(evalID string) {
 	}()
 }
 
-// Drain marks the node ineligible and migrates its allocations away, as `nomad node
-// drain -enable` does: each is stopped ("alloc is being migrated") and an evaluation
-// (node-drain) places its replacement elsewhere or, with no other eligible node,
-// leaves it queued behind a blocked evaluation whose metrics evaluated no node.
+// Drain drains the named node with its deadline already passed, as `nomad node drain
+// -enable -force` does: ineligible, and every allocation on it migrated at once
+// (stopped, "alloc is being migrated"; a node-drain evaluation places its replacement
+// elsewhere or, with no other node that can take it, leaves it queued behind a
+// blocked evaluation). A drain through the API (PUT /v1/node/<id>/drain) honours
+// the deadline and the groups' migrate max_parallel instead.
 func (s *Server) Drain(nodeName string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -136,25 +146,13 @@ func (s *Server) Drain(nodeName string) error {
 	if n == nil {
 		return fmt.Errorf("nomadtest: no node %q", nodeName)
 	}
-	n.drained = true
-	s.changed("nodes")
-	jobs := map[string]bool{}
-	for _, a := range s.sortedAllocs() {
-		if a.node == n && a.stub.DesiredStatus == "run" && !terminal(a.stub.ClientStatus) {
-			s.stopAlloc(a, "alloc is being migrated", "")
-			jobs[a.stub.JobID] = true
-		}
-	}
-	for id := range jobs {
-		if jb := s.jobs[id]; jb != nil {
-			s.newEval(jb.j, "node-drain")
-		}
-	}
+	s.startDrain(n, -1, nil)
 	return nil
 }
 
-// Undrain makes the node eligible again, and the blocked evaluations are scheduled
-// again, as when capacity comes back.
+// Undrain ends the node's drain and makes it eligible again (`nomad node drain
+// -disable` then `nomad node eligibility -enable`); the blocked evaluations are
+// scheduled again, as when capacity comes back.
 func (s *Server) Undrain(nodeName string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -162,20 +160,7 @@ func (s *Server) Undrain(nodeName string) error {
 	if n == nil {
 		return fmt.Errorf("nomadtest: no node %q", nodeName)
 	}
-	n.drained = false
-	s.changed("nodes")
-	for _, e := range s.evals {
-		if e.e.Status == "blocked" {
-			e.e.Status, e.e.FailedTGAllocs = "pending", nil
-			e.e.ModifyIndex = s.changed("evals")
-			id := e.e.ID
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				s.schedule(id)
-			}()
-		}
-	}
+	s.cancelDrain(n, true)
 	return nil
 }
 
@@ -242,17 +227,17 @@ func (s *Server) feasible(j *api.Job) (*node, *api.AllocationMetric) {
 	}
 	start := time.Now()
 	defer func() { m.AllocationTime = time.Since(start) }()
+	claim := s.claims[*j.Namespace+"/"+*j.ID]
 	for _, n := range s.nodes {
 		if n.NodePool != *j.NodePool && *j.NodePool != "all" {
 			continue
 		}
+		// Only ready, eligible nodes of the job's datacenters are counted and
+		// evaluated: a draining node is in no metric (fixture 33g).
+		if n.status != api.NodeStatusReady || n.eligibility != api.NodeSchedulingEligible || !dcMatch(j.Datacenters, n.Datacenter) {
+			continue
+		}
 		m.NodesInPool++
-		if n.drained {
-			continue
-		}
-		if !dcMatch(j.Datacenters, n.Datacenter) {
-			continue
-		}
 		m.NodesAvailable[n.Datacenter]++
 		m.NodesEvaluated++
 		ok := true
@@ -265,7 +250,7 @@ func (s *Server) feasible(j *api.Job) (*node, *api.AllocationMetric) {
 		}
 		if ok {
 			for _, v := range g.Volumes {
-				if v.Type == "host" && !s.hasVolume(n, *j.Namespace, v.Source) {
+				if v.Type == "host" && !s.hasVolume(n, *j.Namespace, v.Source, claimFor(v, claim)) {
 					m.ConstraintFiltered["missing compatible host volumes"]++
 					ok = false
 					break
@@ -289,16 +274,48 @@ func dcMatch(dcs []string, dc string) bool {
 	return false
 }
 
-func (s *Server) hasVolume(n *node, ns, name string) bool {
+// hasVolume reports whether n has a usable host volume of that name: a static one, or
+// a ready dynamic one it fingerprints — the claimed one when the job holds a sticky
+// claim (a volume of the same name on another node, left there when a node was lost,
+// does not do).
+func (s *Server) hasVolume(n *node, ns, name, claim string) bool {
 	if _, ok := n.static[name]; ok {
 		return true
 	}
 	for _, v := range s.volumes {
-		if v.v.Name == name && v.v.Namespace == ns && v.v.NodeID == n.ID && v.v.State == api.HostVolumeStateReady && n.fp[name] == v.v.ID {
+		if v.v.Name == name && v.v.Namespace == ns && v.v.NodeID == n.ID && v.v.State == api.HostVolumeStateReady && n.fp[name] == v.v.ID &&
+			(claim == "" || claim == v.v.ID) {
 			return true
 		}
 	}
 	return false
+}
+
+// claimFor is the claim that binds a volume request: the job's, for a sticky request.
+func claimFor(v *api.VolumeRequest, claim string) string {
+	if v.Sticky {
+		return claim
+	}
+	return ""
+}
+
+// claim records the job's sticky claim on the dynamic volume its new allocation on n
+// mounts, as Nomad does at the first placement. Callers hold s.mu.
+func (s *Server) claim(j *api.Job, n *node) {
+	key := *j.Namespace + "/" + *j.ID
+	if s.claims[key] != "" {
+		return
+	}
+	for _, v := range j.TaskGroups[0].Volumes {
+		if v.Type != "host" || !v.Sticky {
+			continue
+		}
+		for _, hv := range s.volumes {
+			if hv.v.Name == v.Source && hv.v.Namespace == *j.Namespace && hv.v.NodeID == n.ID {
+				s.claims[key] = hv.v.ID
+			}
+		}
+	}
 }
 
 // meets evaluates a constraint against a node (the operators the driver's config can

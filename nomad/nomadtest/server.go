@@ -25,7 +25,10 @@ type Options struct {
 	// command (required to place anything).
 	EngineBinary string
 	// Nodes of the cluster; default one node "fake-1" in datacenter dc1, pool
-	// default, class "", with a static host volume "galaxy-state".
+	// default, class "", with a static host volume "galaxy-state". Each node has its
+	// own directories: a static volume of one name is a different directory on each
+	// node, and a dynamic volume lives on one node only. Jobs are placed on the
+	// first node (in this order) that takes them.
 	Nodes []Node
 	// CheckInterval is how often health checks probe /healthz once passing (default
 	// 50ms; a real check runs every 2s). Before the first success they probe every
@@ -80,9 +83,11 @@ type Server struct {
 	allocs   map[string]*alloc
 	volumes  map[string]*hostVolume
 	counts   map[string]int
+	claims   map[string]string // sticky volume claims: namespace/job ID -> volume ID
 	failN    int
 	failCode int
 	closed   bool
+	done     chan struct{} // closed by Close
 	wg       sync.WaitGroup
 
 	engines    map[string]string // engine ref -> binary ("" cannot run); see SetEngine
@@ -120,6 +125,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		notify: make(chan struct{}),
 		jobs:   map[string]*job{}, evals: map[string]*evaluation{}, allocs: map[string]*alloc{},
 		volumes: map[string]*hostVolume{}, counts: map[string]int{}, engines: map[string]string{},
+		claims: map[string]string{}, done: make(chan struct{}),
 	}
 	for i, n := range opts.Nodes {
 		nd := &node{Node: n}
@@ -139,6 +145,9 @@ func NewServer(tb testing.TB, opts Options) *Server {
 			nd.Address = "127.0.0.1"
 		}
 		nd.static, nd.fp, nd.consulID = map[string]string{}, map[string]string{}, newID()
+		nd.status, nd.eligibility, nd.statusAt = "ready", "eligible", time.Now()
+		nd.createIndex = s.changed("nodes")
+		nd.modifyIndex = nd.createIndex
 		for name, p := range n.StaticVolumes {
 			if p == "" {
 				p = s.mkdir("static-"+nd.Name+"-"+name, 0o755)
@@ -167,6 +176,7 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	close(s.done)
 	for _, a := range s.allocs {
 		a.kill()
 	}

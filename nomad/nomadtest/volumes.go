@@ -68,36 +68,19 @@ func (s *Server) createVolume(w http.ResponseWriter, r *http.Request) {
 	if ns == "" {
 		ns = "default"
 	}
-	pool := v.NodePool
-	if pool == "" {
-		pool = "default"
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, hv := range s.volumes {
-		if hv.v.Name == v.Name && hv.v.Namespace == ns {
-			textError(w, http.StatusInternalServerError, fmt.Sprintf("HostVolume.Create error: volume with name %q already exists", v.Name))
-			return
-		}
-	}
-	var n *node
-	for _, c := range s.nodes {
-		if c.NodePool != pool || (v.NodeID != "" && c.ID != v.NodeID) {
-			continue
-		}
-		ok := true
-		for _, k := range v.Constraints {
-			ok = ok && s.meets(c, k)
-		}
-		if ok {
-			n = c
-			break
-		}
-	}
+	n, msg := s.placeVolume(v.Name, v.NodePool, v.NodeID, v.Constraints)
 	if n == nil {
-		textError(w, http.StatusInternalServerError, fmt.Sprintf("HostVolume.Create error: could not place volume %q: no node meets constraints", v.Name))
+		textError(w, http.StatusInternalServerError, msg)
 		return
 	}
+	if n.status != api.NodeStatusReady {
+		// The servers pick a node whatever its status; the client RPC then fails.
+		textError(w, http.StatusInternalServerError, "No path to node")
+		return
+	}
+	pool := n.NodePool
 	id := newID()
 	dir := s.mkdir("volumes/"+id, mode)
 	os.Chmod(dir, mode)
@@ -123,7 +106,7 @@ func (s *Server) createVolume(w http.ResponseWriter, r *http.Request) {
 	// The client fingerprints the new directory a moment later.
 	s.afterFingerprint(func() {
 		n.fp[hv.v.Name] = id
-		s.changed("nodes")
+		s.nodeChanged(n)
 		if s.volumes[id] != nil && hv.v.State == api.HostVolumeStatePending {
 			hv.v.State = api.HostVolumeStateReady
 			hv.v.ModifyIndex = s.changed("volumes")
@@ -148,36 +131,54 @@ func (s *Server) afterFingerprint(fn func()) {
 	}()
 }
 
-// getNode is GET /v1/node/<id>: the node's status, eligibility and fingerprinted
-// host volumes (static ones with their path, dynamic ones with their ID too).
-func (s *Server) getNode(w http.ResponseWriter, r *http.Request, id string) {
-	s.block(w, r, "X-Nomad-Index", func() (uint64, int, any) {
-		for _, n := range s.nodes {
-			if n.ID != id {
-				continue
-			}
-			vols := map[string]*api.HostVolumeInfo{}
-			for name, p := range n.static {
-				vols[name] = &api.HostVolumeInfo{Path: p}
-			}
-			for name, vid := range n.fp {
-				info := &api.HostVolumeInfo{ID: vid}
-				if hv := s.volumes[vid]; hv != nil {
-					info.Path = hv.v.HostPath
-				}
-				vols[name] = info
-			}
-			elig := "eligible"
-			if n.drained {
-				elig = "ineligible"
-			}
-			return s.tableIndex("nodes"), http.StatusOK, &api.Node{
-				ID: n.ID, Name: n.Name, Datacenter: n.Datacenter, NodePool: n.NodePool, NodeClass: n.NodeClass,
-				Status: "ready", SchedulingEligibility: elig, HostVolumes: vols, Attributes: n.Attributes, Meta: n.Meta,
+// placeVolume picks the node of a new volume as Nomad 2.0.5's HostVolume.Create does
+// (fixtures 31-31c): the given node if any, which must meet the constraints; else
+// the first node of the pool (every node without one) that has no volume of that
+// name yet and meets them — whatever its status or eligibility. It returns Nomad's
+// words when none fits. Callers hold s.mu.
+func (s *Server) placeVolume(name, pool, nodeID string, cons []*api.Constraint) (*node, string) {
+	meets := func(n *node) bool {
+		for _, k := range cons {
+			if !s.meets(n, k) {
+				return false
 			}
 		}
-		return s.tableIndex("nodes"), http.StatusNotFound, "node not found"
-	})
+		return true
+	}
+	if nodeID != "" {
+		n := s.nodeByID(nodeID)
+		switch {
+		case n == nil:
+			return nil, fmt.Sprintf("validating volume %q against state failed: node %q does not exist", name, nodeID)
+		case pool != "" && n.NodePool != pool:
+			return nil, fmt.Sprintf("validating volume %q against state failed: node ID %q is not in pool %q", name, nodeID, pool)
+		case !meets(n):
+			return nil, fmt.Sprintf("could not place volume %q: node %s is not feasible for volume", name, nodeID)
+		}
+		return n, ""
+	}
+	if pool != "" && !s.poolExists(pool) {
+		return nil, fmt.Sprintf("validating volume %q against state failed: node pool %q does not exist", name, pool)
+	}
+	existing, infeasible := 0, 0
+	for _, n := range s.nodes {
+		if pool != "" && n.NodePool != pool {
+			continue
+		}
+		has := false
+		for _, hv := range s.volumes {
+			has = has || hv.v.NodeID == n.ID && hv.v.Name == name
+		}
+		switch {
+		case has:
+			existing++
+		case !meets(n):
+			infeasible++
+		default:
+			return n, ""
+		}
+	}
+	return nil, fmt.Sprintf("could not place volume %q: no node meets constraints: %d nodes had existing volume, 0 nodes filtered by node pool governance, %d nodes were infeasible", name, existing, infeasible)
 }
 
 func (s *Server) getVolume(w http.ResponseWriter, r *http.Request, id string) {
@@ -190,19 +191,20 @@ func (s *Server) getVolume(w http.ResponseWriter, r *http.Request, id string) {
 	})
 }
 
-// listVolumes is GET /v1/volumes?type=host&prefix= (fixture 02): stubs.
+// listVolumes is GET /v1/volumes?type=host&prefix=&node_id=&node_pool= (fixtures 02,
+// 31d): stubs.
 func (s *Server) listVolumes(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("type") != "host" {
 		textError(w, http.StatusBadRequest, "nomadtest serves host volumes only (type=host)")
 		return
 	}
-	prefix := q.Get("prefix")
+	prefix, nodeID, pool := q.Get("prefix"), q.Get("node_id"), q.Get("node_pool")
 	s.block(w, r, "X-Nomad-Index", func() (uint64, int, any) {
 		out := []api.HostVolumeStub{}
 		for _, hv := range s.volumes {
 			v := hv.v
-			if strings.HasPrefix(v.Name, prefix) || strings.HasPrefix(v.ID, prefix) {
+			if (nodeID == "" || v.NodeID == nodeID) && (pool == "" || v.NodePool == pool) && (strings.HasPrefix(v.Name, prefix) || strings.HasPrefix(v.ID, prefix)) {
 				out = append(out, api.HostVolumeStub{Namespace: v.Namespace, ID: v.ID, Name: v.Name, PluginID: v.PluginID,
 					NodePool: v.NodePool, NodeID: v.NodeID, State: v.State, CreateIndex: v.CreateIndex, CreateTime: v.CreateTime,
 					ModifyIndex: v.ModifyIndex, ModifyTime: v.ModifyTime})
@@ -219,14 +221,19 @@ func (s *Server) listVolumes(w http.ResponseWriter, r *http.Request) {
 // is deleted under an engine that still runs (Nomad 2.0.5 did: "deleted host
 // volume", then the task got its interrupt): the fake reports that as a violation.
 func (s *Server) deleteVolume(w http.ResponseWriter, r *http.Request, id string) {
+	force := r.URL.Query().Get("force") == "true"
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hv := s.volumes[id]
 	if hv == nil {
-		textError(w, http.StatusNotFound, "volume not found")
+		textError(w, http.StatusInternalServerError, "no such volume: "+id)
 		return
 	}
 	for _, jb := range s.jobs {
+		claim := s.claims[*jb.j.Namespace+"/"+*jb.j.ID]
+		if claim != "" && claim != id {
+			continue // the job's claim is on another volume of that name
+		}
 		for _, g := range jb.j.TaskGroups {
 			for _, v := range g.Volumes {
 				if v.Source == hv.v.Name && v.Sticky {
@@ -249,6 +256,16 @@ func (s *Server) deleteVolume(w http.ResponseWriter, r *http.Request, id string)
 			live = append(live, a.stub.ID)
 		}
 	}
+	if n := s.nodeByID(hv.v.NodeID); n != nil && n.status != api.NodeStatusReady {
+		if !force {
+			textError(w, http.StatusInternalServerError, "volume cannot be removed from unknown node without force=true")
+			return
+		}
+		// Forced: gone from the servers' state, the directory stays on the node.
+		delete(s.volumes, id)
+		s.respondWrite(w, s.changed("volumes"), map[string]any{"Index": s.index})
+		return
+	}
 	if len(live) > 0 {
 		s.violation("volume %s (%s) deleted while the engine of allocation %v still runs on it", hv.v.Name, id, live)
 	}
@@ -259,7 +276,7 @@ func (s *Server) deleteVolume(w http.ResponseWriter, r *http.Request, id string)
 			s.afterFingerprint(func() {
 				if n.fp[hv.v.Name] == id {
 					delete(n.fp, hv.v.Name)
-					s.changed("nodes")
+					s.nodeChanged(n)
 				}
 			})
 		}

@@ -5,6 +5,12 @@
 // (nomad/drivertest_test.go, in make test) and against real agents (the same file's
 // integration build, make test-nomad). Its engines are the real galaxy-engine,
 // reached over the engine contract; it imports no adapter.
+//
+// A driver that is also an orchestrator.NodeDriver (a cluster) meets the node part
+// too: placement on a node and off nodes, a game moved off its node as a transfer
+// does it, Remove with the game's node down, and the nodes as Nodes, WatchNodes and
+// DrainNode show them. Subtests that need two usable nodes skip on a cluster of one,
+// saying so.
 package drivertest
 
 import (
@@ -45,6 +51,17 @@ type Harness struct {
 	// placed (a constraint no node meets, a state directory that cannot be had), and
 	// text its EUNAVAILABLE error must contain. Nil skips that subtest.
 	Unplaceable func(t *testing.T, spec orchestrator.EngineSpec) (orchestrator.Driver, string)
+
+	// NodeDown takes a node down the way a cluster loses one (its client stops
+	// answering: the fake's NodeDown), and NodeUp brings it back. Nil skips the
+	// subtests that need it (real clusters: a node cannot be taken down from a test).
+	NodeDown, NodeUp func(t *testing.T, nodeID string)
+	// MayDrain lets the suite drain a node of the cluster (a fake, or a cluster of the
+	// test's own: a drained node takes no new engine until an operator undoes it);
+	// Undrain, then required, undoes it at the test's end (drain cancelled, node
+	// eligible again).
+	MayDrain bool
+	Undrain  func(t *testing.T, nodeID string)
 
 	// Timeout bounds every wait of the suite (default 60s; real clusters and exec
 	// tasks need more).

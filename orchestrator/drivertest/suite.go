@@ -33,6 +33,12 @@ func Run(t *testing.T, newHarness func(t *testing.T, observe orchestrator.Instan
 		{"CrashIsRestartedAndObserved", testCrash},
 		{"PlacementFailureNamesTheReason", testPlacementFailure},
 		{"CheckVersion", testCheckVersion},
+		{"Nodes", testNodes},
+		{"PlacementOnANode", testPlacementOnNode},
+		{"PlacementAvoidsNodes", testPlacementAvoids},
+		{"MoveOffANode", testMoveOffNode},
+		{"RemoveWithTheNodeDown", testRemoveNodeDown},
+		{"DrainNode", testDrainNode},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := &observer{ch: make(chan *orchestrator.Instance, 256)}
