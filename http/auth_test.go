@@ -69,7 +69,9 @@ func (s *Server) MockAll() {
 		return newGameView(gameID), true, nil
 	}
 	g.GameFn = func(_ context.Context, id uuid.UUID) (*orchestrator.GameView, error) { return newGameView(id), nil }
-	g.GamesFn = func(context.Context, orchestrator.GameFilter) (*orchestrator.GamePage, error) { return &orchestrator.GamePage{}, nil }
+	g.GamesFn = func(context.Context, orchestrator.GameFilter) (*orchestrator.GamePage, error) {
+		return &orchestrator.GamePage{}, nil
+	}
 	g.StartFn, g.StopFn, g.RestartFn = op(orchestrator.OpStart), op(orchestrator.OpStop), op(orchestrator.OpRestart)
 	g.ForceNextTurnFn, g.RemoveFn = op(orchestrator.OpForceNextTurn), op(orchestrator.OpRemove)
 	g.PatchFn = func(_ context.Context, id uuid.UUID, _ string, src orchestrator.Source) (*orchestrator.Operation, error) {
