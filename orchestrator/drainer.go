@@ -37,12 +37,18 @@ type Drainer struct {
 	// a node may be down before its games are restored elsewhere (default 5 min).
 	MaxParallel   int
 	NodeLostAfter time.Duration
+	// PassInterval is how often the drainer looks again while games are still to be
+	// moved (default 1 s): the next transfers are queued as soon as earlier ones end,
+	// so a drain takes about games/MaxParallel transfer times, not passes.
+	PassInterval time.Duration
 
 	mu    sync.Mutex
 	nodes map[string]*Node // as last seen; DownSince is ours
 	// acting serialises act: two passes at once would both see a game not yet busy
 	// and move it twice.
 	acting sync.Mutex
+	// moving tells the pass loop that games are left to move.
+	moving chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -54,12 +60,13 @@ var _ NodeService = (*Drainer)(nil)
 // NewDrainer returns a drainer of the nodes of driver with its defaults.
 func NewDrainer(driver NodeDriver, store Store, archive ArchiveService) *Drainer {
 	return &Drainer{Driver: driver, Store: store, Archive: archive, Logger: hclog.NewNullLogger(), Clock: SystemClock{},
-		MaxParallel: 4, NodeLostAfter: 5 * time.Minute, nodes: map[string]*Node{}}
+		MaxParallel: 4, NodeLostAfter: 5 * time.Minute, PassInterval: time.Second, nodes: map[string]*Node{}}
 }
 
 // Open starts following the nodes; Close stops.
 func (d *Drainer) Open() error {
 	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.moving = make(chan struct{}, 1)
 	d.wg.Add(2)
 	go func() {
 		defer d.wg.Done()
@@ -76,11 +83,29 @@ func (d *Drainer) Open() error {
 			backoff = min(2*backoff, time.Minute)
 		}
 	}()
-	// A node that stays down sends no news: look again while one is.
+	// A node that stays down sends no news, and transfers end without any: look
+	// again, every PassInterval while games are still to move.
 	go func() {
 		defer d.wg.Done()
-		for d.sleep(max(d.NodeLostAfter/4, time.Second)) {
-			d.act()
+		idle := max(d.NodeLostAfter/4, time.Second)
+		pass := max(d.PassInterval, 10*time.Millisecond)
+		wait := idle
+		for {
+			t := d.Clock.NewTimer(wait)
+			select {
+			case <-d.ctx.Done():
+				t.Stop()
+				return
+			case <-d.moving: // a pass on node news left games to move
+				t.Stop()
+				wait = pass
+				continue
+			case <-t.C():
+			}
+			wait = idle
+			if d.act() {
+				wait = pass
+			}
 		}
 	}()
 	return nil
@@ -109,6 +134,7 @@ func (d *Drainer) sleep(wait time.Duration) bool {
 func (d *Drainer) seen(nodes []*Node) {
 	now := d.Clock.Now()
 	d.mu.Lock()
+	first := len(d.nodes) == 0
 	next := make(map[string]*Node, len(nodes))
 	var back []string
 	for _, n := range nodes {
@@ -117,7 +143,9 @@ func (d *Drainer) seen(nodes []*Node) {
 		switch {
 		case n.Status != "down":
 			n.DownSince = nil
-			if old != nil && old.Status == "down" {
+			// A node back from down, and every node up at the first list (galaxyd may
+			// have restarted while one was down), may hold what moved games left.
+			if first || old != nil && old.Status == "down" {
 				back = append(back, n.ID)
 			}
 		case old != nil && old.DownSince != nil:
@@ -132,7 +160,12 @@ func (d *Drainer) seen(nodes []*Node) {
 	for _, id := range back {
 		d.releaseStale(id)
 	}
-	d.act()
+	if d.act() {
+		select {
+		case d.moving <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // leaving reports whether games must move off n now.
@@ -140,8 +173,9 @@ func (d *Drainer) leaving(n *Node, now time.Time) bool {
 	return n.Draining || !n.Eligible && n.Status != "down" || n.DownSince != nil && now.Sub(*n.DownSince) >= d.NodeLostAfter
 }
 
-// act queues transfers for the games of leaving nodes, within MaxParallel.
-func (d *Drainer) act() {
+// act queues transfers for the games of leaving nodes, within MaxParallel, and
+// reports whether games are still to move or moving.
+func (d *Drainer) act() (more bool) {
 	d.acting.Lock()
 	defer d.acting.Unlock()
 	now := d.Clock.Now()
@@ -154,7 +188,7 @@ func (d *Drainer) act() {
 	}
 	d.mu.Unlock()
 	if len(leaving) == 0 {
-		return
+		return false
 	}
 	var games []uuid.UUID
 	inFlight := 0
@@ -170,41 +204,45 @@ func (d *Drainer) act() {
 				inFlight++
 			}
 		}
-		return tx.Runtimes(func(r *Runtime) error {
-			if leaving[r.NodeID] && !busy[r.GameID] && Transitions(ActTransfer, r.Status).Allowed() {
+		// Only the runtimes on leaving nodes are decoded whole.
+		rs, _, err := tx.ScanRuntimes(uuid.Nil, func(k RuntimeKey) bool {
+			return leaving[k.NodeID] && Transitions(ActTransfer, k.Status).Allowed()
+		}, -1, -1)
+		for _, r := range rs {
+			if !busy[r.GameID] {
 				games = append(games, r.GameID)
 			}
-			return nil
-		})
+		}
+		return err
 	}); err != nil {
 		if d.ctx.Err() == nil {
 			d.Logger.Warn("cannot look for games on leaving nodes", "error", err)
 		}
-		return
+		return true
 	}
 	for _, id := range games {
 		if inFlight >= d.MaxParallel {
-			return // the next pass takes the rest
+			return true // the next pass takes the rest
 		}
-		if _, err := d.Archive.Transfer(d.ctx, id, "", SourceReconciler); err != nil {
+		if _, err := d.Archive.Transfer(d.ctx, id, "", SourceDrainer); err != nil {
 			d.Logger.Warn("cannot move a game off its leaving node", "game_id", id, "error", err)
 			continue
 		}
 		d.Logger.Info("moving a game off its leaving node", "game_id", id)
 		inFlight++
 	}
+	return inFlight > 0
 }
 
 // releaseStale deletes what a node that came back holds of games placed elsewhere.
 func (d *Drainer) releaseStale(nodeID string) {
 	here := map[uuid.UUID]bool{}
 	if err := d.Store.View(d.ctx, func(tx Tx) error {
-		return tx.Runtimes(func(r *Runtime) error {
-			if r.NodeID == nodeID {
-				here[r.GameID] = true
-			}
-			return nil
-		})
+		rs, _, err := tx.ScanRuntimes(uuid.Nil, func(k RuntimeKey) bool { return k.NodeID == nodeID }, -1, -1)
+		for _, r := range rs {
+			here[r.GameID] = true
+		}
+		return err
 	}); err != nil {
 		return
 	}
@@ -238,12 +276,14 @@ func (d *Drainer) Nodes(ctx context.Context) ([]*Node, error) {
 		byID[n.ID] = n
 	}
 	if err := d.Store.View(ctx, func(tx Tx) error {
-		return tx.Runtimes(func(r *Runtime) error {
-			if n := byID[r.NodeID]; n != nil && (r.Active() || r.Status == StatusFinished) {
+		// Counted from the runtimes' keys: no record is decoded whole.
+		_, _, err := tx.ScanRuntimes(uuid.Nil, func(k RuntimeKey) bool {
+			if n := byID[k.NodeID]; n != nil && (statusRules[k.Status].active || k.Status == StatusFinished) {
 				n.Games++
 			}
-			return nil
-		})
+			return false
+		}, -1, -1)
+		return err
 	}); err != nil {
 		return nil, err
 	}

@@ -117,13 +117,20 @@ func TestDrainer(t *testing.T) {
 	h.driver.mu.Lock()
 	h.driver.nodes = []string{"n2", "n3"} // a draining node takes no new engine
 	h.driver.mu.Unlock()
-	// Each pass moves at most two; the ticker's passes move the rest.
-	clocktest.WaitFor(t, "all games off the drained node", func() bool {
-		if on("n2") < 5 {
-			h.clock.Advance(d.NodeLostAfter / 4)
-			return false
+	// Each pass moves at most two; while games are left to move, the next pass comes
+	// PassInterval after the last, not NodeLostAfter/4 (which made a drain of 100
+	// games take half an hour).
+	advanced := time.Duration(0)
+	clocktest.WaitFor(t, "all games off the drained node within 10 passes", func() bool {
+		if on("n2") == 5 {
+			return true
 		}
-		return true
+		h.waitIdle()
+		if advanced < 10*d.PassInterval {
+			h.clock.Advance(d.PassInterval)
+			advanced += d.PassInterval
+		}
+		return false
 	})
 	h.waitIdle()
 	for _, id := range ids {

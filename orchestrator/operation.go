@@ -42,6 +42,8 @@ const (
 	SourceAdmin      Source = "admin"
 	SourceScheduler  Source = "scheduler"
 	SourceReconciler Source = "reconciler"
+	// SourceDrainer is the Drainer moving games off nodes that leave.
+	SourceDrainer Source = "drainer"
 )
 
 // Operation statuses. Queued and running are the only non-terminal ones.

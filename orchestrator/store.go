@@ -50,8 +50,9 @@ type Tx interface {
 	Runtimes(fn func(*Runtime) error) error
 	// ScanRuntimes walks the runtimes whose game ID sorts after `after`, in ID order,
 	// reading each one's RuntimeKey first and the whole record only when keep (nil:
-	// all) says so; it stops after limit kept or budget looked at. next is the ID of
-	// the last one looked at when the walk stopped before the end, uuid.Nil at the end.
+	// all) says so; it stops after limit kept or budget looked at (a negative one: no
+	// bound). next is the ID of the last one looked at when the walk stopped before the
+	// end, uuid.Nil at the end.
 	ScanRuntimes(after uuid.UUID, keep func(RuntimeKey) bool, limit, budget int) (kept []*Runtime, next uuid.UUID, err error)
 	PutRuntime(r *Runtime) error
 	// RuntimeCounts returns how many runtimes are in each status with each engine

@@ -134,9 +134,9 @@ func movedOff(tb testing.TB, a api, ids []uuid.UUID, node string, turn int, time
 // a transfer in its operation log, to another node, at its turn, with its orders.
 func TestNodes_Drain(t *testing.T) {
 	srv := threeNodes(t)
-	// Two transfers at a time: the drainer takes the next ones on its next pass, which
-	// comes on node news or every node_lost_after/4 (at least 1s).
-	_, a := MustRunNomadMain(t, srv, "drain {\n  max_parallel = 2\n  node_lost_after = \"4s\"\n}\n")
+	// Two transfers at a time: the drainer takes the next ones on its next pass, a
+	// second later while games are left to move (node_lost_after at its default 5m).
+	_, a := MustRunNomadMain(t, srv, "drain {\n  max_parallel = 2\n}\n")
 	one := srv.NodeID("fake-1")
 	var ids []uuid.UUID
 	for i := range 5 {
@@ -157,7 +157,7 @@ func TestNodes_Drain(t *testing.T) {
 	movedOff(t, a, ids, one, 0, 30*time.Second)
 	for i, id := range ids {
 		ops := transfers(t, a, id)
-		if len(ops) != 1 || ops[0].Details.FromNode != one || ops[0].Source != orchestrator.SourceReconciler {
+		if len(ops) != 1 || ops[0].Details.FromNode != one || ops[0].Source != orchestrator.SourceDrainer {
 			t.Errorf("game %d: transfers %+v, want one by the drainer from fake-1", i, ops)
 		}
 		if names := orderNames(t, a, id); !slices.Contains(names, fmt.Sprintf("Ark%d", i)) {
