@@ -38,6 +38,12 @@ type WorkerPool struct {
 	pending int                        // reserved or queued or running
 	workers int                        // started and not yet gone
 	idle    int                        // workers waiting for work
+	// waiting counts the games handed to ready that no worker took yet, starting the
+	// workers spawned that are not waiting yet: while more games wait than workers are
+	// free or on their way, the pool grows (a burst of submissions arrives before any
+	// worker wakes up, so "no worker idle" alone would never grow it).
+	waiting  int
+	starting int
 	games   map[uuid.UUID][]*Operation // per-game FIFO; present while a game is scheduled
 	ready   chan uuid.UUID             // games with work and no worker on them
 
@@ -76,6 +82,7 @@ func (p *WorkerPool) Open() {
 // spawn starts a worker; a temporary one leaves after idling. The caller holds p.mu.
 func (p *WorkerPool) spawn(temporary bool) {
 	p.workers++
+	p.starting++
 	p.wg.Add(1)
 	go p.work(temporary)
 }
@@ -148,12 +155,21 @@ func (p *WorkerPool) enqueue(op *Operation) {
 	p.mu.Lock()
 	q, scheduled := p.games[op.GameID]
 	p.games[op.GameID] = append(q, op)
-	if !scheduled && p.idle == 0 && p.workers < p.MaxWorkers && p.ctx != nil && p.ctx.Err() == nil {
-		p.spawn(true) // nobody free: one more hand, for as long as there is work
+	if !scheduled {
+		p.waiting++
+		p.grow()
 	}
 	p.mu.Unlock()
 	if !scheduled {
 		p.push(op.GameID)
+	}
+}
+
+// grow adds a temporary worker, for as long as there is work, when more games wait
+// than workers are free or starting. The caller holds p.mu.
+func (p *WorkerPool) grow() {
+	if p.waiting > p.idle+p.starting && p.workers < p.MaxWorkers && p.ctx != nil && p.ctx.Err() == nil {
+		p.spawn(true)
 	}
 }
 
@@ -185,8 +201,13 @@ func (p *WorkerPool) work(temporary bool) {
 		p.mu.Unlock()
 	}()
 	var idle <-chan time.Time
+	first := true
 	for {
 		p.mu.Lock()
+		if first {
+			p.starting--
+			first = false
+		}
 		p.idle++
 		p.mu.Unlock()
 		if temporary {
@@ -207,6 +228,7 @@ func (p *WorkerPool) work(temporary bool) {
 		case id = <-p.ready:
 			p.mu.Lock()
 			p.idle--
+			p.waiting--
 			p.mu.Unlock()
 		}
 		{
@@ -223,6 +245,8 @@ func (p *WorkerPool) work(temporary bool) {
 				delete(p.games, id)
 			} else {
 				p.games[id] = q
+				p.waiting++
+				p.grow()
 			}
 			p.mu.Unlock()
 			if len(q) > 0 {

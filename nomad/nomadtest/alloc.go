@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -142,6 +143,7 @@ func plainEvent(typ, msg string) *api.TaskEvent {
 // after a failure as the job's restart policy says (the real delay is cut to
 // Options.RestartDelay) and failing the allocation once the attempts are used up.
 func (s *Server) runAlloc(a *alloc) {
+	s.pause(s.opts.Latency.TaskStart)
 	if a.prev != nil {
 		<-a.prev.exited
 	}
@@ -478,6 +480,7 @@ func (s *Server) probe(ctx context.Context, a *alloc) {
 		if err != nil {
 			output = "nomad: " + err.Error()
 		} else {
+			_, _ = io.Copy(io.Discard, resp.Body) // read to the end, so the connection is reused
 			resp.Body.Close()
 			output = fmt.Sprintf("HTTP GET %s: %s", url, resp.Status)
 			if resp.StatusCode == http.StatusOK {

@@ -61,6 +61,7 @@ func route(method, path string) (pattern string, args []string) {
 }
 
 func (s *Server) serveNomad(w http.ResponseWriter, r *http.Request) {
+	s.pause(s.opts.Latency.API)
 	pattern, args := route(r.Method, r.URL.Path)
 	s.mu.Lock()
 	s.counts[pattern]++
@@ -127,6 +128,7 @@ func (s *Server) serveNomad(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveConsul(w http.ResponseWriter, r *http.Request) {
+	s.pause(s.opts.Latency.API)
 	pattern, args := route(r.Method, r.URL.Path)
 	s.mu.Lock()
 	s.counts["consul "+pattern]++

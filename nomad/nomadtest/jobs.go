@@ -431,6 +431,7 @@ func (s *Server) newEval(j *api.Job, trigger string) *api.Evaluation {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		s.pause(s.opts.Latency.Schedule)
 		s.schedule(ev.ID)
 	}()
 	return ev

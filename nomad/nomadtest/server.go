@@ -49,8 +49,39 @@ type Options struct {
 	// servers stopped (default 25ms; a real client took 15ms in the log of the
 	// purge-then-delete bug): the allocation runs on, and its engine with it, meanwhile.
 	StopLatency time.Duration
+	// Latency models a real cluster's timing; zero (the default) adds none.
+	Latency Latency
 	// Logf receives the fake's own log lines (default tb.Logf).
 	Logf func(format string, args ...any)
+}
+
+// Latency is time the fake waits to look like a real cluster. Measured on a Nomad 2.0.5
+// dev agent (one server and client, raw_exec, this machine): a job register answered
+// in about 2 ms, its evaluation completed about 6 ms later, and the allocation showed
+// running about 1.04 s after that (the client reports allocation updates in batches);
+// see RealLatency.
+type Latency struct {
+	API       time.Duration // before every Nomad and Consul answer
+	Schedule  time.Duration // from an evaluation's creation to the scheduler's work on it
+	TaskStart time.Duration // from a placement to the client running the task
+}
+
+// RealLatency is the dev agent's timing (Latency). A production cluster adds network
+// round trips and Raft writes across servers to API, and a docker client an image
+// pull to TaskStart.
+var RealLatency = Latency{API: 2 * time.Millisecond, Schedule: 6 * time.Millisecond, TaskStart: 1040 * time.Millisecond}
+
+// pause waits d, or less if the server closes: the modelled latency of Options.Latency.
+func (s *Server) pause(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.done:
+	}
 }
 
 // Node is one fake client node.
