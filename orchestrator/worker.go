@@ -35,17 +35,17 @@ type WorkerPool struct {
 	Run func(ctx context.Context, op *Operation)
 
 	mu      sync.Mutex
-	pending int                        // reserved or queued or running
-	workers int                        // started and not yet gone
-	idle    int                        // workers waiting for work
+	pending int // reserved or queued or running
+	workers int // started and not yet gone
+	idle    int // workers waiting for work
 	// waiting counts the games handed to ready that no worker took yet, starting the
 	// workers spawned that are not waiting yet: while more games wait than workers are
 	// free or on their way, the pool grows (a burst of submissions arrives before any
 	// worker wakes up, so "no worker idle" alone would never grow it).
 	waiting  int
 	starting int
-	games   map[uuid.UUID][]*Operation // per-game FIFO; present while a game is scheduled
-	ready   chan uuid.UUID             // games with work and no worker on them
+	games    map[uuid.UUID][]*Operation // per-game FIFO; present while a game is scheduled
+	ready    chan uuid.UUID             // games with work and no worker on them
 
 	ctx    context.Context
 	cancel context.CancelFunc
