@@ -154,6 +154,10 @@ func checkAcked(l *ledger, res *Result, games map[uuid.UUID]*gameState, ops map[
 		}
 	}
 	for _, op := range ops {
+		if res.OpsByKind == nil {
+			res.OpsByKind = map[string]int{}
+		}
+		res.OpsByKind[string(op.Op)+"/"+string(op.Source)]++
 		switch op.Status {
 		case orchestrator.OpSucceeded:
 			res.OpsSucceeded++

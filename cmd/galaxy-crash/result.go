@@ -55,6 +55,7 @@ type Result struct {
 	ServerErrors             int // 5xx answers among Rejected
 	EngineSamples, Survivors int // /proc samples taken; engines of a killed daemon seen after its restart
 	FailedByCode             map[string]int
+	OpsByKind                map[string]int // operations in the store, by kind and source
 	Violations               []Violation
 	Notes                    []string
 
@@ -90,6 +91,7 @@ func (r *Result) Summary(w io.Writer) {
 	fmt.Fprintf(w, "  kills %d, restarts %d\n", r.Kills, r.Restarts)
 	fmt.Fprintf(w, "  games %d (acknowledged %d), turns %d (scheduled %d, forced %d)\n", r.Games, r.GamesAcked, r.Turns, r.ScheduledTurns, r.Forced)
 	fmt.Fprintf(w, "  operations %d (acknowledged %d): succeeded %d, failed %d %v\n", r.Operations, r.OpsAcked, r.OpsSucceeded, r.OpsFailed, sortedCounts(r.FailedByCode))
+	fmt.Fprintf(w, "  operations by kind/source: %v\n", sortedCounts(r.OpsByKind))
 	fmt.Fprintf(w, "  writes: orders %d, pauses/resumes %d acknowledged; rejected %d (5xx %d), unanswered %d\n", r.OrdersAcked, r.PausesAcked, r.Rejected, r.ServerErrors, r.Indeterminate)
 	fmt.Fprintf(w, "  engine samples %d, engines of a killed daemon alive after its restart %d\n", r.EngineSamples, r.Survivors)
 	for _, n := range r.Notes {

@@ -63,7 +63,10 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	hcl := filepath.Join(cfg.WorkDir, "galaxyd.hcl")
-	if err := os.WriteFile(hcl, fmt.Appendf(nil, "operations {\n  workers = %d\n}\n", cfg.Workers), 0o600); err != nil {
+	// Engines idle for a second go to sleep (the archive is galaxyd's default, a
+	// directory under the data dir), and wake a second before their turn.
+	conf := fmt.Appendf(nil, "operations {\n  workers = %d\n}\nidle {\n  after = \"1s\"\n  wake_ahead = \"1s\"\n}\n", cfg.Workers)
+	if err := os.WriteFile(hcl, conf, 0o600); err != nil {
 		return nil, err
 	}
 	port, err := freeLoopbackPort(rng)

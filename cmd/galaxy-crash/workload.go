@@ -36,7 +36,9 @@ type action struct {
 }
 
 // actions is the write mix: mostly turns and orders (the hot paths of §6), with
-// enough pauses, stops and starts to move games through their states.
+// enough pauses, stops, starts, sleeps and wakes to move games through their states
+// (galaxyd also puts idle engines to sleep on its own, and the scheduler and players'
+// orders wake them).
 var actions = []action{
 	{"create", 6, (*workload).create},
 	{"start", 8, (*workload).start},
@@ -45,6 +47,8 @@ var actions = []action{
 	{"resume", 10, (*workload).resume},
 	{"force", 20, (*workload).force},
 	{"orders", 30, (*workload).orders},
+	{"sleep", 5, (*workload).sleep},
+	{"wake", 3, (*workload).wake},
 }
 
 // writer runs random writes until ctx ends.
@@ -157,6 +161,18 @@ func (w *workload) start(ctx context.Context, rng *rand.Rand) {
 func (w *workload) stop(ctx context.Context, rng *rand.Rand) {
 	if g := w.l.pick(rng.IntN(1 << 20)); g != nil {
 		w.queue(ctx, g.ID, "stop", w.c.Stop)
+	}
+}
+
+func (w *workload) sleep(ctx context.Context, rng *rand.Rand) {
+	if g := w.l.pick(rng.IntN(1 << 20)); g != nil {
+		w.queue(ctx, g.ID, "sleep", w.c.Sleep)
+	}
+}
+
+func (w *workload) wake(ctx context.Context, rng *rand.Rand) {
+	if g := w.l.pick(rng.IntN(1 << 20)); g != nil {
+		w.queue(ctx, g.ID, "wake", w.c.Wake)
 	}
 }
 
