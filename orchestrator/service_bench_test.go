@@ -7,7 +7,10 @@ package orchestrator_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,6 +124,7 @@ func BenchmarkServiceTurns(b *testing.B) {
 		if time.Now().After(start) {
 			b.Fatal("boot took longer than the lead time; raise it")
 		}
+		written0 := writtenBytes()
 		select {
 		case <-done:
 		case <-time.After(2 * time.Minute):
@@ -146,6 +150,7 @@ func BenchmarkServiceTurns(b *testing.B) {
 			time.Sleep(5 * time.Millisecond) // a benchmark's poll, not a test's synchronisation
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "all-10k-recorded-s")
+		b.ReportMetric(float64(writtenBytes()-written0)/(1<<20), "written-MiB")
 		b.ReportMetric(pct(late, 0.50).Seconds()*1e3, "late-p50-ms")
 		b.ReportMetric(pct(late, 0.99).Seconds()*1e3, "late-p99-ms")
 		b.ReportMetric(pct(late, 0.999).Seconds()*1e3, "late-p99.9-ms")
@@ -153,4 +158,20 @@ func BenchmarkServiceTurns(b *testing.B) {
 		st.Close()
 		_ = engine.State{}
 	}
+}
+
+// writtenBytes is what this process has had written to storage (/proc/self/io), 0
+// where that is not known.
+func writtenBytes() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "write_bytes: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
