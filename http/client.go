@@ -55,6 +55,7 @@ var (
 	_ orchestrator.GameService          = (*Client)(nil)
 	_ orchestrator.PlayerService        = (*Client)(nil)
 	_ orchestrator.EngineVersionService = (*Client)(nil)
+	_ orchestrator.NodeService          = (*Client)(nil)
 	_ orchestrator.ReconcileService     = (*Client)(nil)
 	_ orchestrator.ViewService          = (*Client)(nil)
 	_ orchestrator.ArchiveService       = (*Client)(nil)

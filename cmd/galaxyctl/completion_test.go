@@ -36,7 +36,7 @@ func TestCompletionBash(t *testing.T) {
 		t.Fatal(err)
 	}
 	for words, want := range map[string]string{
-		"":                      "game op engine orders report reconcile backup version completion -version -help",
+		"":                      "game op engine node orders report reconcile backup version completion -version -help",
 		"ga":                    "game",
 		"game st":               "status start stop state",
 		"game list -":           "-addr -after -all -json -limit -node -paused -status -t -token",

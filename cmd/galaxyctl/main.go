@@ -57,7 +57,7 @@ Environment:
   GALAXY_ADDR   galaxyd's address (default ` + DefaultAddr + `); -addr overrides it
   GALAXY_TOKEN  the API token (lobby or admin); -token overrides it`,
 		subs: []*command{
-			gameCommand(), opCommand(), engineCommand(), ordersCommand(), reportCommand(),
+			gameCommand(), opCommand(), engineCommand(), nodeCommand(), ordersCommand(), reportCommand(),
 			reconcileCommand(), backupCommand(), versionCommand(), completionCommand(),
 		},
 	}).link()
