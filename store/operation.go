@@ -42,7 +42,8 @@ func (t *tx) PutOperation(op *orchestrator.Operation) error {
 	var old struct {
 		GameID uuid.UUID `json:"gameId"`
 	}
-	if ok, err := get(t.bucket(bucketOperations), op.ID[:], &old, what); err != nil {
+	ok, err := get(t.bucket(bucketOperations), op.ID[:], &old, what)
+	if err != nil {
 		return err
 	} else if ok && old.GameID != op.GameID {
 		if err := del(t.bucket(bucketGameOps), gameOpKey(old.GameID, op.ID), "index of "+what); err != nil {
@@ -53,8 +54,13 @@ func (t *tx) PutOperation(op *orchestrator.Operation) error {
 	if err := put(t.bucket(bucketOperations), idKey(op.ID), op, what); err != nil {
 		return err
 	}
-	if err := t.bucket(bucketGameOps).Put(gameOpKey(op.GameID, op.ID), nil); err != nil {
-		return fmt.Errorf("store: put index of %s: %w", what, err)
+	// The index entry of an operation rewritten for its own game is there already: a
+	// Put of it anyway would dirty a random page of the index with every operation's
+	// end (a turn's, thousands at once in a rush).
+	if !ok || old.GameID != op.GameID {
+		if err := t.bucket(bucketGameOps).Put(gameOpKey(op.GameID, op.ID), nil); err != nil {
+			return fmt.Errorf("store: put index of %s: %w", what, err)
+		}
 	}
 	if pending(op.Status) {
 		if err := t.bucket(bucketPendingOps).Put(idKey(op.ID), nil); err != nil {
