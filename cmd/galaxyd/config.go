@@ -9,12 +9,21 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/hashicorp/hcl/v2/hclsimple"
+	"github.com/galaxy-orchestrator/galaxy/local"
+	"github.com/galaxy-orchestrator/galaxy/orchestrator"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
 )
 
 // Config is galaxyd's configuration: an HCL file (-config), then flags on top.
 // Secrets may also come from the environment (GALAXY_LOBBY_TOKEN, GALAXY_ADMIN_TOKEN),
 // which wins over the file so a file can be shared without them.
+//
+// LoadConfig decodes the file once, by the hcl tags, straight into the types that use
+// the values: durations are orchestrator.Duration, decoded from text ("30s"), and the
+// local and nomad blocks are the drivers' own Config structs. A bad value is an error
+// with its position in the file; nothing is parsed again later.
 type Config struct {
 	// Listen is the API's address (default 127.0.0.1:8080).
 	Listen string `hcl:"listen,optional"`
@@ -28,15 +37,24 @@ type Config struct {
 	LobbyToken string `hcl:"lobby_token,optional"`
 	AdminToken string `hcl:"admin_token,optional"`
 
-	TLS       *TLSConfig       `hcl:"tls,block"`
-	Lobby     *LobbyConfig     `hcl:"lobby,block"`
-	Ops       *OpsConfig       `hcl:"operations,block"`
-	Local     *LocalConfig     `hcl:"local,block"`
-	Reconcile *ReconcileConfig `hcl:"reconcile,block"`
-	Nomad     *NomadConfig     `hcl:"nomad,block"`
-	Drain     *DrainConfig     `hcl:"drain,block"`
-	Archive   *ArchiveConfig   `hcl:"archive,block"`
-	Idle      *IdleConfig      `hcl:"idle,block"`
+	TLS       *TLSConfig      `hcl:"tls,block"`
+	Lobby     *LobbyConfig    `hcl:"lobby,block"`
+	Ops       OpsConfig       `hcl:"operations,block"`
+	Reconcile ReconcileConfig `hcl:"reconcile,block"`
+	Drain     DrainConfig     `hcl:"drain,block"`
+	Archive   ArchiveConfig   `hcl:"archive,block"`
+	Idle      IdleConfig      `hcl:"idle,block"`
+	// Local is the `local { ... }` block, decoded straight into the local driver's
+	// configuration: see local.Config for each key, its unit and default. Run fills
+	// what the file does not say (data dir, logger, callbacks); engine_dirs defaults to
+	// the directory of galaxyd's binary, and of -engine-command with -dev.
+	Local local.Config `hcl:"local,block"`
+	// Nomad is the `nomad { ... }` block (see NomadConfig).
+	Nomad *NomadConfig `hcl:"nomad,block"`
+
+	// ranges locate every key and block decoded from the file ("idle.after"), so that
+	// checks made after decoding point at the culprit too.
+	ranges map[string]hcl.Range
 }
 
 // ArchiveConfig says where games' snapshots live off their nodes (DESIGN §10).
@@ -47,30 +65,48 @@ type ArchiveConfig struct {
 	// drain, rollback, export and sleep).
 	URL string `hcl:"url,optional"`
 	// Timeout bounds one snapshot and its write (default 30s).
-	Timeout string `hcl:"timeout,optional"`
+	Timeout orchestrator.Duration `hcl:"timeout,optional"`
 	// Retention: every snapshot is kept for KeepAll (default: forever), and of older
 	// ones every KeepEvery-th turn (default 10).
-	Retention *RetentionConfig `hcl:"retention,block"`
+	Retention RetentionConfig `hcl:"retention,block"`
 }
 
 // RetentionConfig is the archive's retention.
 type RetentionConfig struct {
-	KeepAll   string `hcl:"keep_all,optional"`
-	KeepEvery int    `hcl:"keep_every,optional"`
+	KeepAll   orchestrator.Duration `hcl:"keep_all,optional"`
+	KeepEvery int                   `hcl:"keep_every,optional"`
+}
+
+// retention is r for the service, with its default.
+func (r RetentionConfig) retention() orchestrator.Retention {
+	keepEvery := r.KeepEvery
+	if keepEvery <= 0 {
+		keepEvery = 10
+	}
+	return orchestrator.Retention{KeepAll: r.KeepAll.Std(), KeepEvery: keepEvery}
 }
 
 // IdleConfig puts engines to sleep between turns (DESIGN §11).
 type IdleConfig struct {
 	// After is how long an engine may serve no call before it sleeps ("0": never;
-	// default 15m on Nomad, never on the local driver).
-	After string `hcl:"after,optional"`
+	// default, when nil, 15m on Nomad and never on the local driver).
+	After *orchestrator.Duration `hcl:"after,optional"`
 	// WakeAhead: the scheduler wakes an engine this long before its turn (default 2m),
 	// and no engine sleeps with a turn due within it.
-	WakeAhead string `hcl:"wake_ahead,optional"`
+	WakeAhead orchestrator.Duration `hcl:"wake_ahead,optional"`
 	// WakeTimeout bounds how long a player's call waits for a wake (default 30s; then 503).
-	WakeTimeout string `hcl:"wake_timeout,optional"`
+	WakeTimeout orchestrator.Duration `hcl:"wake_timeout,optional"`
 	// ReleaseVolume also gives a sleeping game's volume back to the cluster.
 	ReleaseVolume bool `hcl:"release_volume,optional"`
+}
+
+// idle is i for the service (zero durations take the service's defaults).
+func (i IdleConfig) idle() orchestrator.Idle {
+	var after time.Duration
+	if i.After != nil {
+		after = i.After.Std()
+	}
+	return orchestrator.Idle{After: after, WakeAhead: i.WakeAhead.Std(), WakeTimeout: i.WakeTimeout.Std(), ReleaseVolume: i.ReleaseVolume}
 }
 
 // DrainConfig tunes how games leave drained and lost nodes (Nomad only).
@@ -79,13 +115,13 @@ type DrainConfig struct {
 	MaxParallel int `hcl:"max_parallel,optional"`
 	// NodeLostAfter is how long a node may be down before its games are restored
 	// elsewhere from the archive (default 5m).
-	NodeLostAfter string `hcl:"node_lost_after,optional"`
+	NodeLostAfter orchestrator.Duration `hcl:"node_lost_after,optional"`
 }
 
 // ReconcileConfig tunes the reconciler.
 type ReconcileConfig struct {
 	// Interval between passes (default 30s).
-	Interval string `hcl:"interval,optional"`
+	Interval orchestrator.Duration `hcl:"interval,optional"`
 	// RemoveOrphans removes engines that belong to no game, with their state.
 	RemoveOrphans bool `hcl:"remove_orphans,optional"`
 }
@@ -102,49 +138,72 @@ type LobbyConfig struct {
 	WebhookSecret string `hcl:"webhook_secret,optional"`
 }
 
-// OpsConfig sizes the worker pool and bounds engine calls.
+// OpsConfig sizes the worker pool and bounds engine calls. Zero values take the
+// service's defaults (see orchestrator.Config).
 type OpsConfig struct {
 	Workers int `hcl:"workers,optional"`
 	// MaxWorkers bounds the workers added while operations wait (default 10000): the
 	// turns of a rush falling due together are called at once.
-	MaxWorkers    int    `hcl:"max_workers,optional"`
-	QueueSize     int    `hcl:"queue_size,optional"`
-	EngineTimeout string `hcl:"engine_timeout,optional"`
+	MaxWorkers    int                   `hcl:"max_workers,optional"`
+	QueueSize     int                   `hcl:"queue_size,optional"`
+	EngineTimeout orchestrator.Duration `hcl:"engine_timeout,optional"`
 	// PlayerTimeout bounds one player call to an engine (default 5s): a player gets a
 	// coded answer fast instead of waiting on a hung engine.
-	PlayerTimeout string `hcl:"player_timeout,optional"`
-	StartTimeout  string `hcl:"start_timeout,optional"`
+	PlayerTimeout orchestrator.Duration `hcl:"player_timeout,optional"`
+	StartTimeout  orchestrator.Duration `hcl:"start_timeout,optional"`
 	// TurnAttempts and TurnBackoff bound the retries of a failing turn within its slot
 	// (default 4 attempts, 2s doubled between them).
-	TurnAttempts int    `hcl:"turn_attempts,optional"`
-	TurnBackoff  string `hcl:"turn_backoff,optional"`
+	TurnAttempts int                   `hcl:"turn_attempts,optional"`
+	TurnBackoff  orchestrator.Duration `hcl:"turn_backoff,optional"`
 }
 
-// LocalConfig tunes the local driver.
-type LocalConfig struct {
-	HealthTimeout string `hcl:"health_timeout,optional"`
-	StopGrace     string `hcl:"stop_grace,optional"`
-	// EngineDirs are the only directories engine commands may live in (default: the
-	// directory of galaxyd's binary, and of -engine-command with -dev).
-	EngineDirs []string `hcl:"engine_dirs,optional"`
+// service is the part of the orchestrator's configuration that the file sets: the
+// operations' limits, the archive's timeout and retention, and when engines sleep.
+// Run adds the dependencies.
+func (c *Config) service() orchestrator.Config {
+	return orchestrator.Config{
+		Workers:        c.Ops.Workers,
+		MaxWorkers:     c.Ops.MaxWorkers,
+		QueueSize:      c.Ops.QueueSize,
+		EngineTimeout:  c.Ops.EngineTimeout.Std(),
+		PlayerTimeout:  c.Ops.PlayerTimeout.Std(),
+		StartTimeout:   c.Ops.StartTimeout.Std(),
+		TurnAttempts:   c.Ops.TurnAttempts,
+		TurnBackoff:    c.Ops.TurnBackoff.Std(),
+		ArchiveTimeout: c.Archive.Timeout.Std(),
+		Retention:      c.Archive.Retention.retention(),
+		Idle:           c.Idle.idle(),
+	}
 }
 
-// LoadConfig reads an HCL file.
+// LoadConfig reads an HCL file (JSON syntax if its name ends in .json) and decodes it
+// once. Unknown keys, values of the wrong type and bad durations are errors that
+// name the key and its position ("galaxyd.hcl:3,12-17: ... idle.after: invalid
+// duration"), every one of them, one a line.
 func LoadConfig(path string) (*Config, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	var c Config
-	// hclsimple picks the syntax by extension; a file without one is read as HCL.
-	name := path
-	if ext := filepath.Ext(name); ext != ".json" && ext != ".hcl" {
-		name += ".hcl"
+	src = escapeNomadRefs(src)
+	var file *hcl.File
+	var diags hcl.Diagnostics
+	if filepath.Ext(path) == ".json" {
+		file, diags = hcljson.Parse(src, path)
+	} else {
+		file, diags = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 	}
-	if err := hclsimple.Decode(name, escapeNomadRefs(src), nil, &c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("config: %w", diagsError(diags))
 	}
-	return &c, nil
+	c := &Config{ranges: map[string]hcl.Range{}}
+	if diags := decodeBody(file.Body, nil, "", c, c.ranges); diags.HasErrors() {
+		return nil, fmt.Errorf("config: %w", diagsError(diags))
+	}
+	if c.Nomad != nil {
+		c.Nomad.ranges = c.ranges
+	}
+	return c, nil
 }
 
 // nomadRef matches a Nomad runtime reference such as ${node.class} or ${attr.os.name}
@@ -172,31 +231,11 @@ func (c *Config) applyDefaults(dev bool) {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
-	if c.Ops == nil {
-		c.Ops = &OpsConfig{}
-	}
-	if c.Local == nil {
-		c.Local = &LocalConfig{}
-	}
-	if c.Reconcile == nil {
-		c.Reconcile = &ReconcileConfig{}
-	}
-	if c.Drain == nil {
-		c.Drain = &DrainConfig{}
-	}
-	if c.Archive == nil {
-		c.Archive = &ArchiveConfig{}
-	}
-	if c.Archive.Retention == nil {
-		c.Archive.Retention = &RetentionConfig{}
-	}
-	if c.Idle == nil {
-		c.Idle = &IdleConfig{}
-	}
-	if c.Idle.After == "" && c.Driver == "nomad" {
+	if c.Idle.After == nil && c.Driver == "nomad" {
 		// A Nomad allocation per idle game is what sleep saves; a local engine is one
 		// small process on a machine someone is watching, so there it stays awake.
-		c.Idle.After = "15m"
+		after := orchestrator.Duration(15 * time.Minute)
+		c.Idle.After = &after
 	}
 	if v := os.Getenv("GALAXY_LOBBY_TOKEN"); v != "" {
 		c.LobbyToken = v
@@ -277,32 +316,8 @@ func (c *Config) Validate(dev bool) error {
 	if c.Lobby != nil && c.Lobby.WebhookURL != "" {
 		u, err := url.Parse(c.Lobby.WebhookURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("lobby.webhook_url must be an http(s) URL")
-		}
-	}
-	for name, v := range map[string]string{
-		"operations.engine_timeout": c.Ops.EngineTimeout, "operations.start_timeout": c.Ops.StartTimeout,
-		"operations.player_timeout": c.Ops.PlayerTimeout,
-		"operations.turn_backoff":   c.Ops.TurnBackoff,
-		"local.health_timeout":      c.Local.HealthTimeout, "local.stop_grace": c.Local.StopGrace,
-		"reconcile.interval": c.Reconcile.Interval, "drain.node_lost_after": c.Drain.NodeLostAfter,
-		"archive.timeout": c.Archive.Timeout, "archive.retention.keep_all": c.Archive.Retention.KeepAll,
-		"idle.after": c.Idle.After, "idle.wake_ahead": c.Idle.WakeAhead, "idle.wake_timeout": c.Idle.WakeTimeout,
-	} {
-		if _, err := parseDuration(v); err != nil {
-			return fmt.Errorf("%s: %v", name, err)
+			return positioned(c.ranges, "lobby.webhook_url", "lobby.webhook_url must be an http(s) URL")
 		}
 	}
 	return nil
-}
-
-func parseDuration(s string) (time.Duration, error) {
-	if s == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("invalid duration %q", s)
-	}
-	return d, nil
 }

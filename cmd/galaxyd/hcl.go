@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding"
+	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,14 +13,15 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 )
 
-// decodeBody decodes an HCL body into the struct target points to, by its hcl tags,
-// the way gohcl does (it does the value conversions), with three additions the
-// drivers' Config structs need:
+// decodeBody decodes an HCL body (LoadConfig: the whole file) into the struct target
+// points to, by its hcl tags, the way gohcl does (it does the value conversions), with
+// three additions the adapters' Config structs need:
 //
 //   - the fields of an embedded struct without an hcl tag belong to the same body
 //     (nomad.Config embeds jobspec.Config);
 //   - a field whose type implements encoding.TextUnmarshaler (orchestrator.Duration)
-//     is decoded from a string;
+//     is decoded from a string; a pointer to such a type (*orchestrator.Duration)
+//     stays nil when the key is absent, for settings whose default differs from zero;
 //   - a block field of struct type (not a pointer) may be left out.
 //
 // Unknown keys and every bad value are diagnostics with the file position; their
@@ -122,7 +125,9 @@ func decodeStruct(body hcl.Body, ctx *hcl.EvalContext, prefix string, v reflect.
 }
 
 func decodeAttr(attr *hcl.Attribute, ctx *hcl.EvalContext, path string, fv reflect.Value) hcl.Diagnostics {
-	if reflect.PointerTo(fv.Type()).Implements(textUnmarshaler) {
+	t := fv.Type()
+	ptr := t.Kind() == reflect.Pointer && t.Implements(textUnmarshaler)
+	if ptr || reflect.PointerTo(t).Implements(textUnmarshaler) {
 		var s *string
 		if diags := gohcl.DecodeExpression(attr.Expr, ctx, &s); diags.HasErrors() {
 			return named(path, diags)
@@ -130,7 +135,11 @@ func decodeAttr(attr *hcl.Attribute, ctx *hcl.EvalContext, path string, fv refle
 		if s == nil {
 			return nil
 		}
-		if err := fv.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(*s)); err != nil {
+		dst := fv.Addr()
+		if ptr {
+			dst = reflect.New(t.Elem())
+		}
+		if err := dst.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(*s)); err != nil {
 			return hcl.Diagnostics{{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid value",
@@ -138,9 +147,34 @@ func decodeAttr(attr *hcl.Attribute, ctx *hcl.EvalContext, path string, fv refle
 				Subject:  attr.Expr.Range().Ptr(),
 			}}
 		}
+		if ptr {
+			fv.Set(dst)
+		}
 		return nil
 	}
 	return named(path, gohcl.DecodeExpression(attr.Expr, ctx, fv.Addr().Interface()))
+}
+
+// diagsError is every error of diags, in their order in the file, one a line:
+// hcl.Diagnostics.Error shows only the first and counts the others.
+func diagsError(diags hcl.Diagnostics) error {
+	var errs []*hcl.Diagnostic
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			errs = append(errs, d)
+		}
+	}
+	slices.SortStableFunc(errs, func(a, b *hcl.Diagnostic) int {
+		if a.Subject == nil || b.Subject == nil || a.Subject.Filename != b.Subject.Filename {
+			return 0
+		}
+		return a.Subject.Start.Byte - b.Subject.Start.Byte
+	})
+	out := make([]error, len(errs))
+	for i, d := range errs {
+		out[i] = d
+	}
+	return errors.Join(out...)
 }
 
 // named puts the key's path in front of each diagnostic's detail: gohcl's say what

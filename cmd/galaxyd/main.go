@@ -204,15 +204,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Store = st
 
-	healthTimeout, _ := parseDuration(c.Local.HealthTimeout)
-	stopGrace, _ := parseDuration(c.Local.StopGrace)
-	engineTimeout, _ := parseDuration(c.Ops.EngineTimeout)
-	playerTimeout, _ := parseDuration(c.Ops.PlayerTimeout)
-	startTimeout, _ := parseDuration(c.Ops.StartTimeout)
-	turnBackoff, _ := parseDuration(c.Ops.TurnBackoff)
-
 	metrics = orchestrator.NewMetrics(reg, st, func(ctx context.Context) (int, error) { return m.Outbox.Depth(ctx) })
-	reconcileInterval, _ := parseDuration(c.Reconcile.Interval)
 
 	// The drivers report engines that changed by themselves to the service's monitor,
 	// which exists only once the driver does.
@@ -243,15 +235,10 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Driver = d
 	default:
-		d := local.NewDriver(local.Config{
-			DataDir:       c.DataDir,
-			Logger:        m.Logger,
-			HealthTimeout: orchestrator.Duration(healthTimeout),
-			StopGrace:     orchestrator.Duration(stopGrace),
-			EngineDirs:    engineDirs,
-			OnChange:      observe,
-			OnCallError:   driverError,
-		})
+		lcfg := c.Local
+		lcfg.DataDir, lcfg.Logger, lcfg.EngineDirs = c.DataDir, m.Logger, engineDirs
+		lcfg.OnChange, lcfg.OnCallError = observe, driverError
+		d := local.NewDriver(lcfg)
 		if err := d.Open(); err != nil {
 			return err
 		}
@@ -278,41 +265,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	archiveTimeout, _ := parseDuration(c.Archive.Timeout)
-	keepAll, _ := parseDuration(c.Archive.Retention.KeepAll)
-	keepEvery := c.Archive.Retention.KeepEvery
-	if keepEvery <= 0 {
-		keepEvery = 10
-	}
-	idleAfter, _ := parseDuration(c.Idle.After)
-	wakeAhead, _ := parseDuration(c.Idle.WakeAhead)
-	wakeTimeout, _ := parseDuration(c.Idle.WakeTimeout)
-	if arch == nil && idleAfter > 0 {
+	scfg := c.service()
+	if arch == nil && scfg.Idle.After > 0 {
 		m.Logger.Warn("engines do not sleep without an archive (archive.url = off)")
-		idleAfter = 0
+		scfg.Idle.After = 0
 	}
-	svc = orchestrator.NewService(orchestrator.Config{
-		Store:          st,
-		Driver:         m.Driver,
-		Discovery:      m.Driver,
-		Engines:        func(ep, token string) orchestrator.EngineClient { return engine.NewClient(ep, token) },
-		Logger:         m.Logger.Named("orchestrator"),
-		Workers:        c.Ops.Workers,
-		MaxWorkers:     c.Ops.MaxWorkers,
-		QueueSize:      c.Ops.QueueSize,
-		EngineTimeout:  engineTimeout,
-		PlayerTimeout:  playerTimeout,
-		StartTimeout:   startTimeout,
-		TurnAttempts:   c.Ops.TurnAttempts,
-		TurnBackoff:    turnBackoff,
-		Metrics:        metrics,
-		Outbox:         m.Outbox,
-		Feed:           m.Feed,
-		Archive:        archiveOrNil(arch),
-		ArchiveTimeout: archiveTimeout,
-		Retention:      orchestrator.Retention{KeepAll: keepAll, KeepEvery: keepEvery},
-		Idle:           orchestrator.Idle{After: idleAfter, WakeAhead: wakeAhead, WakeTimeout: wakeTimeout, ReleaseVolume: c.Idle.ReleaseVolume},
-	})
+	scfg.Store, scfg.Driver, scfg.Discovery = st, m.Driver, m.Driver
+	scfg.Engines = func(ep, token string) orchestrator.EngineClient { return engine.NewClient(ep, token) }
+	scfg.Logger = m.Logger.Named("orchestrator")
+	scfg.Metrics, scfg.Outbox, scfg.Feed = metrics, m.Outbox, m.Feed
+	scfg.Archive = archiveOrNil(arch)
+	svc = orchestrator.NewService(scfg)
 	if m.Recover {
 		if err := m.recoverFromArchive(ctx, arch); err != nil {
 			return err
@@ -329,8 +292,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Reconciler.RemoveOrphans = c.Reconcile.RemoveOrphans
 	m.Reconciler.OnReport = metrics.Reconciled
 	m.Reconciler.Archiving = arch != nil
-	if reconcileInterval > 0 {
-		m.Reconciler.Interval = reconcileInterval
+	if c.Reconcile.Interval > 0 {
+		m.Reconciler.Interval = c.Reconcile.Interval.Std()
 	}
 	if err := m.Reconciler.Open(); err != nil {
 		return err
@@ -341,8 +304,8 @@ func (m *Main) Run(ctx context.Context) error {
 		if c.Drain.MaxParallel > 0 {
 			m.Drainer.MaxParallel = c.Drain.MaxParallel
 		}
-		if d, _ := parseDuration(c.Drain.NodeLostAfter); d > 0 {
-			m.Drainer.NodeLostAfter = d
+		if c.Drain.NodeLostAfter > 0 {
+			m.Drainer.NodeLostAfter = c.Drain.NodeLostAfter.Std()
 		}
 		if err := m.Drainer.Open(); err != nil {
 			return err
