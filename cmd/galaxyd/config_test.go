@@ -382,3 +382,30 @@ func TestConfigDurationErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestConfigREADME: the configuration sample in README.md loads as written.
+func TestConfigREADME(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "\n## Configuration\n")
+	if ok {
+		_, rest, ok = strings.Cut(rest, "```hcl\n")
+	}
+	sample, _, ok2 := strings.Cut(rest, "```\n")
+	if !ok || !ok2 {
+		t.Fatal("README.md: no hcl sample under ## Configuration")
+	}
+	p := filepath.Join(t.TempDir(), "galaxyd.hcl")
+	if err := os.WriteFile(p, []byte(sample), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(p)
+	if err != nil {
+		t.Fatalf("README's sample: %v", err)
+	}
+	if c.Idle.After == nil || c.Idle.After.Std() != 15*time.Minute || c.Local.StopGrace.Std() != 10*time.Second || c.Nomad == nil || c.Nomad.NodePool != "galaxy" {
+		t.Errorf("README's sample decoded to idle %+v, local %+v, nomad %+v", c.Idle, c.Local, c.Nomad)
+	}
+}
