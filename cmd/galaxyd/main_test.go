@@ -49,7 +49,12 @@ func TestMain(m *testing.M) {
 // dataDir, as a test would run the binary.
 func MustRunMain(tb testing.TB, dataDir string, extra ...string) *Main {
 	tb.Helper()
-	m := NewMain()
+	return mustRun(tb, NewMain(), dataDir, extra...)
+}
+
+// mustRun is MustRunMain for a Main whose fields the test has set.
+func mustRun(tb testing.TB, m *Main, dataDir string, extra ...string) *Main {
+	tb.Helper()
 	args := append([]string{"-dev", "-listen", "127.0.0.1:0", "-data-dir", dataDir, "-engine-command", engineBin, "-log-level", "warn"}, extra...)
 	if err := m.ParseFlags(context.Background(), args); err != nil {
 		tb.Fatal(err)
@@ -278,5 +283,34 @@ func testLifecycle(t *testing.T, m *Main, removed func(uuid.UUID)) {
 	a.must(200, "GET", "/api/v1/games/"+id.String()+"/operations", uuid.Nil, nil, &list)
 	if got, want := len(list.Operations), 11; got != want {
 		t.Fatalf("%d operations logged, want %d", got, want)
+	}
+}
+
+// shiftedClock is the system clock ten years ahead: its timers are real, its Now is not.
+type shiftedClock struct{ orchestrator.SystemClock }
+
+func (shiftedClock) Now() time.Time { return time.Now().Add(10 * 365 * 24 * time.Hour) }
+
+// TestMainClock: Main.Clock reaches what Run wires: -dev's engine registration, the
+// service (a game's creation time), the outbox and the reconciler.
+func TestMainClock(t *testing.T) {
+	m := NewMain()
+	m.Clock = shiftedClock{}
+	mustRun(t, m, t.TempDir())
+	a := api{tb: t, base: m.HTTP.URL()}
+	var v orchestrator.EngineVersion
+	a.must(200, "GET", "/api/v1/engine-versions/"+DevEngineVersion, uuid.Nil, nil, &v)
+	var g orchestrator.GameView
+	a.must(201, "POST", "/api/v1/games", uuid.Nil, map[string]any{
+		"engineVersion": DevEngineVersion,
+		"schedule":      map[string]string{"cron": "0 0 1 1 *", "timezone": "UTC"},
+		"players":       []map[string]any{{"userId": uuid.New(), "raceName": "Aliens"}},
+	}, &g)
+	future := time.Now().Add(9 * 365 * 24 * time.Hour)
+	if v.CreatedAt.Before(future) || g.CreatedAt.Before(future) {
+		t.Errorf("engine version created %s, game created %s: want both on Main.Clock, ten years ahead", v.CreatedAt, g.CreatedAt)
+	}
+	if m.Outbox.Clock != m.Clock || m.Reconciler.Clock != m.Clock {
+		t.Errorf("outbox clock %T, reconciler clock %T: want Main.Clock", m.Outbox.Clock, m.Reconciler.Clock)
 	}
 }
