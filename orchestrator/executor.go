@@ -184,7 +184,10 @@ func (s *Executor) execStart(ctx context.Context, op *Operation) error {
 		case r.Status == StatusRunning && r.PendingTurn > 0:
 			r.Status = StatusGenerationInProgress
 		}
-		if err := s.turns.plan(g, r, now, false); err != nil {
+		if act == ActWake && r.Status == StatusRunning && !r.Paused && r.NextTurnAt != nil && !r.NextTurnAt.After(now) {
+			// The turn fell due while its engine woke (a wake slower than wake_ahead):
+			// it runs now, not at the next slot.
+		} else if err := s.turns.plan(g, r, now, false); err != nil {
 			return err
 		}
 		next = r

@@ -312,12 +312,15 @@ func (d *fakeDriver) Start(_ context.Context, spec orchestrator.EngineSpec) (*or
 }
 func (d *fakeDriver) Stop(_ context.Context, id uuid.UUID) error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.StopFn != nil {
-		if err := d.StopFn(id); err != nil {
+	fn := d.StopFn
+	d.mu.Unlock()
+	if fn != nil { // outside the lock: a test's StopFn may hold the stop
+		if err := fn(id); err != nil {
 			return err
 		}
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.running[id] = false
 	return nil
 }

@@ -200,9 +200,31 @@ func (s *PlayerProxy) EngineState(ctx context.Context, gameID uuid.UUID) (json.R
 // callEngine runs one player call against the game's running engine, bounded by
 // PlayerTimeout. Player traffic never starts an engine: when none runs the call fails at
 // once with EUNAVAILABLE (the API adds Retry-After), and (re)starts stay with operations
-// and the driver's backoff. The call's outcome keeps the engine's health honest.
+// and the driver's backoff. A sleeping game is woken (awake), and a call that found its
+// engine gone because the game was being put to sleep waits for the sleep and is made
+// again on the woken engine. The call's outcome keeps the engine's health honest.
 func (s *PlayerProxy) callEngine(ctx context.Context, g *Game, r *Runtime, call func(context.Context, EngineClient) error) error {
-	if r.Status == StatusAsleep {
+	err := s.callOnce(ctx, g, r, call)
+	if err != nil && (ErrorCode(err) == EUNAVAILABLE || isUnreachable(err)) && ctx.Err() == nil {
+		if s.waker.sleepUnderWay(g.ID) != nil {
+			return s.callOnce(ctx, g, r, call)
+		}
+		if _, cur, lerr := s.load(ctx, g.ID); lerr == nil && cur.Status == StatusAsleep {
+			return s.callOnce(ctx, g, cur, call)
+		}
+	}
+	switch {
+	case isUnreachable(err) && ctx.Err() == nil:
+		s.monitor.setHealth(g.ID, HealthCritical)
+	case err == nil && r.EngineHealth != HealthPassing:
+		s.monitor.setHealth(g.ID, HealthPassing)
+	}
+	return err
+}
+
+// callOnce makes the call once, on the engine of a game that runs or has been woken.
+func (s *PlayerProxy) callOnce(ctx context.Context, g *Game, r *Runtime, call func(context.Context, EngineClient) error) error {
+	if r.Status == StatusAsleep || s.waker.sleepUnderWay(g.ID) != nil {
 		var err error
 		if r, err = s.awake(ctx, g, r, SourceLobby); err != nil {
 			return err
@@ -229,12 +251,6 @@ func (s *PlayerProxy) callEngine(ctx context.Context, g *Game, r *Runtime, call 
 		// and keep the engine's message and per-order details.
 		s.log(g.ID).Warn("engine failed a player call", "error", raw)
 		err = Errorf(EENGINE, "the game's engine failed to handle the request")
-	}
-	switch {
-	case isUnreachable(err) && ctx.Err() == nil:
-		s.monitor.setHealth(g.ID, HealthCritical)
-	case err == nil && r.EngineHealth != HealthPassing:
-		s.monitor.setHealth(g.ID, HealthPassing)
 	}
 	return err
 }

@@ -32,12 +32,22 @@ func (a *activity) lastSeen(id uuid.UUID) time.Time {
 }
 
 // execSleep archives the engine's state and stops it. A sleep whose snapshot cannot be
-// archived does not happen: the engine runs on.
+// archived does not happen: the engine runs on. The player calls that arrive while it
+// runs wait for it and wake the game (Waker.sleeping), rather than finding the engine
+// gone.
 func (s *Executor) execSleep(ctx context.Context, op *Operation) error {
 	act := actionOf(op)
+	defer s.waker.sleeping(op.GameID)()
 	g, r, err := s.load(ctx, op.GameID)
 	if err != nil {
 		return s.finish(ctx, op, err, nil)
+	}
+	if op.Source == SourceScheduler {
+		// The idle pass decided from what it saw then; a call or a turn may have come
+		// closer since the sleep was queued.
+		if why := s.busy(r); why != "" {
+			return s.finish(ctx, op, Errorf(ECONFLICT, "not asleep: %s", why), nil)
+		}
 	}
 	if s.Archive == nil {
 		return s.finish(ctx, op, Errorf(EUNAVAILABLE, "no archive is configured: an engine cannot sleep without its state archived"), nil)
@@ -85,12 +95,54 @@ func (s *Executor) execSleep(ctx context.Context, op *Operation) error {
 	return err
 }
 
+// busy says why an engine that looked idle must stay up: a call served within
+// Idle.After, or a turn due within Idle.WakeAhead; "" when it may sleep.
+func (s *deps) busy(r *Runtime) string {
+	now := s.Clock.Now()
+	if seen := s.activity.lastSeen(r.GameID); now.Sub(seen) < s.Idle.After {
+		return fmt.Sprintf("the engine served a call %s ago (idle.after is %s)", now.Sub(seen).Round(time.Second), s.Idle.After)
+	}
+	if r.NextTurnAt != nil && !r.Paused && r.NextTurnAt.Sub(now) <= s.Idle.WakeAhead {
+		return fmt.Sprintf("turn %d is due at %s, within idle.wake_ahead (%s)", r.CurrentTurn+1, r.NextTurnAt.UTC().Format(time.RFC3339), s.Idle.WakeAhead)
+	}
+	return ""
+}
+
 // Waker wakes sleeping games for the calls that need their engine, sharing one wake
-// among every call that arrives while it runs.
+// among every call that arrives while it runs, and holds back the calls that arrive
+// while a game is being put to sleep.
 type Waker struct {
-	q     *queue
-	mu    sync.Mutex
-	calls map[uuid.UUID]chan struct{} // closed when the game's wake (or start) ends
+	q      *queue
+	mu     sync.Mutex
+	calls  map[uuid.UUID]chan struct{} // closed when the game's wake (or start) ends
+	asleep map[uuid.UUID]chan struct{} // closed when the game's sleep ends
+}
+
+// sleeping marks a sleep of the game under way until the returned func is called.
+func (w *Waker) sleeping(id uuid.UUID) (done func()) {
+	ch := make(chan struct{})
+	w.mu.Lock()
+	if w.asleep == nil {
+		w.asleep = map[uuid.UUID]chan struct{}{}
+	}
+	w.asleep[id] = ch
+	w.mu.Unlock()
+	return func() {
+		w.mu.Lock()
+		if w.asleep[id] == ch {
+			delete(w.asleep, id)
+		}
+		w.mu.Unlock()
+		close(ch)
+	}
+}
+
+// sleepUnderWay returns a channel closed when the game's sleep ends, or nil when none
+// is under way.
+func (w *Waker) sleepUnderWay(id uuid.UUID) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.asleep[id]
 }
 
 // wait returns once a wake of the game that ran its course has been signalled, or
@@ -135,6 +187,22 @@ func (w *Waker) ended(id uuid.UUID) {
 // request returns.
 func (s *PlayerProxy) awake(ctx context.Context, g *Game, r *Runtime, src Source) (*Runtime, error) {
 	deadline := s.Clock.Now().Add(s.Idle.WakeTimeout)
+	if done := s.waker.sleepUnderWay(g.ID); done != nil {
+		// Going to sleep: its engine is stopping. Wait for the sleep to end, then wake it.
+		t := s.Clock.NewTimer(s.Idle.WakeTimeout)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C():
+			return nil, Errorf(EUNAVAILABLE, "the game's engine is going to sleep; retry in a few seconds")
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		var err error
+		if _, r, err = s.load(ctx, g.ID); err != nil {
+			return nil, err
+		}
+	}
 	for r.Status == StatusAsleep {
 		left := deadline.Sub(s.Clock.Now())
 		if left <= 0 {
@@ -196,7 +264,6 @@ func (s *Sleeper) close() {
 
 // pass queues the sleep of every idle game.
 func (s *Sleeper) pass(ctx context.Context) error {
-	now := s.Clock.Now()
 	var idle []uuid.UUID
 	if err := s.Store.View(ctx, func(tx Tx) error {
 		pending, err := tx.PendingOperations()
@@ -208,11 +275,7 @@ func (s *Sleeper) pass(ctx context.Context) error {
 			busy[op.GameID] = true
 		}
 		return tx.Runtimes(func(r *Runtime) error {
-			switch {
-			case busy[r.GameID] || !Transitions(ActSleep, r.Status).Allowed():
-			case now.Sub(s.activity.lastSeen(r.GameID)) < s.Idle.After:
-			case r.NextTurnAt != nil && r.NextTurnAt.Sub(now) <= s.Idle.WakeAhead && !r.Paused:
-			default:
+			if !busy[r.GameID] && Transitions(ActSleep, r.Status).Allowed() && s.busy(r) == "" {
 				idle = append(idle, r.GameID)
 			}
 			return nil

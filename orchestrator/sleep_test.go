@@ -122,3 +122,125 @@ func TestSleep_PlayerCallsWake(t *testing.T) {
 		t.Fatalf("after the wake: %s, engine %+v, want running at turn 1 (restored: the volume was released)", r.Status, st)
 	}
 }
+
+// A player's call that arrives while the game is being put to sleep (its engine already
+// stopping) waits for the sleep to end and wakes the game, instead of a 503.
+func TestSleep_CallDuringASleepWaitsAndWakes(t *testing.T) {
+	ctx := context.Background()
+	h, _ := MustOpenSleepy(t, false)
+	id := h.mustStart()
+	stopping, hold := make(chan struct{}), make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	defer release() // before the harness closes, which waits for the sleep
+	h.driver.setStopFn(func(id uuid.UUID) error {
+		h.driver.setStopFn(nil)
+		h.driver.setRunning(id, false) // the engine is gone; the sleep is not recorded yet
+		close(stopping)
+		<-hold
+		return nil
+	})
+	sleep, err := h.svc.Sleep(ctx, id, orchestrator.SourceAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-stopping
+	g, _ := h.svc.Game(ctx, id)
+	zero := 0
+	waits := h.clock.Now().Add(10 * time.Second) // the call's bound: Idle.WakeTimeout
+	res := make(chan error, 1)
+	go func() {
+		o := json.RawMessage(`{"type":"produce"}`)
+		_, err := h.svc.SubmitOrders(ctx, id, g.Players[0].UserID, orchestrator.OrdersInput{Turn: &zero, Orders: []json.RawMessage{o}})
+		res <- err
+	}()
+	clocktest.WaitFor(t, "the call to wait for the sleep", func() bool {
+		select {
+		case err := <-res:
+			t.Fatalf("orders during a sleep answered %v before the sleep ended, want them to wait and wake the game", err)
+		default:
+		}
+		return h.clock.ArmedAt(waits) > 0
+	})
+	release()
+	if err := <-res; err != nil {
+		t.Fatalf("orders during a sleep: %v, want accepted on the woken engine", err)
+	}
+	MustSucceed(t, h.MustWait(h.svc.Operation(ctx, sleep.ID)))
+	if r := h.runtime(id); r.Status != orchestrator.StatusRunning || h.opsOf(id, orchestrator.OpWake) != 1 {
+		t.Fatalf("after the call: %s with %d wakes, want running after one wake", r.Status, h.opsOf(id, orchestrator.OpWake))
+	}
+	if subs := h.driver.engine(id).submissions(); len(subs) != 1 {
+		t.Fatalf("the engine got %d submissions, want the one", len(subs))
+	}
+}
+
+// A wake that ends after its game's slot (slower than wake_ahead) runs the turn at
+// once, instead of planning it for the next slot.
+func TestSleep_WakeEndingAfterTheSlotRunsTheTurn(t *testing.T) {
+	h, _ := MustOpenSleepy(t, false)
+	g := h.MustCreate("0 * * * *") // turns at 13:00, 14:00…
+	MustSucceed(t, h.MustWait(h.svc.Start(context.Background(), g.ID, orchestrator.SourceLobby)))
+	h.waitStatus(g.ID, orchestrator.StatusAsleep, time.Minute)
+	starting, hold := make(chan struct{}), make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	defer release()
+	h.driver.setStartFn(func(orchestrator.EngineSpec) error {
+		h.driver.setStartFn(nil)
+		close(starting)
+		<-hold
+		return nil
+	})
+	h.clock.Advance(t0.Add(time.Hour - 2*time.Minute).Sub(h.clock.Now())) // 12:58: the wake
+	<-starting
+	h.clock.Advance(3 * time.Minute) // 13:01: the slot passed while the engine woke
+	release()
+	clocktest.WaitFor(t, "turn 1 without waiting for 14:00", func() bool { return h.runtime(g.ID).CurrentTurn == 1 })
+	if r := h.runtime(g.ID); r.NextTurnAt == nil || !r.NextTurnAt.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("after turn 1 the next turn is %v, want 14:00", r.NextTurnAt)
+	}
+}
+
+// An idle sleep that runs after a call came (it was queued behind other work) does not
+// happen: the engine stays up, and the operation says why.
+func TestSleep_IdleSleepChecksAgainWhenItRuns(t *testing.T) {
+	ctx := context.Background()
+	a := newMemArchive()
+	h := MustOpenHarnessWith(t, t0, func(c *orchestrator.Config) {
+		c.Archive = a
+		c.Idle = orchestrator.Idle{After: 10 * time.Minute, WakeAhead: 2 * time.Minute, WakeTimeout: 10 * time.Second}
+		c.Workers, c.MaxWorkers = 1, 1 // one operation at a time: the sleep waits its turn
+	})
+	id := h.mustStart()
+	other := h.MustCreate("0 0 1 1 *")
+	started, hold := make(chan struct{}), make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	defer release()
+	h.driver.setStartFn(func(spec orchestrator.EngineSpec) error {
+		if spec.GameID == other.ID {
+			h.driver.setStartFn(nil)
+			close(started)
+			<-hold
+		}
+		return nil
+	})
+	if _, err := h.svc.Start(ctx, other.ID, orchestrator.SourceLobby); err != nil {
+		t.Fatal(err)
+	}
+	<-started // the only worker is busy with the other game's start
+	h.clock.Advance(11 * time.Minute)
+	clocktest.WaitFor(t, "the idle sleep queued", func() bool { return h.opsOf(id, orchestrator.OpSleep) == 1 })
+	g, _ := h.svc.Game(ctx, id)
+	zero := 0
+	if _, err := h.svc.Report(ctx, id, g.Players[0].UserID, orchestrator.ReportQuery{Turn: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	ops, _ := h.svc.Operations(ctx, id, 1)
+	sleep := h.MustWait(h.svc.Operation(ctx, ops[0].ID))
+	if sleep.Op != orchestrator.OpSleep || sleep.Status != orchestrator.OpFailed || sleep.ErrorCode != orchestrator.ECONFLICT {
+		t.Fatalf("the idle sleep after a call: %s %s %s, want a sleep failed with conflict (not idle any more)", sleep.Op, sleep.Status, sleep.ErrorCode)
+	}
+	if h.runtime(id).Status != orchestrator.StatusRunning || h.driver.runningVersion(id) == "" {
+		t.Fatalf("status %s, engine running %q: want the engine kept up", h.runtime(id).Status, h.driver.runningVersion(id))
+	}
+}

@@ -90,6 +90,21 @@ func (c *FakeClock) Armed() int {
 	return n
 }
 
+// ArmedAt returns the number of pending timers that fire at t: a test can tell that
+// a goroutine waits with a timeout of its own (now + its timeout) from the loops'
+// timers.
+func (c *FakeClock) ArmedAt(t time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, tm := range c.timers {
+		if !tm.stopped && tm.at.Equal(t) {
+			n++
+		}
+	}
+	return n
+}
+
 // WaitFor polls cond until it holds, failing tb after 10 s.
 func WaitFor(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
