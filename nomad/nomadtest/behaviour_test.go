@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,21 +145,70 @@ func TestBehaviour(t *testing.T) {
 	})
 
 	t.Run("ConsulRestoreBlocksQueriesWithTheOldIndex", func(t *testing.T) {
-		srv := nomadtest.NewServer(t, nomadtest.Options{EngineBinary: engineBinary})
+		// MaxWait far above any test's pace: the blocking query below is answered by a
+		// change of index, never by its wait running out.
+		srv := nomadtest.NewServer(t, nomadtest.Options{EngineBinary: engineBinary, MaxWait: 10 * time.Minute})
 		c := "http://" + srv.ConsulAddr()
 		registerJob(t, srv, newGame(), "galaxy-engine:0.1.0")
 		waitFor(t, c+"/v1/health/service/galaxy-engine?passing=1", func(v any) bool { l, _ := v.([]any); return len(l) == 1 })
 		old := srv.ConsulIndex()
 		srv.RestoreConsul(5)
-		t0 := time.Now()
-		resp, err := http.Get(fmt.Sprintf("%s/v1/health/service/galaxy-engine?passing=1&index=%d&wait=200ms", c, old))
+		query := fmt.Sprintf("%s/v1/health/service/galaxy-engine?passing=1&index=%d", c, old)
+
+		// When its wait runs out, a query with the old index answers with the
+		// restored one, lower than what it asked with.
+		resp, err := http.Get(query + "&wait=200ms")
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if got := resp.Header.Get("X-Consul-Index"); got != "5" || time.Since(t0) < 200*time.Millisecond {
-			t.Errorf("query with the old index: index %s after %s, want 5 after the whole wait", got, time.Since(t0))
+		if got := resp.Header.Get("X-Consul-Index"); got != "5" {
+			t.Errorf("query with the old index, its wait run out: index %s, want 5", got)
 		}
+
+		// Within its wait it answers only once the index passes the old one: not at
+		// the restore, nor when the index is back at the old one.
+		answered := make(chan string, 1)
+		waits := srv.BlockingWaits()
+		go func() {
+			resp, err := http.Get(query + "&wait=10m")
+			if err != nil {
+				answered <- "error: " + err.Error()
+				return
+			}
+			resp.Body.Close()
+			answered <- resp.Header.Get("X-Consul-Index")
+		}()
+		// waiting polls until the query has gone to wait once more than waits.
+		waiting := func(after string) {
+			t.Helper()
+			deadline := time.Now().Add(60 * time.Second)
+			for srv.BlockingWaits() <= waits {
+				select {
+				case got := <-answered:
+					t.Fatalf("query with the old index %d: answered at index %s %s, want it to wait until the index passes %d", old, got, after, old)
+				default:
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("query with the old index %d: not waiting 60 s %s", old, after)
+				}
+				time.Sleep(time.Millisecond) // poll interval
+			}
+			waits = srv.BlockingWaits()
+		}
+		waiting("after the restore to 5")
+		srv.RestoreConsul(old)
+		waiting(fmt.Sprintf("with the index back at %d", old))
+		srv.RestoreConsul(old + 1)
+		select {
+		case got := <-answered:
+			if want := strconv.FormatUint(old+1, 10); got != want {
+				t.Errorf("query with the old index %d: answered at index %s, want %s (the first index past it)", old, got, want)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("query with the old index %d: no answer 60 s after the index passed it", old)
+		}
+
 		srv.SetConsulDown(true)
 		if st, _ := get(t, c+"/v1/health/service/galaxy-engine?passing=1"); st != http.StatusInternalServerError {
 			t.Errorf("Consul down: got %d, want 500", st)

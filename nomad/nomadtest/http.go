@@ -185,6 +185,7 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request, header string, co
 			return
 		}
 		ch := s.notify
+		s.waits++
 		s.mu.Unlock()
 		select {
 		case <-ch:

@@ -114,6 +114,7 @@ type Server struct {
 	allocs   map[string]*alloc
 	volumes  map[string]*hostVolume
 	counts   map[string]int
+	waits    int               // times a blocking query went to wait for a change (BlockingWaits)
 	claims   map[string]string // sticky volume claims: namespace/job ID -> volume ID
 	failN    int
 	failCode int
@@ -265,6 +266,16 @@ func (s *Server) Counts() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// BlockingWaits is how many times a blocking query (Nomad's or Consul's) has gone to
+// wait for a change: once when its index is not passed yet, and again after every
+// change that leaves it unpassed. A test sees by it that a query is waiting, without
+// guessing how long that takes.
+func (s *Server) BlockingWaits() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waits
 }
 
 // ResetCounts zeroes the request counts.
