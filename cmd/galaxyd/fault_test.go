@@ -270,23 +270,31 @@ func testStateDirReadOnly(t *testing.T) {
 	}
 }
 
-// testWebhookFails points the daemon at a lobby that answers 500 to its first calls:
-// games keep generating turns meanwhile, and then every event arrives, signed, with the
+// testWebhookFails points the daemon at a lobby that answers 500 until the games have
+// generated turns and it has failed at least 3 calls: games keep generating turns
+// meanwhile, the outbox backs off, and then every event arrives, signed, with the
 // event id it was first tried with, in order per game, each turn exactly once.
 func testWebhookFails(t *testing.T) {
-	const secret, failures = "lobby-secret", 3
-	lb := &fakeLobby{failFirst: failures}
+	const secret, minFailures = "lobby-secret", 3
+	lb := &fakeLobby{failing: true}
 	srv := httptest.NewServer(lb)
 	t.Cleanup(srv.Close) // after the daemon's Close, which is registered later
 	m, a := MustRunFaultMain(t, fmt.Sprintf("lobby {\n  webhook_url = %q\n  webhook_secret = %q\n}\n", srv.URL, secret))
 	ids := []uuid.UUID{MustStartGame(t, a, "@every 1s", "Alpha"), MustStartGame(t, a, "@every 1s", "Beta")}
 
-	// The lobby answers its third 500 about 3 s in; the outbox then waits 4 s.
-	waitFor(t, 30*time.Second, "the webhook failing", func() bool { return len(lb.snapshot()) >= failures })
-	if got := lb.snapshot(); len(got) != failures {
-		t.Fatalf("%d webhook calls when the %dth failed, want %d (the outbox backs off)", len(got), failures, failures)
-	}
-	waitFor(t, 30*time.Second, "a delivery after the failures", func() bool { return len(lb.snapshot()) > failures })
+	// The lobby fails until each game has generated a turn (turns go on while it
+	// fails) and it has answered its third 500 (about 3 s in); the outbox then
+	// waits 4 s, or longer if a slow machine took longer to generate the turns.
+	waitFor(t, time.Minute, "a turn of each game while the webhook fails", func() bool {
+		for _, id := range ids {
+			if a.game(id).Runtime.CurrentTurn < 1 {
+				return false
+			}
+		}
+		return len(lb.snapshot()) >= minFailures
+	})
+	failures := lb.stopFailing()
+	waitFor(t, 10*time.Minute, "a delivery after the failures", func() bool { return len(lb.snapshot()) > failures })
 
 	// End the stream: paused games skip their ticks; a turn already closed completes.
 	for _, id := range ids {
@@ -306,6 +314,13 @@ func testWebhookFails(t *testing.T) {
 	})
 
 	calls := lb.snapshot()
+	// The outbox backs off: after each failure it waits BackoffMin, doubling up to
+	// BackoffMax, before the next call, though new events keep arriving meanwhile.
+	for i, wait := 0, m.Outbox.BackoffMin; i < failures; i, wait = i+1, min(2*wait, m.Outbox.BackoffMax) {
+		if gap := calls[i+1].at.Sub(calls[i].at); gap < wait {
+			t.Fatalf("webhook call %d came %s after failed call %d, want the outbox to back off %s", i+1, gap.Round(time.Millisecond), i, wait)
+		}
+	}
 	failed := map[uuid.UUID]bool{}
 	delivered := map[uuid.UUID]bool{}
 	var lastSeq uint64
@@ -551,12 +566,21 @@ func mustStateTurn(tb testing.TB, data []byte, id uuid.UUID) int {
 	return st.Turn
 }
 
-// fakeLobby is a webhook receiver that answers 500 to its first failFirst calls and
-// 200 afterwards, recording every call.
+// fakeLobby is a webhook receiver that answers 500 while failing is set and 200
+// afterwards, recording every call.
 type fakeLobby struct {
-	failFirst int
-	mu        sync.Mutex
-	calls     []lobbyCall
+	mu      sync.Mutex
+	failing bool
+	calls   []lobbyCall
+}
+
+// stopFailing makes the lobby answer 200 from now on and returns the number of calls
+// it failed.
+func (l *fakeLobby) stopFailing() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failing = false
+	return len(l.calls)
 }
 
 type lobbyCall struct {
@@ -577,7 +601,7 @@ func (l *fakeLobby) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.Unmarshal(body, &c.event)
 	l.mu.Lock()
 	c.status = http.StatusOK
-	if len(l.calls) < l.failFirst {
+	if l.failing {
 		c.status = http.StatusInternalServerError
 	}
 	l.calls = append(l.calls, c)
