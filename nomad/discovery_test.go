@@ -99,7 +99,10 @@ func TestDiscovery_ConsulRestored(t *testing.T) {
 	})
 	srv.RestoreConsul(5)
 	srv.SetConsulDown(false)
-	eventually(t, 10*time.Second, func() error {
+	// "At once" is well within the watch's wait of a minute, which a watch kept on
+	// its old index would sit out: 30 s leave a busy machine time to bring the
+	// rescheduled engine up and still tell the two apart.
+	eventually(t, 30*time.Second, func() error {
 		ep, err := d.Endpoint(ctx(t), spec.GameID)
 		if err != nil {
 			return err
