@@ -100,8 +100,12 @@ func parseCron(expr string) (ce *cronexpr.Expression, err error) {
 	return cronexpr.Parse(expr)
 }
 
-// CompiledSchedule is a parsed Schedule; it is immutable and safe for concurrent use.
+// CompiledSchedule is a parsed Schedule, safe for concurrent use: every game on the
+// same grid shares one.
 type CompiledSchedule struct {
+	// mu guards cron: cronexpr's Expression.Next writes into the expression (the days
+	// of the month it looks at), so two calls at once race and may answer wrong.
+	mu    sync.Mutex
 	cron  *cronexpr.Expression
 	every time.Duration
 	loc   *time.Location
@@ -127,6 +131,8 @@ func (c *CompiledSchedule) Next(t time.Time) (next time.Time) {
 	// forward, skip a 02:30 slot for the whole day. This way a slot in a repeated hour
 	// runs once, and a slot inside the gap runs just after it (02:30 becomes 03:30).
 	w := wall(t.In(c.loc))
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for i := 0; i < 10000; i++ {
 		w = c.cron.Next(w)
 		if w.IsZero() {

@@ -1,6 +1,7 @@
 package orchestrator_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -107,4 +108,36 @@ func TestSchedule_NextSpringForward(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A compiled schedule is shared by every game on the same grid, and turns of games
+// falling due together compute their next slots at once: Next must be safe for
+// concurrent use (cronexpr's Expression.Next keeps a per-month list in the expression,
+// so unguarded calls race, under -race and in their answers).
+func TestSchedule_NextConcurrent(t *testing.T) {
+	s := orchestrator.Schedule{Cron: "30 18 29-31 * *", Timezone: "Europe/Berlin"}
+	c, err := s.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var froms, wants []time.Time
+	for m := range 12 {
+		from := time.Date(2026, time.Month(m+1), 3, 0, 0, 0, 0, time.UTC)
+		froms, wants = append(froms, from), append(wants, c.Next(from))
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				k := (g + i) % len(froms)
+				if got := c.Next(froms[k]); !got.Equal(wants[k]) {
+					t.Errorf("Next(%s) = %s concurrently, %s alone", froms[k], got, wants[k])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
