@@ -41,6 +41,10 @@ type Drainer struct {
 	// moved (default 1 s): the next transfers are queued as soon as earlier ones end,
 	// so a drain takes about games/MaxParallel transfer times, not passes.
 	PassInterval time.Duration
+	// RetryAfter is how long a game the drainer queued for a move waits before it is
+	// queued again while still on a leaving node (default 1 min): a move that failed
+	// (no node takes the game) is retried at that pace, not at every pass.
+	RetryAfter time.Duration
 
 	mu    sync.Mutex
 	nodes map[string]*Node // as last seen; DownSince is ours
@@ -49,6 +53,8 @@ type Drainer struct {
 	acting sync.Mutex
 	// moving tells the pass loop that games are left to move.
 	moving chan struct{}
+	// queued is when each game was last queued for a move (under acting).
+	queued map[uuid.UUID]time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -60,11 +66,15 @@ var _ NodeService = (*Drainer)(nil)
 // NewDrainer returns a drainer of the nodes of driver with its defaults.
 func NewDrainer(driver NodeDriver, store Store, archive ArchiveService) *Drainer {
 	return &Drainer{Driver: driver, Store: store, Archive: archive, Logger: hclog.NewNullLogger(), Clock: SystemClock{},
-		MaxParallel: 4, NodeLostAfter: 5 * time.Minute, PassInterval: time.Second, nodes: map[string]*Node{}}
+		MaxParallel: 4, NodeLostAfter: 5 * time.Minute, PassInterval: time.Second, RetryAfter: time.Minute,
+		nodes: map[string]*Node{}, queued: map[uuid.UUID]time.Time{}}
 }
 
 // Open starts following the nodes; Close stops.
 func (d *Drainer) Open() error {
+	if d.queued == nil {
+		d.queued = map[uuid.UUID]time.Time{}
+	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.moving = make(chan struct{}, 1)
 	d.wg.Add(2)
@@ -220,10 +230,20 @@ func (d *Drainer) act() (more bool) {
 		}
 		return true
 	}
+	for id, at := range d.queued {
+		if now.Sub(at) >= d.RetryAfter {
+			delete(d.queued, id)
+		}
+	}
 	for _, id := range games {
+		if _, recently := d.queued[id]; recently {
+			more = true // tried within RetryAfter: a later pass tries again
+			continue
+		}
 		if inFlight >= d.MaxParallel {
 			return true // the next pass takes the rest
 		}
+		d.queued[id] = now
 		if _, err := d.Archive.Transfer(d.ctx, id, "", SourceDrainer); err != nil {
 			d.Logger.Warn("cannot move a game off its leaving node", "game_id", id, "error", err)
 			continue
@@ -231,7 +251,7 @@ func (d *Drainer) act() (more bool) {
 		d.Logger.Info("moving a game off its leaving node", "game_id", id)
 		inFlight++
 	}
-	return inFlight > 0
+	return more || inFlight > 0
 }
 
 // releaseStale deletes what a node that came back holds of games placed elsewhere.
@@ -278,7 +298,8 @@ func (d *Drainer) Nodes(ctx context.Context) ([]*Node, error) {
 	if err := d.Store.View(ctx, func(tx Tx) error {
 		// Counted from the runtimes' keys: no record is decoded whole.
 		_, _, err := tx.ScanRuntimes(uuid.Nil, func(k RuntimeKey) bool {
-			if n := byID[k.NodeID]; n != nil && (statusRules[k.Status].active || k.Status == StatusFinished) {
+			// The games whose engine should run there, and those a drain moves off it.
+			if n := byID[k.NodeID]; n != nil && (statusRules[k.Status].active || Transitions(ActTransfer, k.Status).Allowed()) {
 				n.Games++
 			}
 			return false

@@ -162,3 +162,57 @@ func TestDrainer(t *testing.T) {
 		return true
 	})
 }
+
+// A game that cannot be moved off its leaving node (no node takes it) is tried again
+// after RetryAfter, not at every pass: a drain does not fill the operation log.
+func TestDrainer_FailedMoveIsNotRetriedEveryPass(t *testing.T) {
+	ctx := context.Background()
+	h, _ := MustOpenArchived(t)
+	h.driver.nodes = []string{"n1", "n2"}
+	id := h.mustStart()
+	nodes := newFakeNodes("n1", "n2")
+	d := orchestrator.NewDrainer(nodes, h.disk, h.svc)
+	d.Clock = h.clock
+	if err := d.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	h.driver.setStartFn(func(orchestrator.EngineSpec) error {
+		return orchestrator.Errorf(orchestrator.EUNAVAILABLE, "no node has room")
+	})
+	if err := d.Drain(ctx, "n1", 0); err != nil {
+		t.Fatal(err)
+	}
+	transfers := func() (n int) {
+		ops, _ := h.svc.Operations(ctx, id, 0)
+		for _, op := range ops {
+			if op.Op == orchestrator.OpTransfer && op.Done() {
+				n++
+			}
+		}
+		return n
+	}
+	clocktest.WaitFor(t, "the first transfer", func() bool { return transfers() == 1 })
+	for range 10 { // ten passes, each once the drainer waits for it
+		h.waitIdle()
+		next := h.clock.Now().Add(d.PassInterval)
+		clocktest.WaitFor(t, "the drainer's next pass", func() bool { return h.clock.ArmedAt(next) > 0 })
+		h.clock.Advance(d.PassInterval)
+	}
+	h.waitIdle()
+	if n := transfers(); n != 1 {
+		t.Fatalf("%d transfers in 10 passes, want 1 (the next after RetryAfter, %s)", n, d.RetryAfter)
+	}
+	if r := h.runtime(id); r.Status != orchestrator.StatusStartFailed {
+		t.Fatalf("status %s after the failed move, want start_failed", r.Status)
+	}
+	h.driver.setStartFn(nil)
+	clocktest.WaitFor(t, "moved once RetryAfter passed", func() bool {
+		if r := h.runtime(id); r.Status == orchestrator.StatusRunning && r.NodeID == "n2" {
+			return true
+		}
+		h.waitIdle()
+		h.clock.Advance(d.PassInterval)
+		return false
+	})
+}

@@ -212,12 +212,16 @@ var transitions = map[Action]map[string]Transition{
 	},
 	// Transfer moves the engine to another node: final snapshot, old placement
 	// released, a new engine restored from the archive. One that fails to come up
-	// elsewhere leaves the game start_failed with its state safe in the archive.
+	// elsewhere leaves the game start_failed with its state safe in the archive. A
+	// start_failed game is moved too (its node may be the reason: the reconciler's
+	// attempts to bring back the engine of a lost node fail there before the node
+	// counts as lost), and so is a sleeping game whose volume stays on its node: both
+	// run on the new node.
 	ActTransfer: {
 		cr: refuse(ECONFLICT), sg: refuse(ECONFLICT), ru: to(Keep, ru, Keep, sf), gip: refuse(ECONFLICT),
 		fi: to(Keep, Keep, Keep, Keep), sp: refuse(ECONFLICT), st: refuse(ECONFLICT),
-		sf: refuse(ECONFLICT), eu: to(Keep, ru, Keep, sf), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
-		as: refuse(ECONFLICT),
+		sf: to(Keep, ru, Keep, Keep), eu: to(Keep, ru, Keep, sf), gf: to(Keep, Keep, Keep, Keep), rm: refuse(ECONFLICT),
+		as: to(Keep, ru, Keep, Keep),
 	},
 	// Sleep stops an idle engine between turns, its state archived first; a failed
 	// sleep leaves the engine running. Wake brings it back, before its turn or at a
