@@ -107,9 +107,9 @@ func (d *simDay) run(b *testing.B) {
 	d.create(b)
 	d.startAll(b)
 
-	// The measured day begins once every game runs, at the next compressed midnight
-	// (each game's slot falls once in it); the players come from then on.
-	from := d.clock.Now().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	// The measured day begins once every game runs (each game's daily slot falls once
+	// in any 24 hours); the players come from then on.
+	from := d.clock.Now().Truncate(time.Minute).Add(time.Minute)
 	d.clock.waitUntil(from)
 	to := from.Add(24 * time.Hour)
 	b.StartTimer()
@@ -320,7 +320,10 @@ func (d *simDay) report(b *testing.B, running []int, from, to time.Time) {
 			b.Fatal(err)
 		}
 		sort.Slice(ops, func(i, j int) bool { return ops[i].CreatedAt.Before(ops[j].CreatedAt) })
-		slot := from.Add(d.slot[id])
+		slot := from.Truncate(24 * time.Hour).Add(d.slot[id])
+		if slot.Before(from) {
+			slot = slot.Add(24 * time.Hour)
+		}
 		turned := false
 		var wokeAt time.Time
 		for _, op := range ops {
