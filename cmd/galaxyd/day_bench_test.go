@@ -86,7 +86,23 @@ type simDay struct {
 
 	sessions, failed, closed atomic.Int64
 	callTook                 []time.Duration // a session's calls, real time
+	failures                 map[string]int  // "GET 503 unavailable: …" → count
 	callMu                   sync.Mutex
+}
+
+// fail counts a failed session by its call, status and error.
+func (d *simDay) fail(method string, status int, body []byte) {
+	d.failed.Add(1)
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	_ = json.Unmarshal(body, &e)
+	d.callMu.Lock()
+	if d.failures == nil {
+		d.failures = map[string]int{}
+	}
+	d.failures[fmt.Sprintf("%s %d %s: %s", method, status, e.Error.Code, e.Error.Message)]++
+	d.callMu.Unlock()
 }
 
 // real converts a duration on the compressed clock to real time.
@@ -107,9 +123,10 @@ func (d *simDay) run(b *testing.B) {
 	d.create(b)
 	d.startAll(b)
 
-	// The measured day begins once every game runs (each game's daily slot falls once
-	// in any 24 hours); the players come from then on.
-	from := d.clock.Now().Truncate(time.Minute).Add(time.Minute)
+	// The measured day begins half an hour after every game runs, when the engines
+	// that were just started have had the time to fall asleep (each game's daily slot
+	// falls once in any 24 hours); the players come from then on.
+	from := d.clock.Now().Truncate(time.Minute).Add(30 * time.Minute)
 	d.clock.waitUntil(from)
 	to := from.Add(24 * time.Hour)
 	b.StartTimer()
@@ -263,24 +280,24 @@ func (d *simDay) session(c *http.Client, id, user uuid.UUID) {
 	t0 := time.Now()
 	status, body := d.call(c, "GET", "/api/v1/games/"+id.String()+"/report", user, nil)
 	if status != 200 {
-		d.failed.Add(1)
+		d.fail("GET report", status, body)
 		return
 	}
 	var rep struct {
 		Turn int `json:"turn"`
 	}
-	if json.Unmarshal(body, &rep) != nil {
-		d.failed.Add(1)
+	if err := json.Unmarshal(body, &rep); err != nil {
+		d.fail("GET report", status, []byte(`{"error":{"message":"unreadable report"}}`))
 		return
 	}
-	status, _ = d.call(c, "POST", "/api/v1/games/"+id.String()+"/orders", user,
+	status, body = d.call(c, "POST", "/api/v1/games/"+id.String()+"/orders", user,
 		map[string]any{"turn": rep.Turn, "orders": []any{design(fmt.Sprintf("S%d", rand.IntN(1000)))}})
 	switch status {
 	case 200:
 	case 409: // the turn closed between the report and the orders: what a player sees too
 		d.closed.Add(1)
 	default:
-		d.failed.Add(1)
+		d.fail("POST orders", status, body)
 		return
 	}
 	d.callMu.Lock()
@@ -375,6 +392,9 @@ func (d *simDay) report(b *testing.B, running []int, from, to time.Time) {
 	b.ReportMetric(float64(d.failed.Load()), "sessions-failed")
 	b.ReportMetric(float64(d.closed.Load()), "orders-turn-closed")
 	d.callMu.Lock()
+	for what, n := range d.failures {
+		b.Logf("%d sessions failed: %s", n, what)
+	}
 	b.ReportMetric(pct(d.callTook, 50).Seconds()*1000, "session-p50-ms")
 	b.ReportMetric(pct(d.callTook, 99).Seconds()*1000, "session-p99-ms")
 	d.callMu.Unlock()
