@@ -285,8 +285,8 @@ idle {
 		if sc.Retention.KeepEvery != 10 {
 			t.Errorf("keep_every %d, want the default 10", sc.Retention.KeepEvery)
 		}
-		if got := load(t, "driver = \"nomad\"\n").Config.service().Idle.After; got != 15*time.Minute {
-			t.Errorf("idle.after on Nomad: %s, want the default 15m", got)
+		if got := load(t, "driver = \"nomad\"\n").Config.service().Idle.After; got != 5*time.Minute {
+			t.Errorf("idle.after on Nomad: %s, want the default 5m", got)
 		}
 		if got := load(t, "driver = \"nomad\"\nidle {\n  after = \"0\"\n}\n").Config.service().Idle.After; got != 0 {
 			t.Errorf("idle.after = \"0\" on Nomad: %s, want 0 (never), not the default", got)
