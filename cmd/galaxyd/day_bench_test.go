@@ -276,7 +276,7 @@ func (d *simDay) players(ctx context.Context, to time.Time) {
 
 // session reads the race's report and submits orders for the open turn.
 func (d *simDay) session(c *http.Client, id, user uuid.UUID) {
-	d.sessions.Add(1)
+	n := d.sessions.Add(1)
 	t0 := time.Now()
 	status, body := d.call(c, "GET", "/api/v1/games/"+id.String()+"/report", user, nil)
 	if status != 200 {
@@ -291,9 +291,9 @@ func (d *simDay) session(c *http.Client, id, user uuid.UUID) {
 		return
 	}
 	status, body = d.call(c, "POST", "/api/v1/games/"+id.String()+"/orders", user,
-		map[string]any{"turn": rep.Turn, "orders": []any{design(fmt.Sprintf("S%d", rand.IntN(1000)))}})
+		map[string]any{"turn": rep.Turn, "orders": []any{design(fmt.Sprintf("S%d", n))}})
 	switch status {
-	case 200:
+	case 200: // (each session designs a ship type of a name of its own: names stay taken)
 	case 409: // the turn closed between the report and the orders: what a player sees too
 		d.closed.Add(1)
 	default:
