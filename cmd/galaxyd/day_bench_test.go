@@ -253,7 +253,10 @@ func (d *simDay) sample(ctx context.Context, to time.Time) []int {
 func (d *simDay) players(ctx context.Context, to time.Time) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	perDay := float64(len(d.ids) * 4 * 3)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 2 * time.Minute}
+	// Idle connections are dropped before galaxyd's server drops them (its idle timeout
+	// is 2 min): a POST sent on a connection the server is closing fails, and is not
+	// retried. A lobby's client wants the same.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second}, Timeout: 2 * time.Minute}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -321,7 +324,8 @@ func (d *simDay) call(c *http.Client, method, path string, user uuid.UUID, body 
 	req.Header.Set("X-Galaxy-User", user.String())
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, nil
+		msg, _ := json.Marshal(map[string]any{"error": map[string]string{"code": "transport", "message": err.Error()}})
+		return 0, msg
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
