@@ -216,3 +216,37 @@ func TestDrainer_FailedMoveIsNotRetriedEveryPass(t *testing.T) {
 		return false
 	})
 }
+
+// A sleeping game whose volume stays on a drained node is moved too: it runs on
+// another node, restored from its archived state, at its turn.
+func TestDrainer_MovesASleepingGame(t *testing.T) {
+	ctx := context.Background()
+	h, _ := MustOpenSleepy(t, false)
+	h.driver.nodes = []string{"n1", "n2"}
+	id := h.mustStart()
+	MustSucceed(t, h.MustWait(h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin)))
+	MustSucceed(t, h.MustWait(h.svc.Sleep(ctx, id, orchestrator.SourceAdmin)))
+	if r := h.runtime(id); r.Status != orchestrator.StatusAsleep || r.NodeID != "n1" {
+		t.Fatalf("before the drain: %s on %q, want asleep with its volume on n1", r.Status, r.NodeID)
+	}
+	nodes := newFakeNodes("n1", "n2")
+	d := orchestrator.NewDrainer(nodes, h.disk, h.svc)
+	d.Clock = h.clock
+	if err := d.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	h.driver.mu.Lock()
+	h.driver.nodes = []string{"n2"} // a draining node takes no new engine
+	h.driver.mu.Unlock()
+	if err := d.Drain(ctx, "n1", 0); err != nil {
+		t.Fatal(err)
+	}
+	clocktest.WaitFor(t, "the sleeping game moved off the drained node", func() bool {
+		r := h.runtime(id)
+		return r.NodeID == "n2" && r.Status == orchestrator.StatusRunning
+	})
+	if r := h.runtime(id); r.CurrentTurn != 1 {
+		t.Fatalf("after the move: turn %d, want 1", r.CurrentTurn)
+	}
+}
