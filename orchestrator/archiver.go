@@ -24,7 +24,11 @@ func (s *deps) archiveSnapshot(ctx context.Context, g *Game, r *Runtime, c Engin
 	ctx, cancel := context.WithTimeout(ctx, s.ArchiveTimeout)
 	defer cancel()
 	doc, etag, err := c.Snapshot(ctx, true)
-	if err != nil {
+	if engine.IsNotSupported(err) {
+		// Not a failure of the archive: the engine has no snapshots to give. The
+		// engine's error stays in the chain for snapshotsUnsupported.
+		return 0, fmt.Errorf("%w: %w", Errorf(EUNAVAILABLE, "the game's engine cannot be archived: it speaks an older engine contract, without snapshots"), err)
+	} else if err != nil {
 		s.Metrics.archiveError()
 		return 0, engineError(err)
 	}
@@ -49,9 +53,27 @@ func (s *deps) archiveSnapshot(ctx context.Context, g *Game, r *Runtime, c Engin
 	return snap.Turn, nil
 }
 
+// noSnapshots records on r that archiving failed because its engine has no snapshots
+// to give (an older contract); archived clears it.
+func noSnapshots(r *Runtime, archiveErr error) {
+	if engine.IsNotSupported(archiveErr) {
+		r.SnapshotsUnsupported = true
+	}
+}
+
+// warnNotArchived logs why a state that should be in the archive is not.
+func (s *deps) warnNotArchived(id uuid.UUID, what string, err error) {
+	if engine.IsNotSupported(err) {
+		s.log(id).Warn(what+"; its engine has no snapshots (older engine contract): archive features are unavailable for this game", "error", err)
+		return
+	}
+	s.log(id).Warn(what+"; the reconciler will catch up", "error", err)
+}
+
 // archived records in tx that the snapshot of turn is in the archive: the journal of
 // the turns before it is no longer needed.
 func archived(tx Tx, r *Runtime, turn int) error {
+	r.SnapshotsUnsupported = false
 	if r.ArchivedTurn != nil && *r.ArchivedTurn > turn {
 		return nil
 	}

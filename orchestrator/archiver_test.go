@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/galaxy-orchestrator/galaxy/orchestrator"
 	"github.com/google/uuid"
@@ -196,5 +197,39 @@ func TestArchive_Transfer(t *testing.T) {
 	}
 	if op.Details.OutageMS < 0 || op.Details.Endpoint == "" {
 		t.Fatalf("transfer details %+v, want the outage and the new endpoint", op.Details)
+	}
+}
+
+// An engine of the first contract (no admin/snapshot) still plays with an archive
+// configured: turns run, the runtime says its snapshots are unsupported, and neither
+// the reconciler nor the idle pass keeps asking for what it cannot give.
+func TestArchive_EngineWithoutSnapshots(t *testing.T) {
+	ctx := context.Background()
+	h, _ := MustOpenSleepy(t, false)
+	g := h.MustCreate("0 0 1 1 *")
+	h.driver.engine(g.ID).setOld(true)
+	MustSucceed(t, h.MustWait(h.svc.Start(ctx, g.ID, orchestrator.SourceLobby)))
+	MustSucceed(t, h.MustWait(h.svc.ForceNextTurn(ctx, g.ID, orchestrator.SourceAdmin)))
+	r := h.runtime(g.ID)
+	if r.CurrentTurn != 1 || r.ArchivedTurn != nil || !r.SnapshotsUnsupported {
+		t.Fatalf("turn %d, archived %v, snapshots unsupported %v: want turn 1, nothing archived, and the runtime saying why", r.CurrentTurn, r.ArchivedTurn, r.SnapshotsUnsupported)
+	}
+	rc := orchestrator.NewReconciler(h.disk, h.driver, h.svc)
+	rc.Clock, rc.Archiving = h.clock, true
+	rep, err := rc.Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.ArchiveLag != 0 || len(rep.Archived) != 0 {
+		t.Fatalf("reconciler: lag %d, archived %v; want no catch-up asked of an engine without snapshots", rep.ArchiveLag, rep.Archived)
+	}
+	h.clock.Advance(30 * time.Minute) // idle far past Idle.After: three idle passes
+	h.waitIdle()
+	if n := h.opsOf(g.ID, orchestrator.OpSleep) + h.opsOf(g.ID, orchestrator.OpArchive); n != 0 {
+		t.Fatalf("%d sleep or archive operations for an engine without snapshots, want none", n)
+	}
+	op := h.mustFail(h.svc.Sleep(ctx, g.ID, orchestrator.SourceAdmin))
+	if op.ErrorCode != orchestrator.EUNAVAILABLE || !strings.Contains(op.ErrorMessage, "older engine contract") {
+		t.Fatalf("sleep asked of it: %s %q, want unavailable naming the older contract", op.ErrorCode, op.ErrorMessage)
 	}
 }

@@ -219,7 +219,9 @@ func (d *Drainer) act() (more bool) {
 			return leaving[k.NodeID] && Transitions(ActTransfer, k.Status).Allowed()
 		}, -1, -1)
 		for _, r := range rs {
-			if !busy[r.GameID] {
+			// A game whose engine has no snapshots cannot be moved: its state lives
+			// only on its node (the runtime says so).
+			if !busy[r.GameID] && !r.SnapshotsUnsupported {
 				games = append(games, r.GameID)
 			}
 		}

@@ -144,11 +144,11 @@ func (s *Executor) execStart(ctx context.Context, op *Operation) error {
 	op.Details.Endpoint, op.Details.AllocID, op.Details.NodeID = inst.Endpoint, inst.AllocID, inst.NodeID
 	// A game archives from its first state on: a node lost before turn 1 loses nothing.
 	archivedTurn := -1
+	var archiveErr error
 	if s.Archive != nil && !r.archived(st.Turn) {
-		if t, err := s.archiveSnapshot(ctx, g, r, client); err != nil {
-			s.log(g.ID).Warn("started, but its state is not archived yet; the reconciler will catch up", "error", err)
-		} else {
-			archivedTurn = t
+		if archivedTurn, archiveErr = s.archiveSnapshot(ctx, g, r, client); archiveErr != nil {
+			archivedTurn = -1
+			s.warnNotArchived(g.ID, "started, but its state is not archived", archiveErr)
 		}
 	}
 
@@ -165,6 +165,7 @@ func (s *Executor) execStart(ctx context.Context, op *Operation) error {
 				return err
 			}
 		}
+		noSnapshots(r, archiveErr)
 		applyInstance(r, inst)
 		r.Initialized, r.LastError, r.StartedAt, r.LastObservedAt = true, "", &now, &now
 		if st.Turn > r.CurrentTurn {
@@ -381,7 +382,10 @@ func (s *Executor) execArchive(ctx context.Context, op *Operation) error {
 	}
 	turn, err := s.archiveSnapshot(ctx, g, r, c)
 	if err != nil {
-		return s.finish(ctx, op, err, nil)
+		return s.finish(ctx, op, err, func(tx Tx, g *Game, r *Runtime) error {
+			noSnapshots(r, err)
+			return nil
+		})
 	}
 	op.Details.Turn = turn
 	return s.finish(ctx, op, nil, func(tx Tx, g *Game, r *Runtime) error { return archived(tx, r, turn) })

@@ -40,6 +40,19 @@ type fakeEngine struct {
 	// submitted logs every accepted submission as "turn/actor/orders".
 	submitted []string
 	actors    []uuid.UUID // the races' player ids, from init (kept by restores)
+	// old makes it an engine of the first contract, without snapshot and restore.
+	old bool
+}
+
+// notSupported is what engine.Client answers for a route an engine does not have.
+func notSupported() error {
+	return fmt.Errorf("%w: %w", engine.ErrNotSupported, &engine.Error{StatusCode: 405, Message: "method not allowed"})
+}
+
+func (e *fakeEngine) setOld(old bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.old = old
 }
 
 // lose forgets the engine's whole state, as a lost volume or a new node does.
@@ -165,6 +178,9 @@ func (e *fakeEngine) ReportText(ctx context.Context, actor uuid.UUID, turn int) 
 func (e *fakeEngine) Snapshot(ctx context.Context, withReports bool) ([]byte, string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.old {
+		return nil, "", notSupported()
+	}
 	if !e.inited {
 		return nil, "", &engine.Error{StatusCode: 404, Code: engine.CodeNotInitialised, Message: "no game"}
 	}
@@ -184,6 +200,12 @@ func (e *fakeEngine) Snapshot(ctx context.Context, withReports bool) ([]byte, st
 	return []byte(doc), hex.EncodeToString(sum[:]), nil
 }
 func (e *fakeEngine) Restore(_ context.Context, doc []byte, replace bool) (*engine.State, error) {
+	e.mu.Lock()
+	old := e.old
+	e.mu.Unlock()
+	if old {
+		return nil, notSupported()
+	}
 	snap, err := engine.ParseSnapshot(doc)
 	if err != nil {
 		return nil, &engine.Error{StatusCode: 400, Code: "bad_snapshot", Message: err.Error()}

@@ -255,9 +255,10 @@ func decide(r *Runtime, in *Instance) Action {
 	return ""
 }
 
-// archiveLag is how many turns of the game the archive lacks.
+// archiveLag is how many turns of the game the archive lacks and can get: none for an
+// engine without snapshots (the runtime says so instead).
 func archiveLag(r *Runtime) int {
-	if !r.Initialized {
+	if !r.Initialized || r.SnapshotsUnsupported {
 		return 0
 	}
 	if r.ArchivedTurn == nil {

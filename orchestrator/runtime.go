@@ -60,6 +60,12 @@ type Runtime struct {
 	// first rollback, one more per rollback).
 	ArchivedTurn *int `json:"archivedTurn,omitempty"`
 	ArchiveLine  int  `json:"archiveLine,omitempty"`
+	// SnapshotsUnsupported says the game's engine speaks the first engine contract,
+	// without admin/snapshot and admin/restore: it plays, but nothing of it can be
+	// archived, so restore, transfer, drain, sleep, rollback and export are unavailable
+	// for it. Set when a snapshot is refused as an unknown route; cleared by the next
+	// snapshot archived (a patch to a newer engine).
+	SnapshotsUnsupported bool `json:"snapshotsUnsupported,omitempty"`
 
 	// Players holds the figures of the last generated turn.
 	Players []engine.PlayerSummary `json:"players,omitempty"`

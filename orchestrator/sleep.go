@@ -275,7 +275,8 @@ func (s *Sleeper) pass(ctx context.Context) error {
 			busy[op.GameID] = true
 		}
 		return tx.Runtimes(func(r *Runtime) error {
-			if !busy[r.GameID] && Transitions(ActSleep, r.Status).Allowed() && s.busy(r) == "" {
+			// An engine without snapshots cannot sleep: its state could not be archived.
+			if !busy[r.GameID] && !r.SnapshotsUnsupported && Transitions(ActSleep, r.Status).Allowed() && s.busy(r) == "" {
 				idle = append(idle, r.GameID)
 			}
 			return nil

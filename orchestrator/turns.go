@@ -246,11 +246,11 @@ func (s *TurnEngine) execTurn(ctx context.Context, op *Operation, now time.Time)
 	// The new turn's snapshot goes to the archive before the turn is recorded, so the
 	// two land in one commit; an archive that fails only leaves the game lagging.
 	archivedTurn := -1
+	var archiveErr error
 	if s.Archive != nil {
-		if t, err := s.archiveSnapshot(ctx, g, r, c); err != nil {
-			s.log(g.ID).Warn("turn generated but not archived; the reconciler will catch up", "turn", n, "error", err)
-		} else {
-			archivedTurn = t
+		if archivedTurn, archiveErr = s.archiveSnapshot(ctx, g, r, c); archiveErr != nil {
+			archivedTurn = -1
+			s.warnNotArchived(g.ID, fmt.Sprintf("turn %d generated but not archived", n), archiveErr)
 		}
 	}
 
@@ -266,6 +266,7 @@ func (s *TurnEngine) execTurn(ctx context.Context, op *Operation, now time.Time)
 				return err
 			}
 		}
+		noSnapshots(r, archiveErr)
 		r.EngineHealth = HealthPassing
 		settled := settle(act, op.FromStatus, r, true, false)
 		if st.Finished {

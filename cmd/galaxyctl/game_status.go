@@ -82,6 +82,9 @@ func printGame(w io.Writer, v *orchestrator.GameView) error {
 		}
 		rows = append(rows, [2]string{"Archived turn", archived})
 	}
+	if r.SnapshotsUnsupported {
+		rows = append(rows, [2]string{"Archive", "unavailable: the engine has no snapshots (older engine contract)"})
+	}
 	if v.EarlyTurn {
 		rows = append(rows, [2]string{"Early turn", "when every race's orders are final"})
 	}

@@ -72,6 +72,13 @@ func TestGameStatus(t *testing.T) {
 		// The operations route answered 404 here: said, not fatal.
 		MustLines(t, stdout, `^Recent Operations$`, `^not shown: not_found: `)
 	})
+	t.Run("EngineWithoutSnapshots", func(t *testing.T) {
+		a := NewAPI(t)
+		a.On("GET /api/v1/games/"+gameID, 200, runningGameJSON(`,"snapshotsUnsupported":true`))
+		code, stdout, stderr := MustRun(t, a, "game", "status", gameID)
+		MustCode(t, code, exitOK, stdout, stderr)
+		MustLines(t, stdout, `^Archive +\= unavailable: the engine has no snapshots \(older engine contract\)$`)
+	})
 	t.Run("LobbyToken", func(t *testing.T) {
 		a := NewAPI(t)
 		a.On("GET /api/v1/games/"+gameID, 200, gameJSON)
