@@ -204,8 +204,11 @@ func (s *PlayerProxy) EngineState(ctx context.Context, gameID uuid.UUID) (json.R
 // engine gone because the game was being put to sleep waits for the sleep and is made
 // again on the woken engine. The call's outcome keeps the engine's health honest.
 func (s *PlayerProxy) callEngine(ctx context.Context, g *Game, r *Runtime, call func(context.Context, EngineClient) error) error {
+	// Only a call that found the game awake is made again: one that already waited for
+	// a wake has had its bound (Idle.WakeTimeout).
+	awake := r.Status != StatusAsleep && s.waker.sleepUnderWay(g.ID) == nil
 	err := s.callOnce(ctx, g, r, call)
-	if err != nil && (ErrorCode(err) == EUNAVAILABLE || isUnreachable(err)) && ctx.Err() == nil {
+	if err != nil && awake && (ErrorCode(err) == EUNAVAILABLE || isUnreachable(err)) && ctx.Err() == nil {
 		if s.waker.sleepUnderWay(g.ID) != nil {
 			return s.callOnce(ctx, g, r, call)
 		}

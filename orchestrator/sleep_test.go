@@ -244,3 +244,48 @@ func TestSleep_IdleSleepChecksAgainWhenItRuns(t *testing.T) {
 		t.Fatalf("status %s, engine running %q: want the engine kept up", h.runtime(id).Status, h.driver.runningVersion(id))
 	}
 }
+
+// A player's call to a sleeping game whose wake is slow waits at most WakeTimeout, then
+// answers unavailable (503 with Retry-After at the API); the wake goes on, and a later
+// call finds the engine up.
+func TestSleep_CallWaitsAtMostWakeTimeout(t *testing.T) {
+	ctx := context.Background()
+	h, _ := MustOpenSleepy(t, false)
+	id := h.mustStart()
+	MustSucceed(t, h.MustWait(h.svc.Sleep(ctx, id, orchestrator.SourceAdmin)))
+	starting, hold := make(chan struct{}), make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	defer release()
+	h.driver.setStartFn(func(orchestrator.EngineSpec) error {
+		h.driver.setStartFn(nil)
+		close(starting)
+		<-hold
+		return nil
+	})
+	g, _ := h.svc.Game(ctx, id)
+	zero := 0
+	res := make(chan error, 1)
+	go func() {
+		_, err := h.svc.Command(ctx, id, g.Players[0].UserID, json.RawMessage(`{"type":"message","text":"hi"}`))
+		res <- err
+	}()
+	<-starting
+	h.clock.Advance(11 * time.Second) // past WakeTimeout (10 s)
+	var err error
+	clocktest.WaitFor(t, "the call to give up after WakeTimeout", func() bool {
+		select {
+		case err = <-res:
+			return true
+		default:
+			return false
+		}
+	})
+	if orchestrator.ErrorCode(err) != orchestrator.EUNAVAILABLE {
+		t.Fatalf("a call whose wake outlasts WakeTimeout: %v, want unavailable", err)
+	}
+	release()
+	clocktest.WaitFor(t, "awake", func() bool { return h.runtime(id).Status == orchestrator.StatusRunning })
+	if _, err := h.svc.Report(ctx, id, g.Players[0].UserID, orchestrator.ReportQuery{Turn: &zero}); err != nil {
+		t.Fatalf("a call after the wake: %v", err)
+	}
+}
