@@ -42,8 +42,9 @@ type Drainer struct {
 	// so a drain takes about games/MaxParallel transfer times, not passes.
 	PassInterval time.Duration
 	// RetryAfter is how long a game the drainer queued for a move waits before it is
-	// queued again while still on a leaving node (default 1 min): a move that failed
-	// (no node takes the game) is retried at that pace, not at every pass.
+	// queued again while still on a leaving node (default 1 min), doubled at each
+	// further try up to an hour: a move that keeps failing (no node takes the game, its
+	// engine does not come up) is retried at that pace, not at every pass.
 	RetryAfter time.Duration
 
 	mu    sync.Mutex
@@ -53,8 +54,9 @@ type Drainer struct {
 	acting sync.Mutex
 	// moving tells the pass loop that games are left to move.
 	moving chan struct{}
-	// queued is when each game was last queued for a move (under acting).
-	queued map[uuid.UUID]time.Time
+	// queued is each game on a leaving node that was queued for a move: when, and how
+	// many times (under acting).
+	queued map[uuid.UUID]moveTry
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -67,13 +69,13 @@ var _ NodeService = (*Drainer)(nil)
 func NewDrainer(driver NodeDriver, store Store, archive ArchiveService) *Drainer {
 	return &Drainer{Driver: driver, Store: store, Archive: archive, Logger: hclog.NewNullLogger(), Clock: SystemClock{},
 		MaxParallel: 4, NodeLostAfter: 5 * time.Minute, PassInterval: time.Second, RetryAfter: time.Minute,
-		nodes: map[string]*Node{}, queued: map[uuid.UUID]time.Time{}}
+		nodes: map[string]*Node{}, queued: map[uuid.UUID]moveTry{}}
 }
 
 // Open starts following the nodes; Close stops.
 func (d *Drainer) Open() error {
 	if d.queued == nil {
-		d.queued = map[uuid.UUID]time.Time{}
+		d.queued = map[uuid.UUID]moveTry{}
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.moving = make(chan struct{}, 1)
@@ -185,7 +187,7 @@ func (d *Drainer) leaving(n *Node, now time.Time) bool {
 
 // act queues transfers for the games of leaving nodes, within MaxParallel, and
 // reports whether games are still to move or moving.
-func (d *Drainer) act() (more bool) {
+func (d *Drainer) act() bool {
 	d.acting.Lock()
 	defer d.acting.Unlock()
 	now := d.Clock.Now()
@@ -201,6 +203,7 @@ func (d *Drainer) act() (more bool) {
 		return false
 	}
 	var games []uuid.UUID
+	onLeaving := map[uuid.UUID]bool{}
 	inFlight := 0
 	if err := d.Store.View(d.ctx, func(tx Tx) error {
 		pending, err := tx.PendingOperations()
@@ -219,6 +222,7 @@ func (d *Drainer) act() (more bool) {
 			return leaving[k.NodeID] && Transitions(ActTransfer, k.Status).Allowed()
 		}, -1, -1)
 		for _, r := range rs {
+			onLeaving[r.GameID] = true
 			// A game whose engine has no snapshots cannot be moved: its state lives
 			// only on its node (the runtime says so).
 			if !busy[r.GameID] && !r.SnapshotsUnsupported {
@@ -232,20 +236,20 @@ func (d *Drainer) act() (more bool) {
 		}
 		return true
 	}
-	for id, at := range d.queued {
-		if now.Sub(at) >= d.RetryAfter {
-			delete(d.queued, id)
+	for id := range d.queued {
+		if !onLeaving[id] {
+			delete(d.queued, id) // moved off, or removed
 		}
 	}
 	for _, id := range games {
-		if _, recently := d.queued[id]; recently {
-			more = true // tried within RetryAfter: a later pass tries again
-			continue
+		try := d.queued[id]
+		if try.n > 0 && now.Before(try.at.Add(d.retryDelay(try.n))) {
+			continue // tried lately: a later pass (at the latest the idle one) tries again
 		}
 		if inFlight >= d.MaxParallel {
 			return true // the next pass takes the rest
 		}
-		d.queued[id] = now
+		d.queued[id] = moveTry{at: now, n: try.n + 1}
 		if _, err := d.Archive.Transfer(d.ctx, id, "", SourceDrainer); err != nil {
 			d.Logger.Warn("cannot move a game off its leaving node", "game_id", id, "error", err)
 			continue
@@ -253,7 +257,24 @@ func (d *Drainer) act() (more bool) {
 		d.Logger.Info("moving a game off its leaving node", "game_id", id)
 		inFlight++
 	}
-	return more || inFlight > 0
+	return inFlight > 0
+}
+
+// moveTry is when a game was last queued for a move off a leaving node, and how many
+// times it has been.
+type moveTry struct {
+	at time.Time
+	n  int
+}
+
+// retryDelay is how long the drainer waits after the n-th move of a game that is still
+// on a leaving node: RetryAfter, doubled with each try, at most an hour.
+func (d *Drainer) retryDelay(n int) time.Duration {
+	delay := d.RetryAfter
+	for i := 1; i < n && delay < time.Hour; i++ {
+		delay *= 2
+	}
+	return min(delay, time.Hour)
 }
 
 // releaseStale deletes what a node that came back holds of games placed elsewhere.

@@ -164,7 +164,8 @@ func TestDrainer(t *testing.T) {
 }
 
 // A game that cannot be moved off its leaving node (no node takes it) is tried again
-// after RetryAfter, not at every pass: a drain does not fill the operation log.
+// after RetryAfter, then after twice that, not at every pass: a drain does not fill
+// the operation log.
 func TestDrainer_FailedMoveIsNotRetriedEveryPass(t *testing.T) {
 	ctx := context.Background()
 	h, _ := MustOpenArchived(t)
@@ -193,21 +194,41 @@ func TestDrainer_FailedMoveIsNotRetriedEveryPass(t *testing.T) {
 		return n
 	}
 	clocktest.WaitFor(t, "the first transfer", func() bool { return transfers() == 1 })
-	for range 10 { // ten passes, each once the drainer waits for it
+	// Every second for the next RetryAfter: the drainer passes (every PassInterval
+	// after a transfer, every NodeLostAfter/4 when idle) but moves nothing.
+	start := h.clock.Now()
+	for h.clock.Now().Before(start.Add(d.RetryAfter - d.PassInterval)) {
 		h.waitIdle()
-		next := h.clock.Now().Add(d.PassInterval)
-		clocktest.WaitFor(t, "the drainer's next pass", func() bool { return h.clock.ArmedAt(next) > 0 })
 		h.clock.Advance(d.PassInterval)
 	}
 	h.waitIdle()
 	if n := transfers(); n != 1 {
-		t.Fatalf("%d transfers in 10 passes, want 1 (the next after RetryAfter, %s)", n, d.RetryAfter)
+		t.Fatalf("%d transfers within RetryAfter (%s) of the first, want 1", n, d.RetryAfter)
 	}
 	if r := h.runtime(id); r.Status != orchestrator.StatusStartFailed {
 		t.Fatalf("status %s after the failed move, want start_failed", r.Status)
 	}
+	// The second try comes within an idle pass of RetryAfter, the third not before
+	// twice RetryAfter after it.
+	clocktest.WaitFor(t, "the second transfer", func() bool {
+		if transfers() == 2 {
+			return true
+		}
+		h.waitIdle()
+		h.clock.Advance(d.PassInterval)
+		return false
+	})
+	second := h.clock.Now()
+	for h.clock.Now().Before(second.Add(2*d.RetryAfter - d.PassInterval)) {
+		h.waitIdle()
+		h.clock.Advance(d.PassInterval)
+	}
+	h.waitIdle()
+	if n := transfers(); n != 2 {
+		t.Fatalf("%d transfers within twice RetryAfter of the second, want 2", n)
+	}
 	h.driver.setStartFn(nil)
-	clocktest.WaitFor(t, "moved once RetryAfter passed", func() bool {
+	clocktest.WaitFor(t, "moved once a node takes it", func() bool {
 		if r := h.runtime(id); r.Status == orchestrator.StatusRunning && r.NodeID == "n2" {
 			return true
 		}
