@@ -26,7 +26,7 @@ func (s *deps) archiveSnapshot(ctx context.Context, g *Game, r *Runtime, c Engin
 	doc, etag, err := c.Snapshot(ctx, true)
 	if engine.IsNotSupported(err) {
 		// Not a failure of the archive: the engine has no snapshots to give. The
-		// engine's error stays in the chain for snapshotsUnsupported.
+		// engine's error stays in the chain, for noSnapshots.
 		return 0, fmt.Errorf("%w: %w", Errorf(EUNAVAILABLE, "the game's engine cannot be archived: it speaks an older engine contract, without snapshots"), err)
 	} else if err != nil {
 		s.Metrics.archiveError()

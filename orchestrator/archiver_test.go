@@ -67,12 +67,7 @@ func TestArchive_DownNeverStopsTurns(t *testing.T) {
 		t.Fatalf("with the archive down: turn %d archived %v, want turn 1 and only turn 0 archived", r.CurrentTurn, r.ArchivedTurn)
 	}
 	a.setDown(false)
-	rc := orchestrator.NewReconciler(h.disk, h.driver, h.svc)
-	rc.Clock, rc.Archiving = h.clock, true
-	rep, err := rc.Reconcile(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := h.reconcileWith(true)
 	if rep.ArchiveLag != 1 || len(rep.Archived) != 1 {
 		t.Fatalf("reconciler: lag %d archived %v, want 1 turn lagging and the game caught up", rep.ArchiveLag, rep.Archived)
 	}
@@ -214,12 +209,7 @@ func TestArchive_EngineWithoutSnapshots(t *testing.T) {
 	if r.CurrentTurn != 1 || r.ArchivedTurn != nil || !r.SnapshotsUnsupported {
 		t.Fatalf("turn %d, archived %v, snapshots unsupported %v: want turn 1, nothing archived, and the runtime saying why", r.CurrentTurn, r.ArchivedTurn, r.SnapshotsUnsupported)
 	}
-	rc := orchestrator.NewReconciler(h.disk, h.driver, h.svc)
-	rc.Clock, rc.Archiving = h.clock, true
-	rep, err := rc.Reconcile(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := h.reconcileWith(true)
 	if rep.ArchiveLag != 0 || len(rep.Archived) != 0 {
 		t.Fatalf("reconciler: lag %d, archived %v; want no catch-up asked of an engine without snapshots", rep.ArchiveLag, rep.Archived)
 	}

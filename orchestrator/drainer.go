@@ -69,14 +69,12 @@ var _ NodeService = (*Drainer)(nil)
 func NewDrainer(driver NodeDriver, store Store, archive ArchiveService) *Drainer {
 	return &Drainer{Driver: driver, Store: store, Archive: archive, Logger: hclog.NewNullLogger(), Clock: SystemClock{},
 		MaxParallel: 4, NodeLostAfter: 5 * time.Minute, PassInterval: time.Second, RetryAfter: time.Minute,
-		nodes: map[string]*Node{}, queued: map[uuid.UUID]moveTry{}}
+		nodes: map[string]*Node{}}
 }
 
 // Open starts following the nodes; Close stops.
 func (d *Drainer) Open() error {
-	if d.queued == nil {
-		d.queued = map[uuid.UUID]moveTry{}
-	}
+	d.queued = map[uuid.UUID]moveTry{}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.moving = make(chan struct{}, 1)
 	d.wg.Add(2)

@@ -27,6 +27,23 @@ func newFakeNodes(ids ...string) *fakeNodes {
 	return f
 }
 
+// openDrainer opens a drainer of the harness's games on fake nodes ids, on its clock,
+// closed when the test ends; tune, when set, adjusts it before it opens.
+func (h *harness) openDrainer(tune func(d *orchestrator.Drainer), ids ...string) (*orchestrator.Drainer, *fakeNodes) {
+	h.tb.Helper()
+	nodes := newFakeNodes(ids...)
+	d := orchestrator.NewDrainer(nodes, h.disk, h.svc)
+	d.Clock = h.clock
+	if tune != nil {
+		tune(d)
+	}
+	if err := d.Open(); err != nil {
+		h.tb.Fatal(err)
+	}
+	h.tb.Cleanup(d.Close)
+	return d, nodes
+}
+
 func (f *fakeNodes) set(id string, change func(n *orchestrator.Node)) {
 	f.mu.Lock()
 	for _, n := range f.nodes {
@@ -88,13 +105,7 @@ func TestDrainer(t *testing.T) {
 		MustSucceed(t, h.MustWait(h.svc.ForceNextTurn(ctx, id, orchestrator.SourceAdmin)))
 		ids = append(ids, id)
 	}
-	nodes := newFakeNodes("n1", "n2", "n3")
-	d := orchestrator.NewDrainer(nodes, h.disk, h.svc)
-	d.Clock, d.MaxParallel = h.clock, 2
-	if err := d.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, nodes := h.openDrainer(func(d *orchestrator.Drainer) { d.MaxParallel = 2 }, "n1", "n2", "n3")
 	on := func(node string) int {
 		n := 0
 		for _, id := range ids {
@@ -171,13 +182,7 @@ func TestDrainer_FailedMoveIsNotRetriedEveryPass(t *testing.T) {
 	h, _ := MustOpenArchived(t)
 	h.driver.nodes = []string{"n1", "n2"}
 	id := h.mustStart()
-	nodes := newFakeNodes("n1", "n2")
-	d := orchestrator.NewDrainer(nodes, h.disk, h.svc)
-	d.Clock = h.clock
-	if err := d.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, _ := h.openDrainer(nil, "n1", "n2")
 	h.driver.setStartFn(func(orchestrator.EngineSpec) error {
 		return orchestrator.Errorf(orchestrator.EUNAVAILABLE, "no node has room")
 	})
@@ -250,13 +255,7 @@ func TestDrainer_MovesASleepingGame(t *testing.T) {
 	if r := h.runtime(id); r.Status != orchestrator.StatusAsleep || r.NodeID != "n1" {
 		t.Fatalf("before the drain: %s on %q, want asleep with its volume on n1", r.Status, r.NodeID)
 	}
-	nodes := newFakeNodes("n1", "n2")
-	d := orchestrator.NewDrainer(nodes, h.disk, h.svc)
-	d.Clock = h.clock
-	if err := d.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, _ := h.openDrainer(nil, "n1", "n2")
 	h.driver.mu.Lock()
 	h.driver.nodes = []string{"n2"} // a draining node takes no new engine
 	h.driver.mu.Unlock()

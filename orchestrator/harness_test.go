@@ -264,6 +264,26 @@ func (d *fakeDriver) setStartFn(f func(spec orchestrator.EngineSpec) error) {
 	d.StartFn = f
 }
 
+// holdNextStart makes the driver's next Start of game id (of any game with uuid.Nil)
+// wait until release is called; started is closed when that Start begins. The hold is
+// released at the latest when the test ends, before the harness closes (it waits for
+// the start).
+func (h *harness) holdNextStart(id uuid.UUID) (started <-chan struct{}, release func()) {
+	begun, hold := make(chan struct{}), make(chan struct{})
+	release = sync.OnceFunc(func() { close(hold) })
+	h.tb.Cleanup(release)
+	h.driver.setStartFn(func(spec orchestrator.EngineSpec) error {
+		if id != uuid.Nil && spec.GameID != id {
+			return nil
+		}
+		h.driver.setStartFn(nil)
+		close(begun)
+		<-hold
+		return nil
+	})
+	return begun, release
+}
+
 func (d *fakeDriver) setStopFn(f func(id uuid.UUID) error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

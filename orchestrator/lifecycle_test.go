@@ -39,8 +39,14 @@ func (h *harness) mustFail(op *orchestrator.Operation, err error) *orchestrator.
 
 func (h *harness) reconcile() *orchestrator.ReconcileReport {
 	h.tb.Helper()
+	return h.reconcileWith(false)
+}
+
+// reconcileWith runs one reconciler pass; archiving tells it an archive is configured.
+func (h *harness) reconcileWith(archiving bool) *orchestrator.ReconcileReport {
+	h.tb.Helper()
 	rc := orchestrator.NewReconciler(h.disk, h.driver, h.svc)
-	rc.Clock = h.clock
+	rc.Clock, rc.Archiving = h.clock, archiving
 	rep, err := rc.Reconcile(context.Background())
 	if err != nil {
 		h.tb.Fatal(err)

@@ -209,10 +209,8 @@ func (s *PlayerProxy) callEngine(ctx context.Context, g *Game, r *Runtime, call 
 	awake := r.Status != StatusAsleep && s.waker.sleepUnderWay(g.ID) == nil
 	err := s.callOnce(ctx, g, r, call)
 	if err != nil && awake && (ErrorCode(err) == EUNAVAILABLE || isUnreachable(err)) && ctx.Err() == nil {
-		if s.waker.sleepUnderWay(g.ID) != nil {
-			return s.callOnce(ctx, g, r, call)
-		}
-		if _, cur, lerr := s.load(ctx, g.ID); lerr == nil && cur.Status == StatusAsleep {
+		// callOnce waits for a sleep under way and wakes a sleeping game.
+		if _, cur, lerr := s.load(ctx, g.ID); lerr == nil && (cur.Status == StatusAsleep || s.waker.sleepUnderWay(g.ID) != nil) {
 			return s.callOnce(ctx, g, cur, call)
 		}
 	}

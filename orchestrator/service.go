@@ -47,7 +47,7 @@ func NewService(c Config) *Service {
 	c = c.withDefaults()
 	d := &deps{Config: c, ctx: context.Background(), activity: &activity{since: c.Clock.Now()}}
 	q := &queue{deps: d}
-	d.waker = &Waker{q: q, calls: map[uuid.UUID]chan struct{}{}}
+	d.waker = &Waker{q: q, calls: map[uuid.UUID]chan struct{}{}, asleep: map[uuid.UUID]chan struct{}{}}
 	turns := &TurnEngine{deps: d, q: q}
 	mon := &Monitor{deps: d}
 	s := &Service{

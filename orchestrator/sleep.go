@@ -122,9 +122,6 @@ type Waker struct {
 func (w *Waker) sleeping(id uuid.UUID) (done func()) {
 	ch := make(chan struct{})
 	w.mu.Lock()
-	if w.asleep == nil {
-		w.asleep = map[uuid.UUID]chan struct{}{}
-	}
 	w.asleep[id] = ch
 	w.mu.Unlock()
 	return func() {

@@ -181,15 +181,7 @@ func TestSleep_WakeEndingAfterTheSlotRunsTheTurn(t *testing.T) {
 	g := h.MustCreate("0 * * * *") // turns at 13:00, 14:00…
 	MustSucceed(t, h.MustWait(h.svc.Start(context.Background(), g.ID, orchestrator.SourceLobby)))
 	h.waitStatus(g.ID, orchestrator.StatusAsleep, time.Minute)
-	starting, hold := make(chan struct{}), make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	defer release()
-	h.driver.setStartFn(func(orchestrator.EngineSpec) error {
-		h.driver.setStartFn(nil)
-		close(starting)
-		<-hold
-		return nil
-	})
+	starting, release := h.holdNextStart(uuid.Nil)
 	h.clock.Advance(t0.Add(time.Hour - 2*time.Minute).Sub(h.clock.Now())) // 12:58: the wake
 	<-starting
 	h.clock.Advance(3 * time.Minute) // 13:01: the slot passed while the engine woke
@@ -212,17 +204,7 @@ func TestSleep_IdleSleepChecksAgainWhenItRuns(t *testing.T) {
 	})
 	id := h.mustStart()
 	other := h.MustCreate("0 0 1 1 *")
-	started, hold := make(chan struct{}), make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	defer release()
-	h.driver.setStartFn(func(spec orchestrator.EngineSpec) error {
-		if spec.GameID == other.ID {
-			h.driver.setStartFn(nil)
-			close(started)
-			<-hold
-		}
-		return nil
-	})
+	started, release := h.holdNextStart(other.ID)
 	if _, err := h.svc.Start(ctx, other.ID, orchestrator.SourceLobby); err != nil {
 		t.Fatal(err)
 	}
@@ -253,15 +235,7 @@ func TestSleep_CallWaitsAtMostWakeTimeout(t *testing.T) {
 	h, _ := MustOpenSleepy(t, false)
 	id := h.mustStart()
 	MustSucceed(t, h.MustWait(h.svc.Sleep(ctx, id, orchestrator.SourceAdmin)))
-	starting, hold := make(chan struct{}), make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	defer release()
-	h.driver.setStartFn(func(orchestrator.EngineSpec) error {
-		h.driver.setStartFn(nil)
-		close(starting)
-		<-hold
-		return nil
-	})
+	starting, release := h.holdNextStart(uuid.Nil)
 	g, _ := h.svc.Game(ctx, id)
 	zero := 0
 	res := make(chan error, 1)

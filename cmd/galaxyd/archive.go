@@ -24,7 +24,7 @@ func (m *Main) openArchive(ctx context.Context) (*archive.Archive, error) {
 		}
 		url = "file://" + dir
 	}
-	a, err := archive.Open(ctx, url, archive.WithClock(m.clock()))
+	a, err := archive.Open(ctx, url, archive.WithClock(m.Clock))
 	if err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}

@@ -81,9 +81,9 @@ type Main struct {
 	// Clock is the time source of everything Run wires that reads time: the service
 	// (schedules, turns, retries, sleep), the outbox, the reconciler, the drainer, the
 	// driver, the archive's snapshot stamps, the webhook's timestamps and -dev's
-	// engine registration; nil is the system clock. Set it before Run: a benchmark runs
-	// a whole galaxyd on a compressed clock this way. (The store, the HTTP API's logs
-	// and backups' names still read the system clock.)
+	// engine registration; NewMain sets the system clock. Set it before Run: a
+	// benchmark runs a whole galaxyd on a compressed clock this way. (The store, the
+	// HTTP API's logs and backups' names still read the system clock.)
 	Clock orchestrator.Clock
 	// warnings found while parsing the configuration, logged once the logger exists.
 	warnings []string
@@ -113,15 +113,7 @@ type Driver interface {
 
 // NewMain returns a Main with defaults; ParseFlags and field assignments come next.
 func NewMain() *Main {
-	return &Main{Stderr: os.Stderr}
-}
-
-// clock is m.Clock, or the system clock.
-func (m *Main) clock() orchestrator.Clock {
-	if m.Clock == nil {
-		return orchestrator.SystemClock{}
-	}
-	return m.Clock
+	return &Main{Stderr: os.Stderr, Clock: orchestrator.SystemClock{}}
 }
 
 // errVersion is ParseFlags' answer to -version: print the build and exit.
@@ -245,7 +237,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		d.Clock = m.clock()
+		d.Clock = m.Clock
 		if err := d.Open(); err != nil {
 			return err
 		}
@@ -253,7 +245,7 @@ func (m *Main) Run(ctx context.Context) error {
 	default:
 		lcfg := c.Local
 		lcfg.DataDir, lcfg.Logger, lcfg.EngineDirs = c.DataDir, m.Logger, engineDirs
-		lcfg.OnChange, lcfg.OnCallError, lcfg.Now = observe, driverError, m.clock().Now
+		lcfg.OnChange, lcfg.OnCallError, lcfg.Now = observe, driverError, m.Clock.Now
 		d := local.NewDriver(lcfg)
 		if err := d.Open(); err != nil {
 			return err
@@ -272,9 +264,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	// Every state change the lobby hears of is in the event log: delivered to the
 	// lobby's webhook when there is one, streamed to consoles by the feed, pruned after.
-	m.Outbox = &orchestrator.Outbox{Store: st, Logger: m.Logger.Named("outbox"), Clock: m.clock(), OnDelivery: metrics.Delivery}
+	m.Outbox = &orchestrator.Outbox{Store: st, Logger: m.Logger.Named("outbox"), Clock: m.Clock, OnDelivery: metrics.Delivery}
 	if c.Lobby != nil && c.Lobby.WebhookURL != "" {
-		m.Outbox.Notifier = &webhook.Notifier{URL: c.Lobby.WebhookURL, Secret: c.Lobby.WebhookSecret, Now: m.clock().Now}
+		m.Outbox.Notifier = &webhook.Notifier{URL: c.Lobby.WebhookURL, Secret: c.Lobby.WebhookSecret, Now: m.Clock.Now}
 	}
 	m.Feed = orchestrator.NewFeed(st)
 	arch, err := m.openArchive(ctx)
@@ -288,7 +280,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	scfg.Store, scfg.Driver, scfg.Discovery = st, m.Driver, m.Driver
 	scfg.Engines = func(ep, token string) orchestrator.EngineClient { return engine.NewClient(ep, token) }
-	scfg.Logger, scfg.Clock = m.Logger.Named("orchestrator"), m.clock()
+	scfg.Logger, scfg.Clock = m.Logger.Named("orchestrator"), m.Clock
 	scfg.Metrics, scfg.Outbox, scfg.Feed = metrics, m.Outbox, m.Feed
 	scfg.Archive = archiveOrNil(arch)
 	svc = orchestrator.NewService(scfg)
@@ -304,7 +296,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Outbox.Open()
 
 	m.Reconciler = orchestrator.NewReconciler(st, m.Driver, svc)
-	m.Reconciler.Logger, m.Reconciler.Clock = m.Logger.Named("reconciler"), m.clock()
+	m.Reconciler.Logger, m.Reconciler.Clock = m.Logger.Named("reconciler"), m.Clock
 	m.Reconciler.RemoveOrphans = c.Reconcile.RemoveOrphans
 	m.Reconciler.OnReport = metrics.Reconciled
 	m.Reconciler.Archiving = arch != nil
@@ -316,7 +308,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if nd, ok := m.Driver.(orchestrator.NodeDriver); ok {
 		m.Drainer = orchestrator.NewDrainer(nd, st, svc)
-		m.Drainer.Logger, m.Drainer.Clock = m.Logger.Named("drainer"), m.clock()
+		m.Drainer.Logger, m.Drainer.Clock = m.Logger.Named("drainer"), m.Clock
 		if c.Drain.MaxParallel > 0 {
 			m.Drainer.MaxParallel = c.Drain.MaxParallel
 		}
@@ -416,7 +408,7 @@ func (m *Main) registerDevEngine(ctx context.Context, st orchestrator.Store) err
 		if err != nil && orchestrator.ErrorCode(err) != orchestrator.ENOTFOUND {
 			return err
 		}
-		now := m.clock().Now().UTC()
+		now := m.Clock.Now().UTC()
 		if v == nil {
 			v = &orchestrator.EngineVersion{Version: DevEngineVersion, Enabled: true, Notes: "reference engine (registered by -dev)", CreatedAt: now}
 		} else if v.Command == cmd && bytes.Equal(v.SettingsSchema, schema) {

@@ -79,7 +79,7 @@ func (m *Main) recoverFromArchive(ctx context.Context, arch *archive.Archive) er
 	if arch == nil {
 		return fmt.Errorf("-recover-from-state needs the archive (archive.url is off): it holds the games' records")
 	}
-	ids, err := orchestrator.RecoverFromArchive(ctx, m.Store, arch, m.clock())
+	ids, err := orchestrator.RecoverFromArchive(ctx, m.Store, arch, m.Clock)
 	for _, id := range ids {
 		m.Logger.Info("game recovered from the archive", "game_id", id)
 	}
