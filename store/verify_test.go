@@ -21,8 +21,10 @@ func TestMain(m *testing.M) {
 }
 
 // mustFilledStore writes a store of a few hundred KB of games and closes it; it returns
-// the file and the root page of the games bucket (a page every read of a game uses).
-func mustFilledStore(tb testing.TB) ([]byte, int) {
+// the file, the root page of the games bucket (a page every read of a game uses) and
+// the bytes its pages use: bbolt grows a file ahead of its pages (doubling, up to
+// AllocSize), so the end of the file may be space no page uses yet.
+func mustFilledStore(tb testing.TB) ([]byte, int, int) {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "galaxy.db")
 	st, err := store.Open(path)
@@ -49,14 +51,17 @@ func mustFilledStore(tb testing.TB) ([]byte, int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var root int
-	_ = db.View(func(tx *bolt.Tx) error { root = int(tx.Bucket([]byte("games")).Root()); return nil })
+	var root, used int
+	_ = db.View(func(tx *bolt.Tx) error {
+		root, used = int(tx.Bucket([]byte("games")).Root()), int(tx.Size())
+		return nil
+	})
 	db.Close()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return b, root
+	return b, root, used
 }
 
 // TestVerify damages copies of a real store every way the attack found (truncated to
@@ -64,7 +69,7 @@ func mustFilledStore(tb testing.TB) ([]byte, int) {
 // is reported as corrupt, naming the file — and that checking never takes this process
 // down, whatever bbolt does with the file in the child.
 func TestVerify(t *testing.T) {
-	good, root := mustFilledStore(t)
+	good, root, used := mustFilledStore(t)
 	dir := t.TempDir()
 	garble := func(b []byte, from, to int, seed uint64) []byte {
 		r := rand.New(rand.NewPCG(seed, 1))
@@ -74,11 +79,12 @@ func TestVerify(t *testing.T) {
 		return b
 	}
 	cases := map[string][]byte{
-		"truncated to half":  append([]byte(nil), good[:len(good)/2]...),
+		// Half of the pages, not of the file: the file's second half may hold no page.
+		"truncated to half":  append([]byte(nil), good[:used/2]...),
 		"truncated to 8 KiB": append([]byte(nil), good[:8<<10]...),
 		"truncated to 100 B": append([]byte(nil), good[:100]...),
 		"garbled page":       garble(append([]byte(nil), good...), root*4096, root*4096+4096, 1),
-		"garbled half":       garble(append([]byte(nil), good...), len(good)/4, 3*len(good)/4, 2),
+		"garbled half":       garble(append([]byte(nil), good...), used/4, 3*used/4, 2),
 		"garbled meta pages": garble(append([]byte(nil), good...), 0, 8192, 3),
 		"not a bbolt file":   []byte(strings.Repeat("galaxy\n", 10000)),
 	}
@@ -100,6 +106,15 @@ func TestVerify(t *testing.T) {
 		}
 		if err := store.Verify(context.Background(), path); err != nil {
 			t.Fatalf("Verify of a sound store: %v", err)
+		}
+	})
+	t.Run("sound without its unused tail", func(t *testing.T) {
+		path := filepath.Join(dir, "good-cut.db")
+		if err := os.WriteFile(path, good[:used], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Verify(context.Background(), path); err != nil {
+			t.Fatalf("Verify of a sound store cut after its last page (%d of %d bytes): %v", used, len(good), err)
 		}
 	})
 	t.Run("new", func(t *testing.T) {
