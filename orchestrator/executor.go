@@ -185,11 +185,13 @@ func (s *Executor) execStart(ctx context.Context, op *Operation) error {
 		case r.Status == StatusRunning && r.PendingTurn > 0:
 			r.Status = StatusGenerationInProgress
 		}
-		if act == ActWake && r.Status == StatusRunning && !r.Paused && r.NextTurnAt != nil && !r.NextTurnAt.After(now) {
-			// The turn fell due while its engine woke (a wake slower than wake_ahead):
-			// it runs now, not at the next slot.
-		} else if err := s.turns.plan(g, r, now, false); err != nil {
-			return err
+		// A turn that fell due while its engine woke (a wake slower than wake_ahead)
+		// keeps its passed deadline: it runs now, not at the next slot.
+		dueWhileWaking := act == ActWake && r.Status == StatusRunning && !r.Paused && r.NextTurnAt != nil && !r.NextTurnAt.After(now)
+		if !dueWhileWaking {
+			if err := s.turns.plan(g, r, now, false); err != nil {
+				return err
+			}
 		}
 		next = r
 		if !settled || act == ActWake {

@@ -45,7 +45,7 @@ func (s *Executor) execSleep(ctx context.Context, op *Operation) error {
 	if op.Source == SourceScheduler {
 		// The idle pass decided from what it saw then; a call or a turn may have come
 		// closer since the sleep was queued.
-		if why := s.busy(r); why != "" {
+		if why := s.keepAwake(r); why != "" {
 			return s.finish(ctx, op, Errorf(ECONFLICT, "not asleep: %s", why), nil)
 		}
 	}
@@ -95,9 +95,9 @@ func (s *Executor) execSleep(ctx context.Context, op *Operation) error {
 	return err
 }
 
-// busy says why an engine that looked idle must stay up: a call served within
+// keepAwake says why an engine that looked idle must stay up: a call served within
 // Idle.After, or a turn due within Idle.WakeAhead; "" when it may sleep.
-func (s *deps) busy(r *Runtime) string {
+func (s *deps) keepAwake(r *Runtime) string {
 	now := s.Clock.Now()
 	if seen := s.activity.lastSeen(r.GameID); now.Sub(seen) < s.Idle.After {
 		return fmt.Sprintf("the engine served a call %s ago (idle.after is %s)", now.Sub(seen).Round(time.Second), s.Idle.After)
@@ -273,7 +273,7 @@ func (s *Sleeper) pass(ctx context.Context) error {
 		}
 		return tx.Runtimes(func(r *Runtime) error {
 			// An engine without snapshots cannot sleep: its state could not be archived.
-			if !busy[r.GameID] && !r.SnapshotsUnsupported && Transitions(ActSleep, r.Status).Allowed() && s.busy(r) == "" {
+			if !busy[r.GameID] && !r.SnapshotsUnsupported && Transitions(ActSleep, r.Status).Allowed() && s.keepAwake(r) == "" {
 				idle = append(idle, r.GameID)
 			}
 			return nil
